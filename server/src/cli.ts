@@ -1,0 +1,144 @@
+// `sendguard start | user add | dkim keygen | check-config`
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig } from "./config/load.js";
+import type { Config } from "./config/schema.js";
+import { generateDkimKey } from "./delivery/dkim.js";
+import { openStore, startGateway } from "./gateway.js";
+import { createLogger } from "./log.js";
+import { createUser, UserInputError } from "./users.js";
+import { defaultSelector } from "./web/admin.js";
+
+const USAGE = `Usage:
+  sendguard start [--config FILE]
+  sendguard user add EMAIL [--role user|approver|admin] [--password-stdin] [--language ja|en]
+                           [--hold-minutes N] [--alias ADDRESS]... [--config FILE]
+  sendguard dkim keygen DOMAIN [--selector S] [--config FILE]
+  sendguard check-config [--config FILE]`;
+
+class UsageError extends Error {}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+}
+
+async function start(config: Config): Promise<void> {
+  const log = createLogger(config.log.level);
+  const gateway = await startGateway(config, log);
+  const { http, smtp, smtps } = gateway.ports;
+  log.info({ event: "listening", http, smtp, smtps, publicUrl: gateway.publicUrl, relay: gateway.relay.description }, "listening");
+  process.stderr.write(
+    [
+      "",
+      "Sendguard is running.",
+      `  Web and API:      ${gateway.publicUrl}/  (API under /api/v1, health /healthz, metrics /metrics)`,
+      `  SMTP submission:  ${config.smtp.hostname}:${smtp} (STARTTLS${gateway.tlsSelfSigned ? ", self-signed certificate" : ""}, AUTH PLAIN/LOGIN)${smtps ? `; implicit TLS on ${smtps}` : ""}`,
+      `  Relay:            ${gateway.relay.description}${config.relay.url === "outbox" ? "  — mail is written to files, not sent; set SENDGUARD_RELAY_URL=smtp://host:port to relay" : ""}`,
+      `  Data:             ${config.dataDir}`,
+      "",
+      "Add the first user (prints a generated password):",
+      "  npx sendguard user add you@example.co.jp --role admin",
+      "",
+    ].join("\n"),
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down");
+    gateway.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+async function userAdd(config: Config, email: string | undefined, values: Record<string, unknown>): Promise<void> {
+  if (!email) throw new UsageError("user add needs an EMAIL");
+  const holdMinutes = values["hold-minutes"] === undefined ? undefined : Number(values["hold-minutes"]);
+  const password = values["password-stdin"] ? await readStdin() : undefined;
+  const store = await openStore(config);
+  try {
+    const { user, password: used } = await createUser(store, {
+      email,
+      role: String(values.role ?? "user"),
+      password,
+      language: values.language as string | undefined,
+      holdMinutes,
+      aliases: (values.alias as string[] | undefined) ?? [],
+    });
+    await store.audit([{ actor: "cli", action: "user_added", detail: { email: user.email, role: user.role } }]);
+    console.log(`Added ${user.email} (${user.role}).`);
+    if (!password) console.log(`Password (shown once): ${used}`);
+  } finally {
+    await store.close();
+  }
+}
+
+async function dkimKeygen(config: Config, domain: string | undefined, selector: string | undefined): Promise<void> {
+  if (!domain || !/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(domain)) throw new UsageError("dkim keygen needs a DOMAIN such as example.co.jp");
+  if (selector !== undefined && !/^[a-z0-9-]{1,63}$/i.test(selector)) throw new UsageError("--selector takes letters, digits and -");
+  const store = await openStore(config);
+  try {
+    const key = await generateDkimKey(store, domain, selector ?? defaultSelector());
+    await store.audit([{ actor: "cli", action: "dkim_keygen", detail: { domain, name: key.name } }]);
+    console.log(`Publish this DNS TXT record, then restart Sendguard to sign mail from ${domain}:\n`);
+    console.log(key.record);
+  } finally {
+    await store.close();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: "string" },
+        role: { type: "string" },
+        "password-stdin": { type: "boolean" },
+        language: { type: "string" },
+        "hold-minutes": { type: "string" },
+        alias: { type: "string", multiple: true },
+        selector: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [command, sub, arg] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return values.help ? 0 : 2;
+  }
+  try {
+    const config = loadConfig(values.config);
+    if (command === "start") await start(config);
+    else if (command === "user" && sub === "add") await userAdd(config, arg, values);
+    else if (command === "dkim" && sub === "keygen") await dkimKeygen(config, arg, values.selector);
+    else if (command === "check-config") console.log(`Configuration OK:\n${JSON.stringify(config, null, 2)}`);
+    else throw new UsageError(`unknown command: ${positionals.join(" ")}`);
+    return 0;
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof UserInputError) {
+      console.error(`sendguard: ${err.message}`);
+      return 1;
+    }
+    if (err instanceof UsageError) {
+      console.error(`sendguard: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,79 @@
+// The configuration file's schema. Every key has a default, so an empty file (or none) runs.
+import { hostname } from "node:os";
+import { isValidTimeZone } from "@sendguard/shared";
+import { z } from "zod";
+
+const port = z.number().int().min(0).max(65535);
+const cidr = z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, "expected a CIDR such as 10.0.0.0/8 or 2001:db8::/32");
+const domain = z
+  .string()
+  .regex(/^!?(\*\.)?[a-z0-9.-]+$/i, "expected a domain, *.domain or !domain")
+  .transform((d) => d.toLowerCase());
+
+const tls = z.strictObject({
+  cert: z.string().nullable().default(null).describe("PEM certificate file; a self-signed one is made when null"),
+  key: z.string().nullable().default(null),
+});
+
+const smtp = z.strictObject({
+  host: z.string().default("0.0.0.0"),
+  port: port.default(2587),
+  implicitTlsPort: port.nullable().default(null),
+  hostname: z.string().min(1).default(hostname()),
+  tls: tls.default({ cert: null, key: null }),
+  requireTlsForAuth: z.boolean().default(false),
+  maxMessageBytes: z.number().int().min(1024).default(25 * 1024 * 1024),
+  maxRecipients: z.number().int().min(1).max(10000).default(500),
+  maxHeaderBytes: z.number().int().min(1024).default(256 * 1024),
+  trustedNetworks: z.array(cidr).default([]),
+  authFailures: z
+    .strictObject({
+      perUser: z.number().int().min(1).default(5),
+      perIp: z.number().int().min(1).default(20),
+      windowSeconds: z.number().int().min(1).default(900),
+    })
+    .default({ perUser: 5, perIp: 20, windowSeconds: 900 }),
+});
+
+const organization = z.strictObject({
+  name: z.string().default("Sendguard"),
+  internalDomains: z.array(domain).default([]),
+  semiInternalDomains: z.array(domain).default([]),
+  timezone: z
+    .string()
+    .refine(isValidTimeZone, "expected an IANA timezone such as Asia/Tokyo")
+    .default("Asia/Tokyo"),
+  language: z.enum(["ja", "en"]).default("ja"),
+  holdMinutes: z.number().min(0).max(10080).default(5),
+});
+
+const relay = z.strictObject({
+  url: z
+    .string()
+    .regex(/^(outbox|smtps?:\/\/.+)$/, "expected smtp://host:port, smtps://user:pass@host:port or outbox")
+    .default("outbox"),
+  maxConnections: z.number().int().min(1).max(100).default(5),
+  concurrency: z.number().int().min(1).max(1000).default(20),
+  rejectUnauthorized: z.boolean().default(true),
+  retryDelaysSeconds: z.array(z.number().min(0.1)).min(1).default([300, 600, 1800, 3600, 7200, 14400]),
+  giveUpAfterSeconds: z.number().min(1).default(2 * 24 * 3600),
+});
+
+export const configSchema = z.strictObject({
+  dataDir: z.string().default("./data"),
+  publicUrl: z.string().url("expected an absolute URL such as https://sendguard.example.co.jp").nullable().default(null),
+  http: z
+    .strictObject({ host: z.string().default("0.0.0.0"), port: port.default(8080) })
+    .default({ host: "0.0.0.0", port: 8080 }),
+  smtp: smtp.default(smtp.parse({})),
+  organization: organization.default(organization.parse({})),
+  relay: relay.default(relay.parse({})),
+  notify: z
+    .strictObject({ from: z.string().email("expected an e-mail address").nullable().default(null) })
+    .default({ from: null }),
+  log: z
+    .strictObject({ level: z.enum(["debug", "info", "warn", "error", "silent"]).default("info") })
+    .default({ level: "info" }),
+});
+
+export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,38 @@
+// The message as it leaves the gateway: headers the gateway added, the client's header block minus
+// internal ones (X-Sendguard-*, Bcc, Return-Path), then the body byte for byte from the spool.
+import { Readable } from "node:stream";
+import type { Spool } from "../store/spool.js";
+import type { MessageRecord } from "../store/types.js";
+import { spoolName } from "../pipeline/intake.js";
+
+const INTERNAL = /^(x-sendguard-[!-9;-~]*|bcc|return-path)$/i;
+
+/** Removes whole fields (with their folded continuation lines) whose name matches `drop`. */
+export function removeHeaderFields(block: Buffer, drop: RegExp): Buffer {
+  const text = block.toString("latin1");
+  const lines = text.split(/(?<=\r\n)/);
+  let dropping = false;
+  const kept: string[] = [];
+  for (const line of lines) {
+    const continuation = line.startsWith(" ") || line.startsWith("\t");
+    if (!continuation) {
+      const colon = line.indexOf(":");
+      dropping = colon > 0 && drop.test(line.slice(0, colon));
+    }
+    if (!dropping) kept.push(line);
+  }
+  return Buffer.from(kept.join(""), "latin1");
+}
+
+export async function outgoingStream(spool: Spool, message: MessageRecord): Promise<Readable> {
+  const name = spoolName(message.id);
+  const head = removeHeaderFields(await spool.readHead(name, message.headerBytes), INTERNAL);
+  const body = spool.createReadStream(name, message.headerBytes);
+  const prefix = Buffer.concat([Buffer.from(message.addedHeaders, "latin1"), head]);
+  return Readable.from(
+    (async function* () {
+      yield prefix;
+      yield* body;
+    })(),
+  );
+}

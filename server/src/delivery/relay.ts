@@ -1,0 +1,131 @@
+// Hands a message to the next hop: the configured smarthost over a pooled SMTP connection, or the
+// outbox folder (.eml files) on a first run. Reports an outcome per recipient.
+import { createWriteStream } from "node:fs";
+import { mkdir, open, rename } from "node:fs/promises";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import nodemailer, { type Transporter } from "nodemailer";
+import type { Config } from "../config/schema.js";
+import type { RecipientResult } from "../store/types.js";
+import type { DkimOptions } from "./dkim.js";
+
+export interface Envelope {
+  from: string;
+  to: string[];
+}
+
+export interface Relay {
+  readonly description: string;
+  send(envelope: Envelope, message: Readable, dkim: DkimOptions | null, name: string): Promise<RecipientResult[]>;
+  close(): void;
+}
+
+interface SmtpError extends Error {
+  code?: string;
+  responseCode?: number;
+  response?: string;
+  rejectedErrors?: SmtpError[];
+  recipient?: string;
+}
+
+function outcomeOf(err: SmtpError): "failed" | "retry" {
+  return err.responseCode !== undefined && err.responseCode >= 500 && err.responseCode < 600 ? "failed" : "retry";
+}
+
+function describe(err: SmtpError): string {
+  return (err.response ?? err.message).replace(/\s+/g, " ").slice(0, 500);
+}
+
+export function classifySmtpResult(to: string[], accepted: string[], rejected: SmtpError[]): RecipientResult[] {
+  const byRecipient = new Map(rejected.map((e) => [(e.recipient ?? "").toLowerCase(), e]));
+  const ok = new Set(accepted.map((a) => a.toLowerCase()));
+  return to.map((address) => {
+    const err = byRecipient.get(address.toLowerCase());
+    if (err) return { address, outcome: outcomeOf(err), response: describe(err) };
+    if (ok.has(address.toLowerCase())) return { address, outcome: "sent", response: "accepted" };
+    return { address, outcome: "retry", response: "not acknowledged by the relay" };
+  });
+}
+
+class SmtpRelay implements Relay {
+  readonly description: string;
+  private readonly transport: Transporter;
+
+  constructor(config: Config) {
+    const url = new URL(config.relay.url);
+    this.description = `${url.protocol}//${url.host}`;
+    this.transport = nodemailer.createTransport({
+      pool: true,
+      host: url.hostname,
+      port: Number(url.port || (url.protocol === "smtps:" ? 465 : 25)),
+      secure: url.protocol === "smtps:",
+      auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
+      name: config.smtp.hostname,
+      maxConnections: config.relay.maxConnections,
+      maxMessages: 1000,
+      tls: { rejectUnauthorized: config.relay.rejectUnauthorized },
+      connectionTimeout: 30_000,
+      greetingTimeout: 30_000,
+      socketTimeout: 120_000,
+    });
+  }
+
+  async send(envelope: Envelope, message: Readable, dkim: DkimOptions | null): Promise<RecipientResult[]> {
+    try {
+      const info = await this.transport.sendMail({
+        envelope: { ...envelope },
+        raw: message,
+        ...(dkim ? { dkim: { ...dkim, cacheDir: false } } : {}),
+      });
+      return classifySmtpResult(envelope.to, (info.accepted ?? []).map(String), (info.rejectedErrors ?? []) as SmtpError[]);
+    } catch (e) {
+      const err = e as SmtpError;
+      message.destroy();
+      if (err.code === "EENVELOPE" && err.rejectedErrors?.length) {
+        return classifySmtpResult(envelope.to, [], err.rejectedErrors);
+      }
+      return envelope.to.map((address) => ({ address, outcome: outcomeOf(err), response: describe(err) }));
+    }
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+}
+
+/** Writes each message to DATA_DIR/outbox as NAME.eml (written to a temp name, fsynced, renamed). */
+class OutboxRelay implements Relay {
+  readonly description: string;
+  private readonly transport = nodemailer.createTransport({ streamTransport: true, buffer: false });
+
+  constructor(private readonly dir: string) {
+    this.description = `outbox ${dir}`;
+  }
+
+  async send(envelope: Envelope, message: Readable, dkim: DkimOptions | null, name: string): Promise<RecipientResult[]> {
+    await mkdir(this.dir, { recursive: true });
+    const final = join(this.dir, `${name}.eml`);
+    const temp = `${final}.tmp`;
+    const info = (await this.transport.sendMail({ envelope: { ...envelope }, raw: message, ...(dkim ? { dkim } : {}) })) as {
+      message: Readable;
+    };
+    const header = `X-Sendguard-Envelope-From: <${envelope.from}>\r\nX-Sendguard-Envelope-To: ${envelope.to.map((t) => `<${t}>`).join(", ")}\r\n`;
+    const out = createWriteStream(temp);
+    out.write(header);
+    await pipeline(info.message, out);
+    const file = await open(temp, "r");
+    await file.sync();
+    await file.close();
+    await rename(temp, final);
+    return envelope.to.map((address) => ({ address, outcome: "sent", response: `written to ${final}` }));
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+}
+
+export function createRelay(config: Config): Relay {
+  return config.relay.url === "outbox" ? new OutboxRelay(join(config.dataDir, "outbox")) : new SmtpRelay(config);
+}

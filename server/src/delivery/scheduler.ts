@@ -1,0 +1,184 @@
+// Releases recipient groups when they are due and sends pending notices. Claims are leases in the
+// store, so release/discard stay atomic against delivery, and a restart re-delivers whatever was
+// in flight (at least once; recipients already recorded as sent are not sent again).
+import { domainOf } from "@sendguard/shared";
+import type { Config } from "../config/schema.js";
+import type { Logger } from "../log.js";
+import type { Metrics } from "../metrics.js";
+import type { NoticeSender } from "../notify/sender.js";
+import { GroupCommit } from "../store/group-commit.js";
+import type { Spool } from "../store/spool.js";
+import type { AttemptRecord, GroupRecord, MessageRecord, NoticeRecord, Store } from "../store/types.js";
+import { nextRetryAt } from "./backoff.js";
+import type { DkimKeys } from "./dkim.js";
+import { outgoingStream } from "./outgoing.js";
+import type { Relay } from "./relay.js";
+
+export interface SchedulerDeps {
+  config: Config;
+  store: Store;
+  spool: Spool;
+  relay: Relay;
+  dkim: DkimKeys;
+  notices: NoticeSender;
+  metrics: Metrics;
+  log: Logger;
+}
+
+/** The longest the scheduler sleeps, so a clock jump or a missed wake-up costs at most this. */
+const MAX_SLEEP_MS = 30_000;
+
+export class Scheduler {
+  private timer: NodeJS.Timeout | null = null;
+  private ticking = false;
+  private again = false;
+  private stopped = false;
+  private inflight = 0;
+  private readonly idle: (() => void)[] = [];
+  private readonly attempts: GroupCommit<AttemptRecord>;
+
+  constructor(private readonly deps: SchedulerDeps) {
+    this.attempts = new GroupCommit((batch) => deps.store.recordAttempts(batch));
+  }
+
+  async start(): Promise<void> {
+    await this.deps.store.resetLeases();
+    this.wake();
+  }
+
+  /** Look at the queue now (after new messages, a release, or a finished delivery). */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    void this.tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.inflight > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+  }
+
+  private async tick(): Promise<void> {
+    this.ticking = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    try {
+      do {
+        this.again = false;
+        const free = this.deps.config.relay.concurrency - this.inflight;
+        if (free <= 0) break;
+        const now = Date.now();
+        const groups = await this.deps.store.claimDueGroups(now, free);
+        for (const { message, group } of groups) this.track(this.deliver(message, group));
+        const notices = await this.deps.store.claimDueNotices(now, Math.max(1, free - groups.length));
+        for (const notice of notices) this.track(this.sendNotice(notice));
+        if (groups.length + notices.length >= free) this.again = true;
+      } while (this.again && !this.stopped && this.inflight < this.deps.config.relay.concurrency);
+      const next = await this.deps.store.nextDueAt();
+      this.sleepUntil(next === null ? Date.now() + MAX_SLEEP_MS : next);
+    } catch (err) {
+      this.deps.log.error({ err }, "scheduler tick failed; retrying in 1 s");
+      this.sleepUntil(Date.now() + 1000);
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private sleepUntil(at: number): void {
+    if (this.stopped) return;
+    const delay = Math.min(MAX_SLEEP_MS, Math.max(0, at - Date.now()));
+    this.timer = setTimeout(() => this.wake(), delay);
+    this.timer.unref();
+  }
+
+  private track(work: Promise<void>): void {
+    this.inflight++;
+    void work
+      .catch((err: unknown) => this.deps.log.error({ err }, "delivery task failed"))
+      .finally(() => {
+        this.inflight--;
+        if (this.inflight === 0) for (const resolve of this.idle.splice(0)) resolve();
+        this.wake();
+      });
+  }
+
+  private async deliver(message: MessageRecord, group: GroupRecord): Promise<void> {
+    const { config, spool, relay, dkim, metrics, log } = this.deps;
+    const pending = group.recipients.filter((r) => r.status === "pending").map((r) => r.address);
+    const now = Date.now();
+    let results = pending.length
+      ? await relay.send(
+          { from: message.sender, to: pending },
+          await outgoingStream(spool, message),
+          await dkim.forDomain(domainOf(message.fromHeader)),
+          `${message.id}-${group.name}-${group.attempts}`,
+        )
+      : [];
+    const retryAt = nextRetryAt(config.relay, group.attempts, group.firstAttemptAt ?? now, Date.now());
+    if (retryAt === null) {
+      results = results.map((r) =>
+        r.outcome === "retry" ? { ...r, response: `gave up after ${group.attempts} attempts: ${r.response}` } : r,
+      );
+    }
+    const failed = results.filter((r) => r.outcome === "failed" || (r.outcome === "retry" && retryAt === null));
+    const sent = results.filter((r) => r.outcome === "sent").length;
+    const deferred = results.length - sent - failed.length;
+    metrics.sent.inc(sent);
+    metrics.failed.inc(failed.length);
+    metrics.deferred.inc(deferred);
+    log.info(
+      { msg_id: message.id, group: group.name, attempt: group.attempts, sent, failed: failed.length, deferred },
+      "delivery attempt",
+    );
+    await this.attempts.add({
+      groupId: group.id,
+      messageId: message.id,
+      now: Date.now(),
+      results,
+      retryAt: deferred > 0 ? retryAt : null,
+      notices:
+        failed.length && message.sender
+          ? [
+              {
+                kind: "bounce",
+                messageId: message.id,
+                recipient: message.sender,
+                language: message.language,
+                data: { failed: failed.map((f) => ({ address: f.address, response: f.response })) },
+              },
+            ]
+          : [],
+      audit: [
+        {
+          actor: "scheduler",
+          action: "delivery_attempt",
+          messageId: message.id,
+          detail: { group: group.name, attempt: group.attempts, relay: relay.description, results },
+        },
+      ],
+    });
+  }
+
+  private async sendNotice(notice: NoticeRecord): Promise<void> {
+    const { config, store, notices, log } = this.deps;
+    let error: string | null = null;
+    let permanent = false;
+    try {
+      const result = await notices.send(notice);
+      if (result && result.outcome !== "sent") {
+        error = result.response;
+        permanent = result.outcome === "failed";
+      }
+    } catch (err) {
+      error = (err as Error).message;
+    }
+    const retryAt =
+      error === null || permanent ? null : nextRetryAt(config.relay, notice.attempts, notice.createdAt, Date.now());
+    if (error) log.warn({ msg_id: notice.messageId, notice: notice.kind, error, retryAt }, "notice not sent");
+    await store.finishNotice(notice.id, retryAt, error);
+  }
+}

@@ -1,0 +1,103 @@
+// Wires the parts together: store → intake (SMTP + HTTP) → scheduler → relay, in one process.
+import { mkdir } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join, resolve } from "node:path";
+import type { SMTPServer } from "smtp-server";
+import { PasswordChecker } from "./auth/passwords.js";
+import type { Config } from "./config/schema.js";
+import { DkimKeys } from "./delivery/dkim.js";
+import { createRelay, type Relay } from "./delivery/relay.js";
+import { Scheduler } from "./delivery/scheduler.js";
+import { createSmtpServer } from "./intake/smtp.js";
+import { loadTls } from "./intake/tls.js";
+import { Links, loadServerSecret } from "./links.js";
+import type { Logger } from "./log.js";
+import { Metrics } from "./metrics.js";
+import { NoticeSender } from "./notify/sender.js";
+import { Intake } from "./pipeline/intake.js";
+import { Spool } from "./store/spool.js";
+import { SqliteStore } from "./store/sqlite.js";
+import type { Store } from "./store/types.js";
+import { createApp } from "./web/app.js";
+
+export interface Gateway {
+  store: Store;
+  relay: Relay;
+  publicUrl: string;
+  ports: { http: number; smtp: number; smtps: number | null };
+  tlsSelfSigned: boolean;
+  close(): Promise<void>;
+}
+
+export function openStore(config: Config): Promise<SqliteStore> {
+  return mkdir(config.dataDir, { recursive: true }).then(() =>
+    SqliteStore.open(join(config.dataDir, "sendguard.db")),
+  );
+}
+
+function listen(server: SMTPServer | Server, port: number, host: string): Promise<number> {
+  return new Promise((done, fail) => {
+    const s = server as Server;
+    s.once("error", fail);
+    s.listen(port, host, () => {
+      s.off("error", fail);
+      const address = ("server" in server ? (server as SMTPServer).server : s).address() as AddressInfo;
+      done(address.port);
+    });
+  });
+}
+
+export async function startGateway(config: Config, log: Logger): Promise<Gateway> {
+  config = { ...config, dataDir: resolve(config.dataDir) };
+  const store = await openStore(config);
+  const spool = new Spool(join(config.dataDir, "spool"));
+  await spool.init();
+  const metrics = new Metrics(store);
+  // Listen first so that a port chosen by the OS (0, in tests) is known for the links in notices.
+  const httpServer = createServer();
+  const httpPort = await listen(httpServer, config.http.port, config.http.host);
+  const publicUrl = config.publicUrl ?? `http://localhost:${httpPort}`;
+  const relay = createRelay(config);
+  const dkim = new DkimKeys(store);
+  const passwords = new PasswordChecker(store, config.smtp.authFailures);
+  const links = new Links(publicUrl, await loadServerSecret(config.dataDir));
+  const notices = new NoticeSender(config, store, relay, links, dkim);
+  const scheduler = new Scheduler({ config, store, spool, relay, dkim, notices, metrics, log });
+  const intake = new Intake({ config, store, spool, metrics, log, onStored: () => scheduler.wake() });
+  const tls = await loadTls(config);
+
+  const smtp = createSmtpServer({ config, intake, passwords, store, log, tls }, false);
+  smtp.on("error", (err) => log.error({ err }, "smtp server error"));
+  const smtpPort = await listen(smtp, config.smtp.port, config.smtp.host);
+  let smtps: SMTPServer | null = null;
+  let smtpsPort: number | null = null;
+  if (config.smtp.implicitTlsPort !== null) {
+    smtps = createSmtpServer({ config, intake, passwords, store, log, tls }, true);
+    smtps.on("error", (err) => log.error({ err }, "smtps server error"));
+    smtpsPort = await listen(smtps, config.smtp.implicitTlsPort, config.smtp.host);
+  }
+  const app = createApp({ config, store, intake, passwords, links, metrics, log, onReleased: () => scheduler.wake() });
+  httpServer.on("request", app);
+  await scheduler.start();
+
+  return {
+    store,
+    relay,
+    publicUrl: links.publicUrl,
+    ports: { http: httpPort, smtp: smtpPort, smtps: smtpsPort },
+    tlsSelfSigned: tls.selfSigned,
+    async close() {
+      await Promise.all([
+        new Promise((r) => smtp.close(() => r(undefined))),
+        smtps ? new Promise((r) => smtps.close(() => r(undefined))) : undefined,
+        new Promise((r) => httpServer.close(() => r(undefined))),
+      ]);
+      httpServer.closeAllConnections();
+      await scheduler.stop();
+      relay.close();
+      await spool.close();
+      await store.close();
+    },
+  };
+}

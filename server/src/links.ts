@@ -1,0 +1,45 @@
+// Capability URLs for the hold page: /hold/ID/SIG where SIG = HMAC(server secret, ID), 256 bits.
+// Nothing is stored per link, comparison is constant-time, and a link stops working once the
+// message is no longer held (the page then only shows its status).
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { hmac, safeEqual } from "./secrets.js";
+
+export async function loadServerSecret(dataDir: string): Promise<Buffer> {
+  const file = join(dataDir, "secret.key");
+  try {
+    const secret = await readFile(file);
+    if (secret.length >= 32) return secret;
+  } catch {
+    // first start: make one below
+  }
+  await mkdir(dataDir, { recursive: true });
+  const secret = randomBytes(32);
+  await writeFile(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+export class Links {
+  constructor(
+    readonly publicUrl: string,
+    private readonly secret: Buffer,
+  ) {}
+
+  holdUrl(messageId: string): string {
+    return `${this.publicUrl.replace(/\/$/, "")}/hold/${messageId}/${this.holdSignature(messageId)}`;
+  }
+
+  holdSignature(messageId: string): string {
+    return hmac(this.secret, `hold:${messageId}`);
+  }
+
+  verifyHold(messageId: string, signature: string): boolean {
+    return safeEqual(this.holdSignature(messageId), signature);
+  }
+
+  /** The CSRF token of the hold page's forms; bound to the message so it is useless elsewhere. */
+  holdCsrf(messageId: string): string {
+    return hmac(this.secret, `csrf:hold:${messageId}`);
+  }
+}

@@ -1,0 +1,53 @@
+// Random identifiers, capability tokens, password hashing. Tokens are 256-bit; only their SHA-256
+// is stored, so a copy of the database does not hand out working links or API tokens.
+import { createHash, createHmac, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+
+export function newId(): string {
+  return randomBytes(12).toString("base64url");
+}
+
+export function newToken(): string {
+  return randomBytes(32).toString("base64url");
+}
+
+export function sha256(value: string): string {
+  return createHash("sha256").update(value).digest("base64url");
+}
+
+export function hmac(secret: Buffer, value: string): string {
+  return createHmac("sha256", secret).update(value).digest("base64url");
+}
+
+export function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 };
+
+function derive(password: string, salt: Buffer, N: number, r: number, p: number, keylen: number): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    scrypt(password, salt, keylen, { N, r, p, maxmem: 64 * 1024 * 1024 }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    ),
+  );
+}
+
+/** "scrypt$N$r$p$salt$hash" so the cost can be raised later without breaking old hashes. */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await derive(password, salt, SCRYPT.N, SCRYPT.r, SCRYPT.p, SCRYPT.keylen);
+  return ["scrypt", SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString("base64url"), key.toString("base64url")].join("$");
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [scheme, n, r, p, salt, hash] = stored.split("$");
+  if (scheme !== "scrypt" || !salt || !hash) return false;
+  const expected = Buffer.from(hash, "base64url");
+  const key = await derive(password, Buffer.from(salt, "base64url"), Number(n), Number(r), Number(p), expected.length);
+  return timingSafeEqual(key, expected);
+}
+
+/** A hash that costs the same to check as a real one: used when the user does not exist. */
+export const DUMMY_PASSWORD_HASH = await hashPassword(randomBytes(16).toString("hex"));

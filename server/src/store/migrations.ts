@@ -1,0 +1,110 @@
+// Versioned schema. Append a new entry to change the schema; never edit a released one.
+import type { Db } from "./db.js";
+
+const migrations: string[] = [
+  `CREATE TABLE users (
+     id INTEGER PRIMARY KEY,
+     email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+     password_hash TEXT NOT NULL,
+     role TEXT NOT NULL CHECK (role IN ('user','approver','admin')),
+     language TEXT CHECK (language IN ('ja','en')),
+     hold_minutes REAL,
+     aliases TEXT NOT NULL DEFAULT '[]',
+     created_at INTEGER NOT NULL
+   );
+   CREATE TABLE tokens (
+     token_hash TEXT PRIMARY KEY,
+     user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+     kind TEXT NOT NULL CHECK (kind IN ('api','session')),
+     csrf TEXT,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER
+   );
+   CREATE TABLE messages (
+     id TEXT PRIMARY KEY,
+     message_id TEXT NOT NULL,
+     user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+     sender TEXT NOT NULL,
+     from_header TEXT NOT NULL,
+     subject TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     header_bytes INTEGER NOT NULL,
+     added_headers TEXT NOT NULL,
+     language TEXT NOT NULL,
+     status TEXT NOT NULL,
+     source TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   );
+   CREATE INDEX messages_by_message_id ON messages(message_id);
+   CREATE INDEX messages_by_user ON messages(user_id, created_at);
+   CREATE INDEX messages_by_sender ON messages(sender, created_at);
+   CREATE TABLE groups (
+     id TEXT PRIMARY KEY,
+     message_id TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+     name TEXT NOT NULL,
+     status TEXT NOT NULL,
+     release_at INTEGER NOT NULL,
+     next_at INTEGER NOT NULL,
+     leased INTEGER NOT NULL DEFAULT 0,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     first_attempt_at INTEGER,
+     last_error TEXT
+   );
+   CREATE INDEX groups_due ON groups(leased, next_at) WHERE status IN ('held','releasing');
+   CREATE INDEX groups_by_message ON groups(message_id);
+   CREATE TABLE recipients (
+     group_id TEXT NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+     address TEXT NOT NULL,
+     status TEXT NOT NULL DEFAULT 'pending',
+     response TEXT,
+     PRIMARY KEY (group_id, address)
+   );
+   CREATE TABLE notices (
+     id INTEGER PRIMARY KEY,
+     kind TEXT NOT NULL,
+     message_id TEXT NOT NULL,
+     recipient TEXT NOT NULL,
+     language TEXT NOT NULL,
+     data TEXT NOT NULL DEFAULT '{}',
+     status TEXT NOT NULL DEFAULT 'pending',
+     next_at INTEGER NOT NULL,
+     leased INTEGER NOT NULL DEFAULT 0,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     created_at INTEGER NOT NULL,
+     last_error TEXT
+   );
+   CREATE INDEX notices_due ON notices(leased, next_at) WHERE status = 'pending';
+   CREATE TABLE audit (
+     id INTEGER PRIMARY KEY,
+     at INTEGER NOT NULL,
+     actor TEXT NOT NULL,
+     action TEXT NOT NULL,
+     message_id TEXT,
+     detail TEXT NOT NULL DEFAULT '{}'
+   );
+   CREATE INDEX audit_by_message ON audit(message_id);
+   CREATE TABLE dkim_keys (
+     domain TEXT PRIMARY KEY COLLATE NOCASE,
+     selector TEXT NOT NULL,
+     private_key TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   );`,
+];
+
+export async function migrate(db: Db): Promise<number> {
+  await db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+  const row = await db.get<{ version: number }>("SELECT max(version) AS version FROM schema_version");
+  const current = row?.version ?? 0;
+  if (current > migrations.length) {
+    throw new Error(
+      `database schema version ${current} is newer than this Sendguard (${migrations.length}); upgrade Sendguard`,
+    );
+  }
+  for (let v = current; v < migrations.length; v++) {
+    await db.transaction(async () => {
+      await db.exec(migrations[v] as string);
+      await db.run("INSERT INTO schema_version (version) VALUES (?)", [v + 1]);
+    });
+  }
+  return migrations.length;
+}

@@ -1,0 +1,568 @@
+// SQLite implementation of Store: WAL with synchronous=FULL, so a COMMIT is on disk when it returns.
+// One connection writes (serialised transactions), another reads without waiting for writers.
+import type { Language, MessageStatus } from "@sendguard/shared";
+import { Db } from "./db.js";
+import { migrate } from "./migrations.js";
+import { aggregateStatus, type GroupTally } from "./status.js";
+import type {
+  AttemptRecord,
+  AuditEntry,
+  AuditRecord,
+  GroupRecord,
+  HeldAction,
+  HeldActionResult,
+  MessageFilter,
+  MessageRecord,
+  NewMessage,
+  NewNotice,
+  NewUser,
+  NoticeRecord,
+  RecipientRecord,
+  Store,
+  UserRecord,
+} from "./types.js";
+
+interface UserRow {
+  id: number;
+  email: string;
+  password_hash: string;
+  role: UserRecord["role"];
+  language: Language | null;
+  hold_minutes: number | null;
+  aliases: string;
+  created_at: number;
+}
+
+interface MessageRow {
+  id: string;
+  message_id: string;
+  user_id: number | null;
+  sender: string;
+  from_header: string;
+  subject: string;
+  size: number;
+  header_bytes: number;
+  added_headers: string;
+  language: Language;
+  status: MessageStatus;
+  source: "smtp" | "http";
+  created_at: number;
+}
+
+interface GroupRow {
+  id: string;
+  message_id: string;
+  name: string;
+  status: GroupRecord["status"];
+  release_at: number;
+  next_at: number;
+  attempts: number;
+  first_attempt_at: number | null;
+  last_error: string | null;
+}
+
+const toUser = (r: UserRow): UserRecord => ({
+  id: r.id,
+  email: r.email,
+  passwordHash: r.password_hash,
+  role: r.role,
+  language: r.language,
+  holdMinutes: r.hold_minutes,
+  aliases: JSON.parse(r.aliases) as string[],
+  createdAt: r.created_at,
+});
+
+const toGroup = (r: GroupRow, recipients: RecipientRecord[]): GroupRecord => ({
+  id: r.id,
+  name: r.name,
+  status: r.status,
+  releaseAt: r.release_at,
+  nextAt: r.next_at,
+  attempts: r.attempts,
+  firstAttemptAt: r.first_attempt_at,
+  lastError: r.last_error,
+  recipients,
+});
+
+const toMessage = (r: MessageRow, groups: GroupRecord[]): MessageRecord => ({
+  id: r.id,
+  messageId: r.message_id,
+  userId: r.user_id,
+  sender: r.sender,
+  fromHeader: r.from_header,
+  subject: r.subject,
+  size: r.size,
+  headerBytes: r.header_bytes,
+  addedHeaders: r.added_headers,
+  language: r.language,
+  status: r.status,
+  source: r.source,
+  createdAt: r.created_at,
+  groups,
+});
+
+function placeholders(n: number): string {
+  return Array.from({ length: n }, () => "?").join(",");
+}
+
+export class SqliteStore implements Store {
+  private constructor(
+    private readonly writer: Db,
+    private readonly reader: Db,
+  ) {}
+
+  static async open(file: string): Promise<SqliteStore> {
+    const writer = await Db.open(file, false);
+    await writer.exec(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
+    );
+    await migrate(writer);
+    const reader = await Db.open(file, true);
+    await reader.exec("PRAGMA busy_timeout=5000; PRAGMA query_only=ON;");
+    return new SqliteStore(writer, reader);
+  }
+
+  async close(): Promise<void> {
+    await this.reader.close();
+    await this.writer.close();
+  }
+
+  // ── users and tokens ──────────────────────────────────────────────────────────────────────
+
+  async addUser(user: NewUser): Promise<UserRecord> {
+    const now = Date.now();
+    const { lastID } = await this.writer.transaction(() =>
+      this.writer.run(
+        "INSERT INTO users (email, password_hash, role, language, hold_minutes, aliases, created_at) VALUES (?,?,?,?,?,?,?)",
+        [user.email, user.passwordHash, user.role, user.language, user.holdMinutes, JSON.stringify(user.aliases), now],
+      ),
+    );
+    return { ...user, id: lastID, createdAt: now };
+  }
+
+  async userByEmail(email: string): Promise<UserRecord | undefined> {
+    const row = await this.reader.get<UserRow>("SELECT * FROM users WHERE email = ?", [email]);
+    return row && toUser(row);
+  }
+
+  async userById(id: number): Promise<UserRecord | undefined> {
+    const row = await this.reader.get<UserRow>("SELECT * FROM users WHERE id = ?", [id]);
+    return row && toUser(row);
+  }
+
+  async listUsers(): Promise<UserRecord[]> {
+    return (await this.reader.all<UserRow>("SELECT * FROM users ORDER BY email")).map(toUser);
+  }
+
+  async updateUser(
+    id: number,
+    change: Partial<Pick<UserRecord, "role" | "language" | "holdMinutes" | "aliases">>,
+  ): Promise<void> {
+    const columns: Record<string, unknown> = {};
+    if (change.role !== undefined) columns.role = change.role;
+    if (change.language !== undefined) columns.language = change.language;
+    if (change.holdMinutes !== undefined) columns.hold_minutes = change.holdMinutes;
+    if (change.aliases !== undefined) columns.aliases = JSON.stringify(change.aliases);
+    const names = Object.keys(columns);
+    if (!names.length) return;
+    await this.writer.transaction(() =>
+      this.writer.run(`UPDATE users SET ${names.map((n) => `${n} = ?`).join(", ")} WHERE id = ?`, [
+        ...Object.values(columns),
+        id,
+      ]),
+    );
+  }
+
+  async saveToken(
+    hash: string,
+    userId: number,
+    kind: "api" | "session",
+    csrf: string | null,
+    expiresAt: number | null,
+  ): Promise<void> {
+    await this.writer.transaction(() =>
+      this.writer.run(
+        "INSERT INTO tokens (token_hash, user_id, kind, csrf, created_at, expires_at) VALUES (?,?,?,?,?,?)",
+        [hash, userId, kind, csrf, Date.now(), expiresAt],
+      ),
+    );
+  }
+
+  async tokenOwner(
+    hash: string,
+    kind: "api" | "session",
+    now: number,
+  ): Promise<{ user: UserRecord; csrf: string | null } | undefined> {
+    const row = await this.reader.get<UserRow & { csrf: string | null }>(
+      `SELECT u.*, t.csrf FROM tokens t JOIN users u ON u.id = t.user_id
+       WHERE t.token_hash = ? AND t.kind = ? AND (t.expires_at IS NULL OR t.expires_at > ?)`,
+      [hash, kind, now],
+    );
+    return row && { user: toUser(row), csrf: row.csrf };
+  }
+
+  async deleteToken(hash: string): Promise<void> {
+    await this.writer.transaction(() => this.writer.run("DELETE FROM tokens WHERE token_hash = ?", [hash]));
+  }
+
+  // ── messages ──────────────────────────────────────────────────────────────────────────────
+
+  async insertMessages(batch: NewMessage[]): Promise<void> {
+    await this.writer.transaction(async () => {
+      for (const m of batch) {
+        await this.writer.run(
+          `INSERT INTO messages (id, message_id, user_id, sender, from_header, subject, size, header_bytes,
+             added_headers, language, status, source, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+          [
+            m.id,
+            m.messageId,
+            m.userId,
+            m.sender,
+            m.fromHeader,
+            m.subject,
+            m.size,
+            m.headerBytes,
+            m.addedHeaders,
+            m.language,
+            "held",
+            m.source,
+            m.createdAt,
+          ],
+        );
+        for (const g of m.groups) {
+          await this.writer.run(
+            "INSERT INTO groups (id, message_id, name, status, release_at, next_at) VALUES (?,?,?,?,?,?)",
+            [g.id, m.id, g.name, "held", g.releaseAt, g.releaseAt],
+          );
+          for (const address of g.recipients) {
+            await this.writer.run("INSERT OR IGNORE INTO recipients (group_id, address) VALUES (?,?)", [g.id, address]);
+          }
+        }
+        await this.insertNotices(m.notices, m.createdAt);
+        await this.insertAudit(m.audit, m.createdAt);
+      }
+    });
+  }
+
+  private async loadGroups(db: Db, messageIds: string[]): Promise<Map<string, GroupRecord[]>> {
+    const byMessage = new Map<string, GroupRecord[]>();
+    if (!messageIds.length) return byMessage;
+    const groups = await db.all<GroupRow>(
+      `SELECT * FROM groups WHERE message_id IN (${placeholders(messageIds.length)}) ORDER BY release_at, name`,
+      messageIds,
+    );
+    const recipients = groups.length
+      ? await db.all<RecipientRecord & { group_id: string }>(
+          `SELECT group_id, address, status, response FROM recipients
+           WHERE group_id IN (${placeholders(groups.length)}) ORDER BY rowid`,
+          groups.map((g) => g.id),
+        )
+      : [];
+    const byGroup = new Map<string, RecipientRecord[]>();
+    for (const { group_id, ...r } of recipients) {
+      byGroup.set(group_id, [...(byGroup.get(group_id) ?? []), r]);
+    }
+    for (const g of groups) {
+      const list = byMessage.get(g.message_id) ?? [];
+      list.push(toGroup(g, byGroup.get(g.id) ?? []));
+      byMessage.set(g.message_id, list);
+    }
+    return byMessage;
+  }
+
+  private async withGroups(db: Db, rows: MessageRow[]): Promise<MessageRecord[]> {
+    const groups = await this.loadGroups(
+      db,
+      rows.map((r) => r.id),
+    );
+    return rows.map((r) => toMessage(r, groups.get(r.id) ?? []));
+  }
+
+  async message(id: string): Promise<MessageRecord | undefined> {
+    const rows = await this.reader.all<MessageRow>("SELECT * FROM messages WHERE id = ?", [id]);
+    return (await this.withGroups(this.reader, rows))[0];
+  }
+
+  async messagesByMessageId(messageId: string): Promise<MessageRecord[]> {
+    const rows = await this.reader.all<MessageRow>(
+      "SELECT * FROM messages WHERE message_id = ? ORDER BY created_at DESC LIMIT 50",
+      [messageId],
+    );
+    return this.withGroups(this.reader, rows);
+  }
+
+  async listMessages(filter: MessageFilter): Promise<MessageRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.userId !== undefined && filter.sender !== undefined) {
+      where.push("(user_id = ? OR sender = ? COLLATE NOCASE)");
+      params.push(filter.userId, filter.sender);
+    } else if (filter.userId !== undefined) {
+      where.push("user_id = ?");
+      params.push(filter.userId);
+    }
+    if (filter.status) {
+      where.push("status = ?");
+      params.push(filter.status);
+    }
+    const rows = await this.reader.all<MessageRow>(
+      `SELECT * FROM messages ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+       ORDER BY created_at DESC LIMIT ?`,
+      [...params, filter.limit],
+    );
+    return this.withGroups(this.reader, rows);
+  }
+
+  /** Recomputes messages.status from its groups; must run inside a writer transaction. */
+  private async refreshStatus(messageId: string): Promise<MessageStatus> {
+    const tallies = await this.writer.all<GroupTally>(
+      `SELECT g.status,
+         (SELECT count(*) FROM recipients r WHERE r.group_id = g.id AND r.status = 'sent') AS sent,
+         (SELECT count(*) FROM recipients r WHERE r.group_id = g.id AND r.status = 'failed') AS failed
+       FROM groups g WHERE g.message_id = ?`,
+      [messageId],
+    );
+    const status = aggregateStatus(tallies);
+    await this.writer.run("UPDATE messages SET status = ? WHERE id = ?", [status, messageId]);
+    return status;
+  }
+
+  async actOnHeld(id: string, action: HeldAction, actor: string, now: number): Promise<HeldActionResult> {
+    return this.writer.transaction(async () => {
+      const change =
+        action === "discard"
+          ? await this.writer.run(
+              "UPDATE groups SET status = 'discarded', next_at = ? WHERE message_id = ? AND status = 'held'",
+              [now, id],
+            )
+          : await this.writer.run(
+              "UPDATE groups SET next_at = ? WHERE message_id = ? AND status = 'held' AND next_at > ?",
+              [now, id, now],
+            );
+      if (action === "discard" && change.changes) {
+        await this.writer.run(
+          `UPDATE recipients SET status = 'discarded'
+           WHERE group_id IN (SELECT id FROM groups WHERE message_id = ? AND status = 'discarded')`,
+          [id],
+        );
+      }
+      const status = await this.refreshStatus(id);
+      if (change.changes) {
+        await this.insertAudit([{ actor, action, messageId: id, detail: { groups: change.changes } }], now);
+        return { outcome: "ok", status };
+      }
+      const releasing = await this.writer.get<{ n: number }>(
+        "SELECT count(*) AS n FROM groups WHERE message_id = ? AND status IN ('held','releasing')",
+        [id],
+      );
+      // Releasing a message that is already due is not an error: it is on its way.
+      if (action === "release" && status === "held") return { outcome: "ok", status };
+      return { outcome: releasing && releasing.n > 0 ? "releasing" : "final", status };
+    });
+  }
+
+  // ── scheduler ─────────────────────────────────────────────────────────────────────────────
+
+  async resetLeases(): Promise<void> {
+    await this.writer.transaction(async () => {
+      await this.writer.run("UPDATE groups SET leased = 0 WHERE leased = 1");
+      await this.writer.run("UPDATE notices SET leased = 0 WHERE leased = 1");
+    });
+  }
+
+  async claimDueGroups(now: number, limit: number): Promise<{ message: MessageRecord; group: GroupRecord }[]> {
+    return this.writer.transaction(async () => {
+      const claimed = await this.writer.all<GroupRow>(
+        `UPDATE groups SET leased = 1, status = 'releasing', attempts = attempts + 1,
+           first_attempt_at = coalesce(first_attempt_at, ?)
+         WHERE id IN (SELECT id FROM groups WHERE status IN ('held','releasing') AND leased = 0 AND next_at <= ?
+                      ORDER BY next_at LIMIT ?)
+         RETURNING *`,
+        [now, now, limit],
+      );
+      if (!claimed.length) return [];
+      const messageIds = [...new Set(claimed.map((g) => g.message_id))];
+      for (const id of messageIds) await this.refreshStatus(id);
+      const rows = await this.writer.all<MessageRow>(
+        `SELECT * FROM messages WHERE id IN (${placeholders(messageIds.length)})`,
+        messageIds,
+      );
+      const messages = new Map((await this.withGroups(this.writer, rows)).map((m) => [m.id, m]));
+      return claimed.map((g) => {
+        const message = messages.get(g.message_id) as MessageRecord;
+        const group = message.groups.find((x) => x.id === g.id) as GroupRecord;
+        return { message, group };
+      });
+    });
+  }
+
+  async recordAttempts(attempts: AttemptRecord[]): Promise<void> {
+    await this.writer.transaction(async () => {
+      for (const a of attempts) {
+        for (const r of a.results) {
+          const status = r.outcome === "retry" ? (a.retryAt === null ? "failed" : "pending") : r.outcome;
+          await this.writer.run(
+            "UPDATE recipients SET status = ?, response = ? WHERE group_id = ? AND address = ? AND status = 'pending'",
+            [status, r.response, a.groupId, r.address],
+          );
+        }
+        const pending = await this.writer.get<{ n: number }>(
+          "SELECT count(*) AS n FROM recipients WHERE group_id = ? AND status = 'pending'",
+          [a.groupId],
+        );
+        const lastError = a.results.find((r) => r.outcome !== "sent")?.response ?? null;
+        if (pending && pending.n > 0 && a.retryAt !== null) {
+          await this.writer.run("UPDATE groups SET leased = 0, next_at = ?, last_error = ? WHERE id = ?", [
+            a.retryAt,
+            lastError,
+            a.groupId,
+          ]);
+        } else {
+          const failed = await this.writer.get<{ n: number }>(
+            "SELECT count(*) AS n FROM recipients WHERE group_id = ? AND status = 'failed'",
+            [a.groupId],
+          );
+          await this.writer.run("UPDATE groups SET leased = 0, status = ?, last_error = ? WHERE id = ?", [
+            failed && failed.n > 0 ? "failed" : "sent",
+            lastError,
+            a.groupId,
+          ]);
+        }
+        await this.refreshStatus(a.messageId);
+        await this.insertNotices(a.notices, a.now);
+        await this.insertAudit(a.audit, a.now);
+      }
+    });
+  }
+
+  private async insertNotices(notices: NewNotice[], now: number): Promise<void> {
+    for (const n of notices) {
+      await this.writer.run(
+        "INSERT INTO notices (kind, message_id, recipient, language, data, next_at, created_at) VALUES (?,?,?,?,?,?,?)",
+        [n.kind, n.messageId, n.recipient, n.language, JSON.stringify(n.data ?? {}), now, now],
+      );
+    }
+  }
+
+  async claimDueNotices(now: number, limit: number): Promise<NoticeRecord[]> {
+    const rows = await this.writer.transaction(() =>
+      this.writer.all<{
+        id: number;
+        kind: NoticeRecord["kind"];
+        message_id: string;
+        recipient: string;
+        language: Language;
+        data: string;
+        attempts: number;
+        created_at: number;
+      }>(
+        `UPDATE notices SET leased = 1, attempts = attempts + 1
+         WHERE id IN (SELECT id FROM notices WHERE status = 'pending' AND leased = 0 AND next_at <= ?
+                      ORDER BY next_at LIMIT ?)
+         RETURNING *`,
+        [now, limit],
+      ),
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      messageId: r.message_id,
+      recipient: r.recipient,
+      language: r.language,
+      data: JSON.parse(r.data) as Record<string, unknown>,
+      attempts: r.attempts,
+      createdAt: r.created_at,
+    }));
+  }
+
+  async finishNotice(id: number, retryAt: number | null, error: string | null): Promise<void> {
+    await this.writer.transaction(() =>
+      error === null
+        ? this.writer.run("UPDATE notices SET status = 'sent', leased = 0, last_error = NULL WHERE id = ?", [id])
+        : retryAt === null
+          ? this.writer.run("UPDATE notices SET status = 'failed', leased = 0, last_error = ? WHERE id = ?", [error, id])
+          : this.writer.run("UPDATE notices SET leased = 0, next_at = ?, last_error = ? WHERE id = ?", [
+              retryAt,
+              error,
+              id,
+            ]),
+    );
+  }
+
+  async nextDueAt(): Promise<number | null> {
+    const row = await this.reader.get<{ at: number | null }>(
+      `SELECT min(at) AS at FROM (
+         SELECT min(next_at) AS at FROM groups WHERE status IN ('held','releasing') AND leased = 0
+         UNION ALL SELECT min(next_at) FROM notices WHERE status = 'pending' AND leased = 0)`,
+    );
+    return row?.at ?? null;
+  }
+
+  async queueDepth(): Promise<{ held: number; releasing: number; notices: number }> {
+    const row = await this.reader.get<{ held: number; releasing: number; notices: number }>(
+      `SELECT (SELECT count(*) FROM groups WHERE status = 'held') AS held,
+              (SELECT count(*) FROM groups WHERE status = 'releasing') AS releasing,
+              (SELECT count(*) FROM notices WHERE status = 'pending') AS notices`,
+    );
+    return row ?? { held: 0, releasing: 0, notices: 0 };
+  }
+
+  // ── audit and DKIM ────────────────────────────────────────────────────────────────────────
+
+  private async insertAudit(entries: AuditEntry[], now: number): Promise<void> {
+    for (const e of entries) {
+      await this.writer.run("INSERT INTO audit (at, actor, action, message_id, detail) VALUES (?,?,?,?,?)", [
+        now,
+        e.actor,
+        e.action,
+        e.messageId ?? null,
+        JSON.stringify(e.detail ?? {}),
+      ]);
+    }
+  }
+
+  async audit(entries: AuditEntry[]): Promise<void> {
+    await this.writer.transaction(() => this.insertAudit(entries, Date.now()));
+  }
+
+  async listAudit(filter: { messageId?: string; limit: number }): Promise<AuditRecord[]> {
+    const rows = await this.reader.all<{
+      id: number;
+      at: number;
+      actor: string;
+      action: string;
+      message_id: string | null;
+      detail: string;
+    }>(
+      `SELECT * FROM audit ${filter.messageId ? "WHERE message_id = ?" : ""} ORDER BY id DESC LIMIT ?`,
+      filter.messageId ? [filter.messageId, filter.limit] : [filter.limit],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      at: r.at,
+      actor: r.actor,
+      action: r.action,
+      messageId: r.message_id,
+      detail: JSON.parse(r.detail) as Record<string, unknown>,
+    }));
+  }
+
+  async saveDkimKey(domain: string, selector: string, privateKey: string): Promise<void> {
+    await this.writer.transaction(() =>
+      this.writer.run(
+        `INSERT INTO dkim_keys (domain, selector, private_key, created_at) VALUES (?,?,?,?)
+         ON CONFLICT(domain) DO UPDATE SET selector = excluded.selector, private_key = excluded.private_key,
+           created_at = excluded.created_at`,
+        [domain, selector, privateKey, Date.now()],
+      ),
+    );
+  }
+
+  async dkimKey(domain: string): Promise<{ selector: string; privateKey: string } | undefined> {
+    const row = await this.reader.get<{ selector: string; private_key: string }>(
+      "SELECT selector, private_key FROM dkim_keys WHERE domain = ?",
+      [domain],
+    );
+    return row && { selector: row.selector, privateKey: row.private_key };
+  }
+}

@@ -1,0 +1,152 @@
+// The persistence interface: what the gateway needs from storage, independent of SQLite.
+import type { GroupStatus, Language, MessageStatus, Role } from "@sendguard/shared";
+
+export interface UserRecord {
+  id: number;
+  email: string;
+  passwordHash: string;
+  role: Role;
+  language: Language | null;
+  holdMinutes: number | null;
+  aliases: string[];
+  createdAt: number;
+}
+
+export type NewUser = Omit<UserRecord, "id" | "createdAt">;
+
+export interface AuditEntry {
+  actor: string;
+  action: string;
+  messageId?: string | null;
+  detail?: Record<string, unknown>;
+}
+
+export interface AuditRecord extends Required<AuditEntry> {
+  id: number;
+  at: number;
+}
+
+export type NoticeKind = "hold" | "bounce";
+
+export interface NewNotice {
+  kind: NoticeKind;
+  messageId: string;
+  recipient: string;
+  language: Language;
+  data?: Record<string, unknown>;
+}
+
+export interface NoticeRecord extends Required<NewNotice> {
+  id: number;
+  attempts: number;
+  createdAt: number;
+}
+
+export interface RecipientRecord {
+  address: string;
+  status: "pending" | "sent" | "failed" | "discarded";
+  response: string | null;
+}
+
+export interface GroupRecord {
+  id: string;
+  name: string;
+  status: GroupStatus;
+  releaseAt: number;
+  nextAt: number;
+  attempts: number;
+  firstAttemptAt: number | null;
+  lastError: string | null;
+  recipients: RecipientRecord[];
+}
+
+export interface MessageRecord {
+  id: string;
+  messageId: string;
+  userId: number | null;
+  sender: string;
+  fromHeader: string;
+  subject: string;
+  size: number;
+  headerBytes: number;
+  /** Header lines the gateway adds on relay (Message-ID, Date when the client left them out). */
+  addedHeaders: string;
+  language: Language;
+  status: MessageStatus;
+  source: "smtp" | "http";
+  createdAt: number;
+  groups: GroupRecord[];
+}
+
+export interface NewMessage extends Omit<MessageRecord, "status" | "groups"> {
+  groups: { id: string; name: string; releaseAt: number; recipients: string[] }[];
+  notices: NewNotice[];
+  audit: AuditEntry[];
+}
+
+/** Outcome of one relay attempt for one recipient. */
+export interface RecipientResult {
+  address: string;
+  outcome: "sent" | "retry" | "failed";
+  response: string;
+}
+
+export interface AttemptRecord {
+  groupId: string;
+  messageId: string;
+  now: number;
+  results: RecipientResult[];
+  /** When the remaining (retry) recipients are tried again; null: give them up as failed. */
+  retryAt: number | null;
+  notices: NewNotice[];
+  audit: AuditEntry[];
+}
+
+export type HeldAction = "release" | "discard";
+
+export interface HeldActionResult {
+  /** ok: done; releasing: delivery already started; final: nothing left to act on. */
+  outcome: "ok" | "releasing" | "final";
+  status: MessageStatus;
+}
+
+export interface MessageFilter {
+  userId?: number;
+  sender?: string;
+  status?: MessageStatus;
+  limit: number;
+}
+
+export interface Store {
+  addUser(user: NewUser): Promise<UserRecord>;
+  userByEmail(email: string): Promise<UserRecord | undefined>;
+  userById(id: number): Promise<UserRecord | undefined>;
+  listUsers(): Promise<UserRecord[]>;
+  updateUser(id: number, change: Partial<Pick<UserRecord, "role" | "language" | "holdMinutes" | "aliases">>): Promise<void>;
+
+  saveToken(hash: string, userId: number, kind: "api" | "session", csrf: string | null, expiresAt: number | null): Promise<void>;
+  tokenOwner(hash: string, kind: "api" | "session", now: number): Promise<{ user: UserRecord; csrf: string | null } | undefined>;
+  deleteToken(hash: string): Promise<void>;
+
+  insertMessages(batch: NewMessage[]): Promise<void>;
+  message(id: string): Promise<MessageRecord | undefined>;
+  messagesByMessageId(messageId: string): Promise<MessageRecord[]>;
+  listMessages(filter: MessageFilter): Promise<MessageRecord[]>;
+  actOnHeld(id: string, action: HeldAction, actor: string, now: number): Promise<HeldActionResult>;
+
+  resetLeases(): Promise<void>;
+  claimDueGroups(now: number, limit: number): Promise<{ message: MessageRecord; group: GroupRecord }[]>;
+  recordAttempts(attempts: AttemptRecord[]): Promise<void>;
+  claimDueNotices(now: number, limit: number): Promise<NoticeRecord[]>;
+  finishNotice(id: number, retryAt: number | null, error: string | null): Promise<void>;
+  nextDueAt(): Promise<number | null>;
+  queueDepth(): Promise<{ held: number; releasing: number; notices: number }>;
+
+  audit(entries: AuditEntry[]): Promise<void>;
+  listAudit(filter: { messageId?: string; limit: number }): Promise<AuditRecord[]>;
+
+  saveDkimKey(domain: string, selector: string, privateKey: string): Promise<void>;
+  dkimKey(domain: string): Promise<{ selector: string; privateKey: string } | undefined>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,217 @@
+// /api/v1: sign-in, tokens, policy, message submission and the sender's own messages.
+import type { MessageStatus } from "@sendguard/shared";
+import addressparser from "nodemailer/lib/addressparser";
+import express, { type Request, type Response, Router } from "express";
+import type { PasswordChecker } from "../auth/passwords.js";
+import type { Config } from "../config/schema.js";
+import { IntakeError } from "../pipeline/errors.js";
+import type { Intake } from "../pipeline/intake.js";
+import { newToken, sha256 } from "../secrets.js";
+import type { HeldAction, MessageRecord, Store, UserRecord } from "../store/types.js";
+import { cookie, currentUser, requireUser, SESSION_COOKIE } from "./auth.js";
+import { composeJson, describeJsonProblem, envelopeRecipients, jsonMessageSchema } from "./compose-json.js";
+import { ApiError } from "./errors.js";
+import { messageSummary, messageView } from "./views.js";
+
+export interface ApiDeps {
+  config: Config;
+  store: Store;
+  intake: Intake;
+  passwords: PasswordChecker;
+  /** Called after a release so the scheduler sends without waiting for its timer. */
+  onReleased: () => void;
+}
+
+const SESSION_HOURS = 12;
+const STATUSES: MessageStatus[] = [
+  "pending_approval",
+  "held",
+  "releasing",
+  "sent",
+  "failed",
+  "discarded",
+  "partially_sent",
+  "rejected",
+  "approval_denied",
+];
+
+export function ownAddresses(user: UserRecord): string[] {
+  return [user.email, ...user.aliases].map((a) => a.toLowerCase());
+}
+
+/** Users see their own messages only; admins see all. Others get 404, not 403: no existence leak. */
+export function canSee(user: UserRecord, message: MessageRecord): boolean {
+  return user.role === "admin" || message.userId === user.id || ownAddresses(user).includes(message.sender.toLowerCase());
+}
+
+/** HTTP callers get fewer, broader codes than SMTP: the detail says what exactly was wrong. */
+function intakeToApi(err: IntakeError, limit: number): ApiError {
+  if (err.code === "too_large") return new ApiError(err.httpStatus, "too_large", { limit });
+  if (err.code === "no_recipients" || err.code === "storage") return new ApiError(err.httpStatus, err.code);
+  return new ApiError(err.httpStatus, "bad_message", { detail: err.detail });
+}
+
+function credentials(req: Request): { email: string; password: string } {
+  const body = req.body as { email?: unknown; password?: unknown } | undefined;
+  if (typeof body?.email !== "string" || typeof body.password !== "string" || body.email.length > 320) {
+    throw new ApiError(400, "bad_request", { detail: "send JSON {\"email\": \"…\", \"password\": \"…\"}" });
+  }
+  return { email: body.email, password: body.password };
+}
+
+export function apiRouter(deps: ApiDeps): Router {
+  const { config, store, intake, passwords } = deps;
+  const router = Router();
+  const smallJson = express.json({ limit: "16kb" });
+  const secureCookie = (config.publicUrl ?? "").startsWith("https:");
+
+  async function signIn(req: Request): Promise<UserRecord> {
+    const { email, password } = credentials(req);
+    const result = await passwords.check(email, password, req.ip ?? "");
+    if (result.ok) return result.user;
+    if (result.reason === "too_many_attempts") {
+      throw new ApiError(429, "too_many_attempts", { seconds: result.retryAfter }, { "Retry-After": String(result.retryAfter) });
+    }
+    throw new ApiError(401, "bad_credentials");
+  }
+
+  router.post("/auth/login", smallJson, async (req, res) => {
+    const user = await signIn(req);
+    const token = newToken();
+    const csrf = newToken();
+    await store.saveToken(sha256(token), user.id, "session", csrf, Date.now() + SESSION_HOURS * 3600_000);
+    await store.audit([{ actor: user.email, action: "login", detail: { ip: req.ip } }]);
+    res.cookie(SESSION_COOKIE, token, {
+      httpOnly: true,
+      sameSite: "strict",
+      secure: secureCookie,
+      path: "/",
+      maxAge: SESSION_HOURS * 3600_000,
+    });
+    res.json({ csrfToken: csrf, user: { email: user.email, role: user.role, language: user.language } });
+  });
+
+  router.post("/auth/logout", requireUser, async (req, res) => {
+    const token = cookie(req, SESSION_COOKIE);
+    if (token) await store.deleteToken(sha256(token));
+    res.clearCookie(SESSION_COOKIE, { path: "/" });
+    res.status(204).end();
+  });
+
+  router.post("/tokens", smallJson, async (req, res) => {
+    const user = await signIn(req);
+    const token = newToken();
+    await store.saveToken(sha256(token), user.id, "api", null, null);
+    await store.audit([{ actor: user.email, action: "token_created", detail: { ip: req.ip } }]);
+    res.status(201).json({ token });
+  });
+
+  router.get("/policy", requireUser, (_req, res) => {
+    const user = currentUser(res);
+    const org = config.organization;
+    res.json({
+      organization: {
+        name: org.name,
+        internalDomains: org.internalDomains,
+        semiInternalDomains: org.semiInternalDomains,
+        timezone: org.timezone,
+        language: org.language,
+      },
+      holdMinutes: user.holdMinutes ?? org.holdMinutes,
+      language: user.language ?? org.language,
+    });
+  });
+
+  router.post("/messages", requireUser, async (req, res) => {
+    const user = currentUser(res);
+    const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
+    let accepted;
+    try {
+      if (type === "message/rfc822") {
+        accepted = await intake.submit({
+          source: "http",
+          stream: req,
+          mailFrom: user.email,
+          rcptTo: null,
+          user,
+          remoteAddress: req.ip ?? "",
+          lineEndings: "normalize",
+        });
+      } else if (type === "application/json") {
+        const body: unknown = await new Promise((resolve, reject) =>
+          express.json({ limit: Math.ceil(config.smtp.maxMessageBytes * 1.4) })(req, res, (err?: unknown) =>
+            err ? reject(err) : resolve(req.body),
+          ),
+        );
+        const parsed = jsonMessageSchema.safeParse(body);
+        if (!parsed.success) throw new ApiError(400, "bad_message", { detail: describeJsonProblem(parsed.error) });
+        const from = parsed.data.from ?? user.email;
+        const fromAddress = addressparser(from, { flatten: true })[0]?.address.toLowerCase() ?? "";
+        if (!ownAddresses(user).includes(fromAddress)) {
+          throw new ApiError(403, "sender_not_allowed", { address: from });
+        }
+        accepted = await intake.submit({
+          source: "http",
+          stream: composeJson(parsed.data, from),
+          mailFrom: user.email,
+          rcptTo: envelopeRecipients(parsed.data),
+          user,
+          remoteAddress: req.ip ?? "",
+          lineEndings: "reject",
+        });
+      } else {
+        throw new ApiError(415, "unsupported_media_type");
+      }
+    } catch (err) {
+      throw err instanceof IntakeError ? intakeToApi(err, config.smtp.maxMessageBytes) : err;
+    }
+    res.status(202).json(accepted);
+  });
+
+  router.get("/messages", requireUser, async (req, res) => {
+    const user = currentUser(res);
+    const status = req.query.status;
+    if (status !== undefined && !STATUSES.includes(status as MessageStatus)) {
+      throw new ApiError(400, "bad_request", { detail: `status must be one of ${STATUSES.join(", ")}` });
+    }
+    const limit = Math.min(500, Math.max(1, Number(req.query.limit ?? 100) || 100));
+    const messages = await store.listMessages({
+      ...(user.role === "admin" && req.query.all === "1" ? {} : { userId: user.id, sender: user.email }),
+      ...(status ? { status: status as MessageStatus } : {}),
+      limit,
+    });
+    res.json({ messages: messages.filter((m) => canSee(user, m)).map(messageSummary) });
+  });
+
+  router.get("/messages/by-message-id/:mid", requireUser, async (req, res) => {
+    const user = currentUser(res);
+    const mid = String(req.params.mid).replace(/^<|>$/g, "");
+    const found = (await store.messagesByMessageId(mid)).find((m) => canSee(user, m));
+    if (!found) throw new ApiError(404, "not_found");
+    res.json(messageView(found));
+  });
+
+  async function visibleMessage(req: Request, res: Response): Promise<MessageRecord> {
+    const message = await store.message(String(req.params.id));
+    if (!message || !canSee(currentUser(res), message)) throw new ApiError(404, "not_found");
+    return message;
+  }
+
+  router.get("/messages/:id", requireUser, async (req, res) => {
+    res.json(messageView(await visibleMessage(req, res)));
+  });
+
+  for (const action of ["release", "discard"] as HeldAction[]) {
+    router.post(`/messages/:id/${action}`, requireUser, async (req, res) => {
+      const message = await visibleMessage(req, res);
+      const result = await store.actOnHeld(message.id, action, currentUser(res).email, Date.now());
+      if (result.outcome === "releasing") throw new ApiError(409, "already_releasing");
+      if (result.outcome === "final") throw new ApiError(409, "already_final", { status: result.status });
+      if (action === "release") deps.onReleased();
+      res.json({ id: message.id, status: result.status });
+    });
+  }
+
+  router.use((req, _res, next) => next(new ApiError(404, "not_found")));
+  return router;
+}

@@ -1,0 +1,56 @@
+// The HTTP side: API, hold pages, health and metrics.
+import express, { type Express } from "express";
+import type { PasswordChecker } from "../auth/passwords.js";
+import type { Config } from "../config/schema.js";
+import type { Links } from "../links.js";
+import type { Logger } from "../log.js";
+import type { Metrics } from "../metrics.js";
+import type { Intake } from "../pipeline/intake.js";
+import type { Store } from "../store/types.js";
+import { adminRouter } from "./admin.js";
+import { apiRouter } from "./api.js";
+import { authenticate, language } from "./auth.js";
+import { ApiError, errorHandler } from "./errors.js";
+import { holdRouter } from "./hold-page.js";
+
+export interface WebDeps {
+  config: Config;
+  store: Store;
+  intake: Intake;
+  passwords: PasswordChecker;
+  links: Links;
+  metrics: Metrics;
+  log: Logger;
+  onReleased: () => void;
+}
+
+export function createApp(deps: WebDeps): Express {
+  const { config, store, metrics, log } = deps;
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", "loopback");
+  app.use(language(config.organization.language));
+  app.use((_req, res, next) => {
+    res.set({ "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY" });
+    next();
+  });
+
+  app.get("/healthz", async (_req, res) => {
+    const depth = await store.queueDepth();
+    res.json({ status: "ok", queue: depth });
+  });
+  app.get("/metrics", async (_req, res) => {
+    res.set("Content-Type", metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.get("/", (_req, res) => {
+    res.type("text/plain; charset=utf-8").send("Sendguard gateway. API: /api/v1 — 送信保留ゲートウェイ\n");
+  });
+
+  app.use(holdRouter(deps));
+  app.use("/api/v1", authenticate(store));
+  app.use("/api/v1/admin", adminRouter(store));
+  app.use("/api/v1", apiRouter(deps));
+  app.use((_req, _res, next) => next(new ApiError(404, "not_found")));
+  app.use(errorHandler(log));
+  return app;
+}

@@ -1,0 +1,68 @@
+// Who is calling: a bearer token (add-ins, scripts) or a session cookie (browser). State-changing
+// requests with a session cookie must carry its CSRF token in X-CSRF-Token.
+import { pickLanguage, type Language, type Role } from "@sendguard/shared";
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import type { Store, UserRecord } from "../store/types.js";
+import { safeEqual, sha256 } from "../secrets.js";
+import { ApiError } from "./errors.js";
+
+export const SESSION_COOKIE = "sg_session";
+
+export function cookie(req: Request, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? "").split(";")) {
+    const eq = part.indexOf("=");
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return undefined;
+}
+
+export function currentUser(res: Response): UserRecord {
+  const user = res.locals.user as UserRecord | undefined;
+  if (!user) throw new ApiError(401, "unauthorized");
+  return user;
+}
+
+/** Sets res.locals.lang for every request: the user's language, else Accept-Language, else the org's. */
+export function language(fallback: Language): RequestHandler {
+  return (req, res, next) => {
+    res.locals.lang = pickLanguage(req.headers["accept-language"], fallback);
+    next();
+  };
+}
+
+export function authenticate(store: Store): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const header = req.headers.authorization;
+    const bearer = header && /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    const session = bearer ? undefined : cookie(req, SESSION_COOKIE);
+    if (!bearer && !session) return next();
+    store
+      .tokenOwner(sha256((bearer || session) as string), bearer ? "api" : "session", Date.now())
+      .then((owner) => {
+        if (!owner) return next(new ApiError(401, "unauthorized"));
+        res.locals.user = owner.user;
+        if (owner.user.language) res.locals.lang = owner.user.language;
+        const safe = req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS";
+        if (session && !safe) {
+          const sent = req.headers["x-csrf-token"];
+          if (typeof sent !== "string" || !owner.csrf || !safeEqual(sent, owner.csrf)) {
+            return next(new ApiError(403, "csrf"));
+          }
+        }
+        next();
+      })
+      .catch(next);
+  };
+}
+
+export function requireUser(_req: Request, res: Response, next: NextFunction): void {
+  currentUser(res);
+  next();
+}
+
+export function requireRole(...roles: Role[]): RequestHandler {
+  return (_req, res, next) => {
+    if (!roles.includes(currentUser(res).role)) throw new ApiError(403, "forbidden");
+    next();
+  };
+}

@@ -1,0 +1,40 @@
+// Minimal server-side HTML: escaping and a page shell with a strict CSP (inline code needs the nonce).
+import { randomBytes } from "node:crypto";
+import type { Response } from "express";
+
+const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+
+export function esc(value: string | number): string {
+  return String(value).replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
+}
+
+export function sendPage(
+  res: Response,
+  status: number,
+  page: { lang: string; title: string; body: (nonce: string) => string },
+): void {
+  const nonce = randomBytes(16).toString("base64");
+  res
+    .status(status)
+    .set({
+      "Content-Type": "text/html; charset=utf-8",
+      "Content-Security-Policy": `default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+      "Referrer-Policy": "no-referrer",
+      "X-Content-Type-Options": "nosniff",
+      "Cache-Control": "no-store",
+    })
+    .send(`<!doctype html>
+<html lang="${esc(page.lang)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(page.title)}</title>
+<style nonce="${nonce}">
+body{font-family:"Segoe UI","Hiragino Sans","Noto Sans JP",Meiryo,sans-serif;margin:0;background:#f5f5f5;color:#242424}
+main{max-width:640px;margin:40px auto;background:#fff;border-radius:8px;padding:24px 32px;box-shadow:0 2px 6px rgba(0,0,0,.12)}
+h1{font-size:20px;margin:0 0 16px}dl{display:grid;grid-template-columns:max-content 1fr;gap:8px 16px;margin:0 0 24px}
+dt{color:#616161}dd{margin:0;word-break:break-all}.countdown{font-size:32px;font-weight:600;color:#0f6cbd}
+.bar{height:8px;background:#e0e0e0;border-radius:4px;overflow:hidden;margin:8px 0 24px}.bar>div{height:100%;background:#0f6cbd}
+.actions{display:flex;gap:12px}button{font:inherit;padding:8px 20px;border-radius:4px;border:1px solid #d1d1d1;background:#fff;cursor:pointer}
+button.primary{background:#0f6cbd;color:#fff;border-color:#0f6cbd}button.danger{color:#c50f1f;border-color:#c50f1f}
+.notice{padding:12px 16px;border-radius:4px;background:#ebf3fc;margin-bottom:16px}.notice.error{background:#fdf3f4;color:#b10e1c}
+.lang{float:right;font-size:13px}
+</style></head><body><main>${page.body(nonce)}</main></body></html>`);
+}

@@ -1,0 +1,33 @@
+// Store records → API shapes (shared/api types).
+import type { GroupView, MessageSummary, MessageView } from "@sendguard/shared";
+import type { MessageRecord } from "../store/types.js";
+
+export function releaseAt(message: MessageRecord): number {
+  const open = message.groups.filter((g) => g.status === "held" || g.status === "releasing");
+  const pool = open.length ? open : message.groups;
+  return pool.length ? Math.min(...pool.map((g) => g.nextAt)) : message.createdAt;
+}
+
+export function messageSummary(m: MessageRecord): MessageSummary {
+  return {
+    id: m.id,
+    messageId: m.messageId,
+    subject: m.subject,
+    from: m.fromHeader,
+    status: m.status,
+    releaseAt: new Date(releaseAt(m)).toISOString(),
+    createdAt: new Date(m.createdAt).toISOString(),
+    size: m.size,
+  };
+}
+
+export function messageView(m: MessageRecord): MessageView {
+  const groups: GroupView[] = m.groups.map((g) => ({
+    id: g.id,
+    name: g.name,
+    status: g.status,
+    releaseAt: new Date(g.status === "held" ? g.nextAt : g.releaseAt).toISOString(),
+    recipients: g.recipients.map((r) => ({ address: r.address, status: r.status, ...(r.response ? { response: r.response } : {}) })),
+  }));
+  return { ...messageSummary(m), groups };
+}

@@ -1,0 +1,77 @@
+// Request and response shapes of the HTTP API (/api/v1): one source for the server and the add-ins.
+
+export type Language = "ja" | "en";
+export type Role = "user" | "approver" | "admin";
+
+/** Life of one recipient group. `releasing` includes waiting for a retry: it can no longer be discarded. */
+export type GroupStatus = "pending_approval" | "held" | "releasing" | "sent" | "failed" | "discarded";
+
+/** A message's status is the aggregate of its groups, plus the final outcomes decided at intake. */
+export type MessageStatus = GroupStatus | "partially_sent" | "rejected" | "approval_denied";
+
+export interface ApiError {
+  error: { code: string; message: string; rule?: string };
+}
+
+export interface TokenRequest {
+  email: string;
+  password: string;
+}
+export interface TokenResponse {
+  token: string;
+}
+
+export interface RecipientView {
+  address: string;
+  status: "pending" | "sent" | "failed" | "discarded";
+  response?: string;
+}
+
+export interface GroupView {
+  id: string;
+  name: string;
+  status: GroupStatus;
+  releaseAt: string;
+  recipients: RecipientView[];
+}
+
+export interface MessageSummary {
+  id: string;
+  messageId: string;
+  subject: string;
+  from: string;
+  status: MessageStatus;
+  releaseAt: string;
+  createdAt: string;
+  size: number;
+}
+
+export interface MessageView extends MessageSummary {
+  groups: GroupView[];
+}
+
+export interface SubmitResponse {
+  id: string;
+  status: MessageStatus;
+  releaseAt: string;
+  groups: GroupView[];
+}
+
+/** JSON form of POST /messages; attachments carry base64 content. */
+export interface JsonMessage {
+  from?: string;
+  to?: string | string[];
+  cc?: string | string[];
+  bcc?: string | string[];
+  subject?: string;
+  text?: string;
+  html?: string;
+  inReplyTo?: string;
+  references?: string | string[];
+  attachments?: { filename: string; contentType?: string; content: string }[];
+}
+
+export interface ActionResponse {
+  id: string;
+  status: MessageStatus;
+}

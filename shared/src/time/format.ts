@@ -1,0 +1,41 @@
+// Date formatting in an organisation's timezone, always with the UTC offset so a reader abroad
+// cannot misread the time.
+
+function parts(date: Date, timeZone: string): Record<string, string> {
+  const fmt = new Intl.DateTimeFormat("en-US", {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hourCycle: "h23",
+    timeZoneName: "longOffset",
+  });
+  const out: Record<string, string> = {};
+  for (const p of fmt.formatToParts(date)) out[p.type] = p.value;
+  return out;
+}
+
+/** "+09:00" for Asia/Tokyo; "+00:00" for UTC. */
+export function utcOffset(date: Date, timeZone: string): string {
+  const name = parts(date, timeZone).timeZoneName ?? "GMT";
+  const m = /GMT([+-]\d{2}):?(\d{2})?/.exec(name);
+  return m ? `${m[1]}:${m[2] ?? "00"}` : "+00:00";
+}
+
+/** "2026-11-27 10:05 (+09:00)". */
+export function formatLocalTime(date: Date, timeZone: string): string {
+  const p = parts(date, timeZone);
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute} (${utcOffset(date, timeZone)})`;
+}
+
+export function isValidTimeZone(timeZone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
