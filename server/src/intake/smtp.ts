@@ -63,6 +63,7 @@ export function createSmtpServer(deps: SmtpDeps, secure: boolean): SMTPServer {
     authOptional: true, // enforced in onMailFrom, so trusted networks can submit without AUTH
     allowInsecureAuth: !config.smtp.requireTlsForAuth,
     logger: false,
+    hideENHANCEDSTATUSCODES: false,
     maxClients: 1000,
 
     onAuth(auth, session, callback) {

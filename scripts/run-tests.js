@@ -1,0 +1,21 @@
+// Runs every *.test.ts under shared/test, server/test and test/ with Node's test runner (via tsx).
+// Node 20 does not expand globs itself.
+import { spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+function find(dir) {
+  let out = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (name === "node_modules") continue;
+    if (statSync(path).isDirectory()) out = out.concat(find(path));
+    else if (name.endsWith(".test.ts")) out.push(path);
+  }
+  return out;
+}
+
+const only = process.argv.slice(2);
+const files = only.length ? only : ["shared/test", "server/test", "test"].flatMap(find).sort();
+const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...files], { stdio: "inherit" });
+process.exit(r.status ?? 1);

@@ -1,0 +1,51 @@
+// Builders for test messages and small shared checks.
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import type { TestGateway } from "./gateway.js";
+
+let counter = 0;
+
+export function uniqueId(tag = "t"): string {
+  counter++;
+  return `${tag}.${process.pid}.${Date.now()}.${counter}@client.test`;
+}
+
+/** A CRLF message; `extraHeaders` come first, then From/To/Subject/Message-ID/Date. */
+export function rawMessage(opts: {
+  from: string;
+  to: string[];
+  subject?: string;
+  body?: string;
+  messageId?: string;
+  extraHeaders?: string[];
+}): string {
+  const headers = [
+    ...(opts.extraHeaders ?? []),
+    `From: ${opts.from}`,
+    `To: ${opts.to.join(", ")}`,
+    `Subject: ${opts.subject ?? "test"}`,
+    `Message-ID: <${opts.messageId ?? uniqueId()}>`,
+    "Date: Fri, 27 Nov 2026 10:00:00 +0900",
+    "MIME-Version: 1.0",
+    "Content-Type: text/plain; charset=utf-8",
+  ];
+  return `${headers.join("\r\n")}\r\n\r\n${opts.body ?? "Hello.\r\n"}`;
+}
+
+/** Files in the spool: a refused message must leave none behind. */
+export function spoolFiles(gw: TestGateway): string[] {
+  try {
+    return readdirSync(join(gw.dataDir, "spool"));
+  } catch {
+    return [];
+  }
+}
+
+export async function allMessages(gw: TestGateway, adminToken: string): Promise<{ id: string; messageId: string; status: string; subject: string }[]> {
+  const r = await gw.api<{ messages: { id: string; messageId: string; status: string; subject: string }[] }>(
+    adminToken,
+    "GET",
+    "/messages?all=1&limit=500",
+  );
+  return r.body.messages;
+}

@@ -1,0 +1,163 @@
+// Runs the real gateway (`sendguard start`) as a child process with its own data dir and config.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createInterface } from "node:readline";
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+export const BIN = join(ROOT, "server/bin/sendguard.js");
+
+export interface GatewayOptions {
+  relayPort?: number;
+  /** Merged into the generated config file. */
+  config?: Record<string, unknown>;
+  dataDir?: string;
+}
+
+export interface Ports {
+  http: number;
+  smtp: number;
+  smtps: number | null;
+}
+
+export class TestGateway {
+  readonly dataDir: string;
+  readonly configFile: string;
+  ports: Ports = { http: 0, smtp: 0, smtps: null };
+  private child: ChildProcess | null = null;
+  readonly logLines: Record<string, unknown>[] = [];
+
+  constructor(options: GatewayOptions = {}) {
+    this.dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "sendguard-test-"));
+    this.configFile = join(this.dataDir, "config.json");
+    const base = {
+      dataDir: this.dataDir,
+      http: { host: "127.0.0.1", port: 0 },
+      smtp: { host: "127.0.0.1", port: 0, hostname: "gw.test" },
+      organization: { internalDomains: ["corp.example"], semiInternalDomains: ["group.example"], holdMinutes: 0 },
+      relay: {
+        url: options.relayPort ? `smtp://127.0.0.1:${options.relayPort}` : "outbox",
+        retryDelaysSeconds: [0.5, 1, 2],
+        giveUpAfterSeconds: 60,
+      },
+      notify: { from: "sendguard@corp.example" },
+      log: { level: "info" },
+    };
+    writeFileSync(this.configFile, JSON.stringify(deepMerge(base, options.config ?? {}), null, 2));
+  }
+
+  get httpUrl(): string {
+    return `http://127.0.0.1:${this.ports.http}`;
+  }
+
+  /** Starts the process and resolves when it logs that it is listening. Ports stay the same across restarts. */
+  async start(): Promise<this> {
+    const child = spawn(process.execPath, [BIN, "start", "--config", this.configFile], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, SENDGUARD_CONFIG: "" },
+    });
+    this.child = child;
+    let stderr = "";
+    child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    await new Promise<void>((ready, fail) => {
+      const onExit = (code: number | null) => fail(new Error(`gateway exited with ${code} before listening:\n${stderr}`));
+      child.once("exit", onExit);
+      lines.on("line", (line) => {
+        let entry: Record<string, unknown>;
+        try {
+          entry = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          return;
+        }
+        this.logLines.push(entry);
+        if (entry.event === "listening") {
+          this.ports = { http: entry.http as number, smtp: entry.smtp as number, smtps: (entry.smtps as number) ?? null };
+          child.off("exit", onExit);
+          ready();
+        }
+      });
+    });
+    return this;
+  }
+
+  /** Pins the ports chosen at first start, so a restarted gateway is found where it was. */
+  pinPorts(): void {
+    this.patchConfig({ http: { host: "127.0.0.1", port: this.ports.http }, smtp: { port: this.ports.smtp } });
+  }
+
+  patchConfig(change: Record<string, unknown>): void {
+    const current = JSON.parse(spawnSync("cat", [this.configFile]).stdout.toString()) as Record<string, unknown>;
+    writeFileSync(this.configFile, JSON.stringify(deepMerge(current, change), null, 2));
+  }
+
+  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill(signal);
+    await exited;
+    this.child = null;
+  }
+
+  /** Runs a CLI command against this gateway's config; returns exit code and output. */
+  cli(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
+    const r = spawnSync(process.execPath, [BIN, ...args, "--config", this.configFile], {
+      input,
+      encoding: "utf8",
+      env: { ...process.env, SENDGUARD_CONFIG: "" },
+    });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  addUser(email: string, password: string, ...extra: string[]): void {
+    const r = this.cli(["user", "add", email, "--password-stdin", ...extra], password);
+    if (r.status !== 0) throw new Error(`user add failed: ${r.stderr}`);
+  }
+
+  async token(email: string, password: string): Promise<string> {
+    const res = await fetch(`${this.httpUrl}/api/v1/tokens`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email, password }),
+    });
+    if (res.status !== 201) throw new Error(`token: ${res.status} ${await res.text()}`);
+    return ((await res.json()) as { token: string }).token;
+  }
+
+  /** Authenticated JSON call to /api/v1. */
+  async api<T = unknown>(token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const res = await fetch(`${this.httpUrl}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+  }
+}
+
+function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] =
+      v && typeof v === "object" && !Array.isArray(v) && prev && typeof prev === "object" && !Array.isArray(prev)
+        ? deepMerge(prev as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
+  }
+  return out;
+}
+
+/** Polls `check` until it returns a truthy value or `ms` pass. */
+export async function waitFor<T>(check: () => Promise<T> | T, ms = 10_000, what = "condition"): Promise<NonNullable<T>> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,68 @@
+// A byte-exact SMTP client for what well-behaved clients never send (smuggling, injection).
+import { connect, type Socket } from "node:net";
+
+export class RawSmtp {
+  private buffer = "";
+  private waiters: (() => void)[] = [];
+
+  private constructor(private readonly socket: Socket) {
+    socket.on("data", (d: Buffer) => {
+      this.buffer += d.toString("latin1");
+      for (const w of this.waiters.splice(0)) w();
+    });
+    socket.on("close", () => {
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  static async open(port: number): Promise<RawSmtp> {
+    const socket = connect(port, "127.0.0.1");
+    await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+    const client = new RawSmtp(socket);
+    await client.reply();
+    return client;
+  }
+
+  get closed(): boolean {
+    return this.socket.destroyed || this.socket.readableEnded;
+  }
+
+  write(data: string | Buffer): void {
+    this.socket.write(data);
+  }
+
+  /** The next complete reply (all continuation lines), e.g. "250 2.0.0 Queued …". */
+  async reply(timeoutMs = 10_000): Promise<string> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const match = /^(?:\d{3}-[^\n]*\n)*\d{3}(?: [^\n]*)?\n/.exec(this.buffer);
+      if (match) {
+        this.buffer = this.buffer.slice(match[0].length);
+        return match[0].trim();
+      }
+      if (this.socket.destroyed || Date.now() > until) throw new Error(`no reply (have ${JSON.stringify(this.buffer)})`);
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        setTimeout(r, 100);
+      });
+    }
+  }
+
+  async command(line: string): Promise<string> {
+    this.write(`${line}\r\n`);
+    return this.reply();
+  }
+
+  /** Everything received so far that is not yet consumed. */
+  pending(): string {
+    return this.buffer;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+export function authPlain(user: string, password: string): string {
+  return `AUTH PLAIN ${Buffer.from(`\0${user}\0${password}`).toString("base64")}`;
+}
