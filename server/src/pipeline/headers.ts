@@ -58,11 +58,32 @@ function addresses(fields: HeaderField[], name: string): string[] {
   const out: string[] = [];
   for (const f of fields) {
     if (f.name.toLowerCase() !== lower) continue;
-    for (const a of addressparser(libmime.decodeWords(f.value), { flatten: true })) {
+    for (const a of addressparser(decodeHeaderText(f.value), { flatten: true })) {
       if (a.address) out.push(a.address);
     }
   }
   return out;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const iso2022jp = new TextDecoder("iso-2022-jp");
+
+/**
+ * Turns a raw header value (kept as latin1 so bytes survive) into text. Besides RFC 2047 encoded
+ * words, Japanese mailers send raw ISO-2022-JP (ESC $ B …) and RFC 6532 allows raw UTF-8.
+ */
+export function decodeHeaderText(raw: string): string {
+  const bytes = Buffer.from(raw, "latin1");
+  let text = raw;
+  if (bytes.includes(0x1b)) text = iso2022jp.decode(bytes);
+  else if (bytes.some((b) => b > 0x7f)) {
+    try {
+      text = utf8.decode(bytes);
+    } catch {
+      // neither: keep the bytes as latin1 rather than refuse the message
+    }
+  }
+  return libmime.decodeWords(text);
 }
 
 /** Replaces control characters so a decoded value can never start a new header or line. */
@@ -76,7 +97,7 @@ export function summarize(fields: HeaderField[]): HeaderSummary {
   const subject = fieldValue(fields, "Subject");
   return {
     messageId: messageId ? (/<([^<>\s]+)>/.exec(messageId)?.[1] ?? null) : null,
-    subject: subject ? oneLine(libmime.decodeWords(subject)) : "",
+    subject: subject ? oneLine(decodeHeaderText(subject)) : "",
     from: addresses(fields, "From"),
     to: addresses(fields, "To"),
     cc: addresses(fields, "Cc"),

@@ -1,0 +1,130 @@
+// Message catalogs and language negotiation (shared/src/i18n).
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { isLanguage, pickLanguage, t, type Language, type MessageKey } from "../src/index.js";
+import { en, ja } from "../src/i18n/catalog.js";
+
+const placeholders = (text: string): string[] => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string).sort();
+
+describe("catalogs", () => {
+  const jaKeys = Object.keys(ja).sort();
+  const enKeys = Object.keys(en).sort();
+
+  test("ja and en have exactly the same keys", () => {
+    assert.deepEqual(enKeys, jaKeys);
+  });
+
+  for (const key of jaKeys as MessageKey[]) {
+    test(`${key} is non-empty in both languages and uses the same placeholders`, () => {
+      assert.equal(typeof ja[key], "string");
+      assert.equal(typeof en[key], "string");
+      assert.notEqual(ja[key].trim(), "", "ja");
+      assert.notEqual(en[key].trim(), "", "en");
+      assert.deepEqual(placeholders(en[key]), placeholders(ja[key]));
+    });
+  }
+
+  test("the Japanese catalog is actually Japanese (tags and prose contain non-ASCII)", () => {
+    for (const key of ["hold.tag", "hold.intro", "bounce.tag", "page.title", "error.internal"] as const) {
+      assert.match(ja[key], /[^\x00-\x7f]/, key);
+    }
+  });
+
+  test("the hold tag is the documented [配送保留]", () => {
+    assert.equal(t("ja", "hold.tag"), "[配送保留]");
+  });
+});
+
+describe("t", () => {
+  const cases: [lang: Language, key: MessageKey, vars: Record<string, string | number>, expected: string][] = [
+    ["en", "hold.subject", { subject: "Quote" }, "Subject: Quote"],
+    ["ja", "hold.subject", { subject: "見積書" }, "件名: 見積書"],
+    ["en", "error.too_many_attempts", { seconds: 30 }, "Too many attempts. Try again in 30 seconds."],
+    ["ja", "error.too_large", { limit: 1024 }, "メッセージが大きすぎます (上限 1024 バイト)。"],
+    ["en", "error.already_final", { status: "sent" }, "This message is already finished (status: sent)."],
+    ["en", "hold.subject", { subject: 0 }, "Subject: 0"],
+    ["en", "hold.subject", { subject: "" }, "Subject: "],
+    ["en", "hold.subject", {}, "Subject: {subject}"],
+    ["en", "hold.subject", { other: "x" }, "Subject: {subject}"],
+    ["en", "page.title", { subject: "ignored" }, "Held message"],
+  ];
+  for (const [lang, key, vars, expected] of cases) {
+    test(`${lang} ${key} with ${JSON.stringify(vars)} → ${JSON.stringify(expected)}`, () => {
+      assert.equal(t(lang, key, vars), expected);
+    });
+  }
+
+  test("a value that itself looks like a placeholder is not expanded again", () => {
+    assert.equal(t("en", "hold.subject", { subject: "{subject}" }), "Subject: {subject}");
+  });
+
+  test("replacement patterns such as $& and $1 in a value are inserted literally", () => {
+    assert.equal(t("en", "hold.subject", { subject: "$& $1 $$" }), "Subject: $& $1 $$");
+  });
+
+  test("vars default to none", () => {
+    assert.equal(t("ja", "page.sendNow"), "今すぐ送信");
+  });
+});
+
+describe("isLanguage", () => {
+  for (const [value, expected] of [
+    ["ja", true],
+    ["en", true],
+    ["JA", false],
+    ["en-US", false],
+    ["fr", false],
+    ["", false],
+    [undefined, false],
+    [1, false],
+  ] as [unknown, boolean][]) {
+    test(`${JSON.stringify(value)} → ${expected}`, () => {
+      assert.equal(isLanguage(value), expected);
+    });
+  }
+});
+
+describe("pickLanguage", () => {
+  const cases: [header: string | undefined, fallback: Language, expected: Language, why: string, todo?: string][] = [
+    [undefined, "ja", "ja", "no header gives the fallback"],
+    ["", "en", "en", "an empty header gives the fallback"],
+    ["en", "ja", "en", "a single language"],
+    ["ja", "en", "ja", "a single language (ja)"],
+    ["en-US", "ja", "en", "a region subtag counts as its base language"],
+    ["JA-jp", "en", "ja", "tags are case-insensitive"],
+    ["fr, de", "ja", "ja", "only unsupported languages give the fallback"],
+    ["*", "en", "en", "a wildcard gives the fallback"],
+    ["fr, en", "ja", "en", "the first supported language in order"],
+    ["en, ja", "ja", "en", "equal q keeps header order"],
+    ["en;q=0.5, ja", "en", "ja", "a missing q counts as 1"],
+    ["en;q=0.8, ja;q=0.9", "en", "ja", "the higher q wins regardless of order"],
+    ["ja;q=0.1, en;q=0.2", "ja", "en", "low q values still rank"],
+    ["fr-CH, fr;q=0.9, en;q=0.8, de;q=0.7, *;q=0.5", "ja", "en", "the MDN example"],
+    ["ja-JP,ja;q=0.9,en-US;q=0.8,en;q=0.7", "en", "ja", "a typical Japanese browser"],
+    ["en-US,en;q=0.9,ja;q=0.8", "ja", "en", "a typical English browser"],
+    ["en; q=0.3,ja;q=0.2", "ja", "en", "a space after the semicolon"],
+    ["ja;level=1;q=0.4, en;q=0.5", "ja", "en", "other parameters before q are skipped"],
+    [
+      "en ;q=0.3, ja;q=0.2",
+      "ja",
+      "en",
+      "a space before the semicolon",
+      'the tag keeps the space before ";", so "en " is not recognised (RFC 9110 allows OWS there)',
+    ],
+  ];
+  for (const [header, fallback, expected, why, todo] of cases) {
+    test(
+      `${why}: ${JSON.stringify(header)} (fallback ${fallback}) → ${expected}`,
+      todo ? { todo } : {},
+      () => assert.equal(pickLanguage(header, fallback), expected),
+    );
+  }
+
+  test(
+    "q=0 means not acceptable: ja;q=0 with nothing else supported gives the fallback",
+    { todo: "pickLanguage treats q=0 as the lowest preference instead of 'not acceptable' (RFC 9110 §12.4.2)" },
+    () => {
+      assert.equal(pickLanguage("ja;q=0, fr", "en"), "en");
+    },
+  );
+});
