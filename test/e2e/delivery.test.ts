@@ -4,7 +4,7 @@ import { after, before, describe, test } from "node:test";
 import { dkimVerify } from "mailauth/lib/dkim/verify.js";
 import nodemailer from "nodemailer";
 import { TestGateway, waitFor } from "../helpers/gateway.js";
-import { rawMessage, uniqueId } from "../helpers/fixtures.js";
+import { bodyText, rawMessage, uniqueId } from "../helpers/fixtures.js";
 import { SmtpSink } from "../helpers/sink.js";
 
 const ALICE = "alice@corp.example";
@@ -109,7 +109,7 @@ describe("hold and relay", () => {
     const notice = await waitFor(() => sink.to("slow@corp.example").find((m) => m.text.includes(messageId)), 10_000, "notice");
     assert.match(notice.text, /^Subject: =\?UTF-8\?B\?/m, "the Japanese subject is RFC 2047 encoded");
     assert.match(notice.text, /^Auto-Submitted: auto-generated/m);
-    const body = Buffer.from(notice.text.split("\r\n\r\n").slice(1).join("").replace(/\s+/g, ""), "base64").toString("utf8");
+    const body = await bodyText(notice.raw);
     assert.match(body, /件名: 契約書/);
     assert.match(body, /送信予定: \d{4}-\d\d-\d\d \d\d:\d\d \(\+09:00\)/);
     const link = /http:\/\/\S+\/hold\/(\S+)\/(\S+)/.exec(body);

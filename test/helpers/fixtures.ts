@@ -49,3 +49,9 @@ export async function allMessages(gw: TestGateway, adminToken: string): Promise<
   );
   return r.body.messages;
 }
+
+/** The decoded text body of a relayed or notice message. */
+export async function bodyText(raw: Buffer | string): Promise<string> {
+  const { simpleParser } = await import("mailparser");
+  return (await simpleParser(raw)).text ?? "";
+}

@@ -1,0 +1,70 @@
+// kill -9 while clients submit: every message that got 250 is delivered after the restart, none twice.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import nodemailer from "nodemailer";
+import { TestGateway, waitFor } from "../helpers/gateway.js";
+import { rawMessage, uniqueId } from "../helpers/fixtures.js";
+import { SmtpSink } from "../helpers/sink.js";
+
+const PW = "correct-horse-1";
+const CLIENTS = 10;
+
+const sink = new SmtpSink();
+let gw: TestGateway;
+
+before(async () => {
+  await sink.start();
+  // A hold of 3 s keeps relaying out of the kill window: the test is about what was acknowledged.
+  gw = new TestGateway({ relayPort: sink.port, config: { organization: { holdMinutes: 0.05 } } });
+  for (let i = 0; i < CLIENTS; i++) gw.addUser(`u${i}@corp.example`, PW);
+  await gw.start();
+  gw.pinPorts();
+});
+after(async () => {
+  await gw.stop();
+  await sink.stop();
+});
+
+test("kill -9 during 10 concurrent submitting clients loses no acknowledged message and sends none twice", async () => {
+  const acknowledged = new Set<string>();
+  let refused = 0;
+  let stop = false;
+  const clients = Array.from({ length: CLIENTS }, async (_, i) => {
+    const user = `u${i}@corp.example`;
+    const transport = nodemailer.createTransport({
+      host: "127.0.0.1",
+      port: gw.ports.smtp,
+      tls: { rejectUnauthorized: false },
+      auth: { user, pass: PW },
+      connectionTimeout: 2000,
+    });
+    while (!stop) {
+      const messageId = uniqueId(`c${i}`);
+      try {
+        const info = await transport.sendMail({ envelope: { from: user, to: ["x@partner.example"] }, raw: rawMessage({ from: user, to: ["x@partner.example"], messageId }) });
+        if (/^250 /.test(info.response)) acknowledged.add(messageId);
+      } catch {
+        refused++;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    transport.close();
+  });
+  await waitFor(() => acknowledged.size >= 40, 20_000, "40 acknowledged messages");
+  await gw.stop("SIGKILL");
+  await new Promise((r) => setTimeout(r, 300));
+  stop = true;
+  await Promise.all(clients);
+  assert.ok(refused > 0, "some submissions failed while the gateway was down");
+
+  await gw.start();
+  const delivered = () => new Set(sink.messages.map((m) => m.messageId));
+  await waitFor(() => [...acknowledged].every((id) => delivered().has(id)), 30_000, "every acknowledged message at the sink");
+  await new Promise((r) => setTimeout(r, 1000));
+  const counts = new Map<string, number>();
+  for (const m of sink.messages) if (m.messageId) counts.set(m.messageId, (counts.get(m.messageId) ?? 0) + 1);
+  const twice = [...counts].filter(([, n]) => n > 1);
+  assert.deepEqual(twice, [], "no message delivered twice");
+  const missing = [...acknowledged].filter((id) => !counts.has(id));
+  assert.deepEqual(missing, []);
+});
