@@ -1,0 +1,77 @@
+// The real gateway (`sendguard start`) as a child process, through the test helper TestGateway,
+// plus what benchmarks need on top: its PID (for /proc sampling) and its Prometheus metrics.
+import { BIN, TestGateway } from "../../test/helpers/gateway.js";
+import { findProcesses } from "./util.js";
+
+export const SENDER = "sender@corp.example";
+export const RECIPIENT = "rcpt@partner.example";
+
+export interface BenchGatewayOptions {
+  relayPort: number;
+  holdMinutes: number;
+  /** Merged into the generated config (after the bench defaults). */
+  config?: Record<string, unknown>;
+}
+
+export class BenchGateway {
+  readonly gw: TestGateway;
+  pid = 0;
+
+  constructor(options: BenchGatewayOptions) {
+    this.gw = new TestGateway({
+      relayPort: options.relayPort,
+      config: {
+        smtp: { trustedNetworks: ["127.0.0.0/8"] },
+        organization: { internalDomains: ["corp.example"], holdMinutes: options.holdMinutes },
+      },
+    });
+    // Deep-merged, so a benchmark can change one key (e.g. smtp.maxMessageBytes) and keep the rest.
+    // The relay keeps its defaults (5 connections, 20 concurrent deliveries).
+    if (options.config) this.gw.patchConfig(options.config);
+  }
+
+  get smtpPort(): number {
+    return this.gw.ports.smtp;
+  }
+
+  get dataDir(): string {
+    return this.gw.dataDir;
+  }
+
+  async start(): Promise<this> {
+    await this.gw.start();
+    const pids = findProcesses([BIN, this.gw.configFile]);
+    const pid = pids[pids.length - 1];
+    if (pid === undefined) throw new Error("cannot find the gateway process in /proc");
+    this.pid = pid;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await this.gw.stop();
+  }
+
+  /** Sum of the samples of one metric whose labels contain every given `key="value"`. */
+  async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
+    const res = await fetch(`${this.gw.httpUrl}/metrics`);
+    const text = await res.text();
+    let sum = 0;
+    for (const line of text.split("\n")) {
+      if (!line.startsWith(name)) continue;
+      const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)$/.exec(line);
+      if (!m || m[1] !== name) continue;
+      const labelText = m[2] ?? "";
+      if (Object.entries(labels).every(([k, v]) => labelText.includes(`${k}="${v}"`))) sum += Number(m[3]);
+    }
+    return sum;
+  }
+
+  /** Log lines at level warn or above (pino: 40 warn, 50 error, 60 fatal). */
+  problems(): Record<string, unknown>[] {
+    return this.gw.logLines.filter((l) => typeof l.level === "number" && l.level >= 40);
+  }
+
+  logLines(msg: string): Record<string, unknown>[] {
+    return this.gw.logLines.filter((l) => l.msg === msg);
+  }
+}
