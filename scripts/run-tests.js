@@ -17,5 +17,7 @@ function find(dir) {
 
 const only = process.argv.slice(2);
 const files = only.length ? only : ["shared/test", "server/test", "test"].flatMap(find).sort();
-const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...files], { stdio: "inherit" });
+const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...files], {
+  stdio: "inherit",
+});
 process.exit(r.status ?? 1);

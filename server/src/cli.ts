@@ -20,14 +20,19 @@ class UsageError extends Error {}
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+  return Buffer.concat(chunks)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
 }
 
 async function start(config: Config): Promise<void> {
   const log = createLogger(config.log.level);
   const gateway = await startGateway(config, log);
   const { http, smtp, smtps } = gateway.ports;
-  log.info({ event: "listening", http, smtp, smtps, publicUrl: gateway.publicUrl, relay: gateway.relay.description }, "listening");
+  log.info(
+    { event: "listening", http, smtp, smtps, publicUrl: gateway.publicUrl, relay: gateway.relay.description },
+    "listening",
+  );
   process.stderr.write(
     [
       "",
@@ -59,7 +64,11 @@ async function start(config: Config): Promise<void> {
   process.on("SIGINT", () => stop("SIGINT"));
 }
 
-async function userAdd(config: Config, email: string | undefined, values: Record<string, unknown>): Promise<void> {
+async function userAdd(
+  config: Config,
+  email: string | undefined,
+  values: Record<string, unknown>,
+): Promise<void> {
   if (!email) throw new UsageError("user add needs an EMAIL");
   const holdMinutes = values["hold-minutes"] === undefined ? undefined : Number(values["hold-minutes"]);
   const password = values["password-stdin"] ? await readStdin() : undefined;
@@ -73,7 +82,9 @@ async function userAdd(config: Config, email: string | undefined, values: Record
       holdMinutes,
       aliases: (values.alias as string[] | undefined) ?? [],
     });
-    await store.audit([{ actor: "cli", action: "user_added", detail: { email: user.email, role: user.role } }]);
+    await store.audit([
+      { actor: "cli", action: "user_added", detail: { email: user.email, role: user.role } },
+    ]);
     console.log(`Added ${user.email} (${user.role}).`);
     if (!password) console.log(`Password (shown once): ${used}`);
   } finally {
@@ -81,9 +92,15 @@ async function userAdd(config: Config, email: string | undefined, values: Record
   }
 }
 
-async function dkimKeygen(config: Config, domain: string | undefined, selector: string | undefined): Promise<void> {
-  if (!domain || !/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(domain)) throw new UsageError("dkim keygen needs a DOMAIN such as example.co.jp");
-  if (selector !== undefined && !/^[a-z0-9-]{1,63}$/i.test(selector)) throw new UsageError("--selector takes letters, digits and -");
+async function dkimKeygen(
+  config: Config,
+  domain: string | undefined,
+  selector: string | undefined,
+): Promise<void> {
+  if (!domain || !/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(domain))
+    throw new UsageError("dkim keygen needs a DOMAIN such as example.co.jp");
+  if (selector !== undefined && !/^[a-z0-9-]{1,63}$/i.test(selector))
+    throw new UsageError("--selector takes letters, digits and -");
   const store = await openStore(config);
   try {
     const key = await generateDkimKey(store, domain, selector ?? defaultSelector());

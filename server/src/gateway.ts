@@ -77,7 +77,16 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
     smtps.on("error", (err) => log.error({ err }, "smtps server error"));
     smtpsPort = await listen(smtps, config.smtp.implicitTlsPort, config.smtp.host);
   }
-  const app = createApp({ config, store, intake, passwords, links, metrics, log, onReleased: () => scheduler.wake() });
+  const app = createApp({
+    config,
+    store,
+    intake,
+    passwords,
+    links,
+    metrics,
+    log,
+    onReleased: () => scheduler.wake(),
+  });
   httpServer.on("request", app);
   await scheduler.start();
 

@@ -4,13 +4,43 @@ import type { Store } from "./store/types.js";
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly accepted = new Counter({ name: "sendguard_messages_accepted_total", help: "Messages accepted and stored", labelNames: ["source"], registers: [this.registry] });
-  readonly rejected = new Counter({ name: "sendguard_messages_rejected_total", help: "Messages refused at intake", labelNames: ["source", "code"], registers: [this.registry] });
-  readonly held = new Counter({ name: "sendguard_messages_held_total", help: "Messages held before release", registers: [this.registry] });
-  readonly sent = new Counter({ name: "sendguard_recipients_sent_total", help: "Recipients delivered to the relay", registers: [this.registry] });
-  readonly failed = new Counter({ name: "sendguard_recipients_failed_total", help: "Recipients failed permanently", registers: [this.registry] });
-  readonly deferred = new Counter({ name: "sendguard_recipients_deferred_total", help: "Recipients deferred for a retry", registers: [this.registry] });
-  readonly discarded = new Counter({ name: "sendguard_messages_discarded_total", help: "Messages discarded by their sender or an admin", registers: [this.registry] });
+  readonly accepted = new Counter({
+    name: "sendguard_messages_accepted_total",
+    help: "Messages accepted and stored",
+    labelNames: ["source"],
+    registers: [this.registry],
+  });
+  readonly rejected = new Counter({
+    name: "sendguard_messages_rejected_total",
+    help: "Messages refused at intake",
+    labelNames: ["source", "code"],
+    registers: [this.registry],
+  });
+  readonly held = new Counter({
+    name: "sendguard_messages_held_total",
+    help: "Messages held before release",
+    registers: [this.registry],
+  });
+  readonly sent = new Counter({
+    name: "sendguard_recipients_sent_total",
+    help: "Recipients delivered to the relay",
+    registers: [this.registry],
+  });
+  readonly failed = new Counter({
+    name: "sendguard_recipients_failed_total",
+    help: "Recipients failed permanently",
+    registers: [this.registry],
+  });
+  readonly deferred = new Counter({
+    name: "sendguard_recipients_deferred_total",
+    help: "Recipients deferred for a retry",
+    registers: [this.registry],
+  });
+  readonly discarded = new Counter({
+    name: "sendguard_messages_discarded_total",
+    help: "Messages discarded by their sender or an admin",
+    registers: [this.registry],
+  });
   readonly intakeSeconds = new Histogram({
     name: "sendguard_intake_duration_seconds",
     help: "From the end of the client's data to the durable acknowledgement",

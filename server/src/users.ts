@@ -26,12 +26,17 @@ export interface UserInput {
 }
 
 /** Creates a user; generates a password when none is given and returns it (shown once). */
-export async function createUser(store: Store, input: UserInput): Promise<{ user: UserRecord; password: string }> {
+export async function createUser(
+  store: Store,
+  input: UserInput,
+): Promise<{ user: UserRecord; password: string }> {
   const email = input.email.trim();
   const problem = addressProblem(email);
   if (problem) throw new UserInputError(`email ${JSON.stringify(email)}: ${problem}`);
-  if (!ROLES.includes(input.role as Role)) throw new UserInputError(`role must be one of ${ROLES.join(", ")}`);
-  if (input.language !== undefined && !isLanguage(input.language)) throw new UserInputError("language must be ja or en");
+  if (!ROLES.includes(input.role as Role))
+    throw new UserInputError(`role must be one of ${ROLES.join(", ")}`);
+  if (input.language !== undefined && !isLanguage(input.language))
+    throw new UserInputError("language must be ja or en");
   if (input.holdMinutes !== undefined && !(input.holdMinutes >= 0 && input.holdMinutes <= 10080)) {
     throw new UserInputError("hold minutes must be a number from 0 to 10080");
   }

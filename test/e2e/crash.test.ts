@@ -41,7 +41,10 @@ test("kill -9 during 10 concurrent submitting clients loses no acknowledged mess
     while (!stop) {
       const messageId = uniqueId(`c${i}`);
       try {
-        const info = await transport.sendMail({ envelope: { from: user, to: ["x@partner.example"] }, raw: rawMessage({ from: user, to: ["x@partner.example"], messageId }) });
+        const info = await transport.sendMail({
+          envelope: { from: user, to: ["x@partner.example"] },
+          raw: rawMessage({ from: user, to: ["x@partner.example"], messageId }),
+        });
         if (/^250 /.test(info.response)) acknowledged.add(messageId);
       } catch {
         refused++;
@@ -59,7 +62,11 @@ test("kill -9 during 10 concurrent submitting clients loses no acknowledged mess
 
   await gw.start();
   const delivered = () => new Set(sink.messages.map((m) => m.messageId));
-  await waitFor(() => [...acknowledged].every((id) => delivered().has(id)), 30_000, "every acknowledged message at the sink");
+  await waitFor(
+    () => [...acknowledged].every((id) => delivered().has(id)),
+    30_000,
+    "every acknowledged message at the sink",
+  );
   await new Promise((r) => setTimeout(r, 1000));
   const counts = new Map<string, number>();
   for (const m of sink.messages) if (m.messageId) counts.set(m.messageId, (counts.get(m.messageId) ?? 0) + 1);

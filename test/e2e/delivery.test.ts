@@ -39,7 +39,11 @@ describe("hold and relay", () => {
     dkimTxt = [...keygen.stdout.matchAll(/"([^"]+)"/g)].map((m) => m[1]).join("");
     assert.match(dkimTxt, /^v=DKIM1; k=rsa; p=[A-Za-z0-9+/=]+$/);
     await gw.start();
-    [alice, bob, admin] = await Promise.all([gw.token(ALICE, PW), gw.token(BOB, PW), gw.token("admin@corp.example", PW)]);
+    [alice, bob, admin] = await Promise.all([
+      gw.token(ALICE, PW),
+      gw.token(BOB, PW),
+      gw.token("admin@corp.example", PW),
+    ]);
   });
   after(async () => {
     await gw.stop();
@@ -61,7 +65,8 @@ describe("hold and relay", () => {
     return id;
   }
 
-  const view = async (token: string, id: string) => (await gw.api<View>(token, "GET", `/messages/${id}`)).body;
+  const view = async (token: string, id: string) =>
+    (await gw.api<View>(token, "GET", `/messages/${id}`)).body;
 
   test("a held message is relayed at its release time, byte for byte apart from internal headers", async () => {
     const messageId = uniqueId("hold");
@@ -83,7 +88,9 @@ describe("hold and relay", () => {
     const got = await waitFor(() => sink.messages.find((m) => m.messageId === messageId), 15_000, "relay");
     assert.ok(Date.now() >= releaseAt - 50, "not relayed before its release time");
     assert.deepEqual(got.to.sort(), ["hidden@partner.example", "x@partner.example"]);
-    const expected = raw.replace("X-Sendguard-Confirmed: yes\r\n", "").replace("Bcc: hidden@partner.example\r\n", "");
+    const expected = raw
+      .replace("X-Sendguard-Confirmed: yes\r\n", "")
+      .replace("Bcc: hidden@partner.example\r\n", "");
     const withoutSignature = got.raw.toString("utf8").replace(/^DKIM-Signature:.*\r\n(?:[ \t].*\r\n)*/, "");
     assert.equal(withoutSignature, expected);
     await waitFor(async () => (await view(alice, id)).status === "sent", 5000, "status sent");
@@ -91,7 +98,11 @@ describe("hold and relay", () => {
 
   test("the relayed message carries a DKIM signature that verifies against the published key", async () => {
     const messageId = uniqueId("dkim");
-    await submit("fast@corp.example", rawMessage({ from: "fast@corp.example", to: ["y@partner.example"], messageId }), ["y@partner.example"]);
+    await submit(
+      "fast@corp.example",
+      rawMessage({ from: "fast@corp.example", to: ["y@partner.example"], messageId }),
+      ["y@partner.example"],
+    );
     const got = await waitFor(() => sink.messages.find((m) => m.messageId === messageId), 10_000, "relay");
     const result = await dkimVerify(got.raw, {
       resolver: async (name: string, rr: string) => {
@@ -105,8 +116,16 @@ describe("hold and relay", () => {
 
   test("the sender gets a hold notice with [配送保留], the release time and a working link", async () => {
     const messageId = uniqueId("notice");
-    const id = await submit("slow@corp.example", rawMessage({ from: "slow@corp.example", to: ["z@partner.example"], subject: "契約書", messageId }), ["z@partner.example"]);
-    const notice = await waitFor(() => sink.to("slow@corp.example").find((m) => m.text.includes(messageId)), 10_000, "notice");
+    const id = await submit(
+      "slow@corp.example",
+      rawMessage({ from: "slow@corp.example", to: ["z@partner.example"], subject: "契約書", messageId }),
+      ["z@partner.example"],
+    );
+    const notice = await waitFor(
+      () => sink.to("slow@corp.example").find((m) => m.text.includes(messageId)),
+      10_000,
+      "notice",
+    );
     assert.match(notice.text, /^Subject: =\?UTF-8\?B\?/m, "the Japanese subject is RFC 2047 encoded");
     assert.match(notice.text, /^Auto-Submitted: auto-generated/m);
     const body = await bodyText(notice.raw);
@@ -122,19 +141,32 @@ describe("hold and relay", () => {
 
   test("release now sends at once", async () => {
     const messageId = uniqueId("release");
-    const id = await submit("slow@corp.example", rawMessage({ from: "slow@corp.example", to: ["r@partner.example"], messageId }), ["r@partner.example"]);
-    const r = await gw.api<{ status: string }>((await gw.token("slow@corp.example", PW)), "POST", `/messages/${id}/release`);
+    const id = await submit(
+      "slow@corp.example",
+      rawMessage({ from: "slow@corp.example", to: ["r@partner.example"], messageId }),
+      ["r@partner.example"],
+    );
+    const r = await gw.api<{ status: string }>(
+      await gw.token("slow@corp.example", PW),
+      "POST",
+      `/messages/${id}/release`,
+    );
     assert.equal(r.status, 200);
     await waitFor(() => sink.messages.find((m) => m.messageId === messageId), 5000, "relay after release");
   });
 
   test("discard: the message is never relayed, and a second discard says it is final", async () => {
     const messageId = uniqueId("discard");
-    const id = await submit(ALICE, rawMessage({ from: ALICE, to: ["d@partner.example"], messageId }), ["d@partner.example"]);
+    const id = await submit(ALICE, rawMessage({ from: ALICE, to: ["d@partner.example"], messageId }), [
+      "d@partner.example",
+    ]);
     const r = await gw.api<{ status: string }>(alice, "POST", `/messages/${id}/discard`);
     assert.deepEqual(r, { status: 200, body: { id, status: "discarded" } });
     await new Promise((res) => setTimeout(res, 3500)); // past its release time
-    assert.equal(sink.messages.find((m) => m.messageId === messageId), undefined);
+    assert.equal(
+      sink.messages.find((m) => m.messageId === messageId),
+      undefined,
+    );
     const again = await gw.api<{ error: { code: string } }>(alice, "POST", `/messages/${id}/discard`);
     assert.equal(again.status, 409);
     assert.equal(again.body.error.code, "already_final");
@@ -147,9 +179,17 @@ describe("hold and relay", () => {
     try {
       const messageId = uniqueId("busy");
       const fast = await gw.token("fast@corp.example", PW);
-      const id = await submit("fast@corp.example", rawMessage({ from: "fast@corp.example", to: ["b@partner.example"], messageId }), ["b@partner.example"]);
+      const id = await submit(
+        "fast@corp.example",
+        rawMessage({ from: "fast@corp.example", to: ["b@partner.example"], messageId }),
+        ["b@partner.example"],
+      );
       await waitFor(async () => (await view(fast, id)).status === "releasing", 5000, "releasing");
-      const r = await gw.api<{ error: { code: string; message: string } }>(fast, "POST", `/messages/${id}/discard`);
+      const r = await gw.api<{ error: { code: string; message: string } }>(
+        fast,
+        "POST",
+        `/messages/${id}/discard`,
+      );
       assert.equal(r.status, 409);
       assert.equal(r.body.error.code, "already_releasing");
       await waitFor(async () => (await view(fast, id)).status === "sent", 10_000, "sent");
@@ -160,7 +200,11 @@ describe("hold and relay", () => {
 
   test("users see and act on their own messages only; admins on all", async () => {
     const messageId = uniqueId("iso");
-    const id = await submit("slow@corp.example", rawMessage({ from: "slow@corp.example", to: ["i@partner.example"], messageId }), ["i@partner.example"]);
+    const id = await submit(
+      "slow@corp.example",
+      rawMessage({ from: "slow@corp.example", to: ["i@partner.example"], messageId }),
+      ["i@partner.example"],
+    );
     for (const [method, path] of [
       ["GET", `/messages/${id}`],
       ["POST", `/messages/${id}/release`],
@@ -173,7 +217,11 @@ describe("hold and relay", () => {
     }
     const list = await gw.api<{ messages: { id: string }[] }>(bob, "GET", "/messages");
     assert.ok(!list.body.messages.some((m) => m.id === id));
-    const asAdmin = await gw.api<View>(admin, "GET", `/messages/by-message-id/${encodeURIComponent(messageId)}`);
+    const asAdmin = await gw.api<View>(
+      admin,
+      "GET",
+      `/messages/by-message-id/${encodeURIComponent(messageId)}`,
+    );
     assert.equal(asAdmin.status, 200);
     assert.equal(asAdmin.body.id, id);
     assert.equal(asAdmin.body.status, "held");
@@ -181,19 +229,30 @@ describe("hold and relay", () => {
 
   test("a message without Message-ID and Date gets both, and the API finds it by the new Message-ID", async () => {
     const raw = `From: ${ALICE}\r\nTo: n@partner.example\r\nSubject: bare\r\n\r\nbody\r\n`;
-    const id = await submit("fast@corp.example", raw.replace(ALICE, "fast@corp.example"), ["n@partner.example"]);
+    const id = await submit("fast@corp.example", raw.replace(ALICE, "fast@corp.example"), [
+      "n@partner.example",
+    ]);
     const fast = await gw.token("fast@corp.example", PW);
     const v = (await gw.api<View & { messageId: string }>(fast, "GET", `/messages/${id}`)).body;
     assert.match(v.messageId, /@gw\.test$/);
     const got = await waitFor(() => sink.messages.find((m) => m.messageId === v.messageId), 5000, "relay");
     assert.match(got.text, /^Date: .+\+0000\r$/m);
-    const byMid = await gw.api<View>(fast, "GET", `/messages/by-message-id/${encodeURIComponent(v.messageId)}`);
+    const byMid = await gw.api<View>(
+      fast,
+      "GET",
+      `/messages/by-message-id/${encodeURIComponent(v.messageId)}`,
+    );
     assert.equal(byMid.body.id, id);
   });
 
   test("every state change is in the audit log", async () => {
-    const entries = await gw.api<{ entries: { action: string; actor: string }[] }>(admin, "GET", "/admin/audit?limit=500");
+    const entries = await gw.api<{ entries: { action: string; actor: string }[] }>(
+      admin,
+      "GET",
+      "/admin/audit?limit=500",
+    );
     const actions = new Set(entries.body.entries.map((e) => e.action));
-    for (const a of ["accepted", "release", "discard", "delivery_attempt", "token_created"]) assert.ok(actions.has(a), a);
+    for (const a of ["accepted", "release", "discard", "delivery_attempt", "token_created"])
+      assert.ok(actions.has(a), a);
   });
 });

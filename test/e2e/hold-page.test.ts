@@ -35,10 +35,18 @@ describe("hold page in Chromium", () => {
 
   /** Submits a message and returns the hold link from the notice the sender received. */
   async function heldLink(subject: string): Promise<{ id: string; url: string; messageId: string }> {
-    const r = await gw.api<{ id: string }>(token, "POST", "/messages", { to: "client@partner.example", subject, text: "本文" });
+    const r = await gw.api<{ id: string }>(token, "POST", "/messages", {
+      to: "client@partner.example",
+      subject,
+      text: "本文",
+    });
     assert.equal(r.status, 202);
     const view = await gw.api<{ messageId: string }>(token, "GET", `/messages/${r.body.id}`);
-    const notice = await waitFor(() => sink.to(USER).find((m) => m.text.includes(view.body.messageId)), 5000, "notice");
+    const notice = await waitFor(
+      () => sink.to(USER).find((m) => m.text.includes(view.body.messageId)),
+      5000,
+      "notice",
+    );
     const url = /http:\/\/\S+\/hold\/\S+/.exec(await bodyText(notice.raw))?.[0];
     assert.ok(url);
     return { id: r.body.id, url: url.replace("localhost", "127.0.0.1"), messageId: view.body.messageId };
@@ -52,7 +60,10 @@ describe("hold page in Chromium", () => {
     assert.equal(await page.textContent("[data-testid=status]"), "保留中");
     const first = await page.textContent("[data-testid=countdown]");
     assert.match(first ?? "", /^(10|9):\d\d$/);
-    await page.waitForFunction((before) => document.querySelector("[data-testid=countdown]")?.textContent !== before, first);
+    await page.waitForFunction(
+      (before) => document.querySelector("[data-testid=countdown]")?.textContent !== before,
+      first,
+    );
     await page.screenshot({ path: `${SHOTS}/hold-page-ja.png`, fullPage: true });
     await page.click("text=今すぐ送信");
     await page.waitForSelector("text=送信を開始しました。");
@@ -70,7 +81,11 @@ describe("hold page in Chromium", () => {
       void (dialogs === 1 ? d.dismiss() : d.accept());
     });
     await page.click("text=送信を取り消す");
-    assert.equal(await page.textContent("[data-testid=status]"), "保留中", "dismissing the dialog changes nothing");
+    assert.equal(
+      await page.textContent("[data-testid=status]"),
+      "保留中",
+      "dismissing the dialog changes nothing",
+    );
     await page.click("text=送信を取り消す");
     await page.waitForSelector("text=送信を取り消しました。このメールは配送されません。");
     assert.equal(await page.textContent("[data-testid=status]"), "取り消し済み");
@@ -78,7 +93,10 @@ describe("hold page in Chromium", () => {
     await page.screenshot({ path: `${SHOTS}/hold-page-discarded.png`, fullPage: true });
     const view = await gw.api<{ status: string }>(token, "GET", `/messages/${id}`);
     assert.equal(view.body.status, "discarded");
-    assert.equal(sink.messages.find((m) => m.messageId === messageId), undefined);
+    assert.equal(
+      sink.messages.find((m) => m.messageId === messageId),
+      undefined,
+    );
     await page.close();
   });
 
@@ -92,13 +110,18 @@ describe("hold page in Chromium", () => {
     await page.screenshot({ path: `${SHOTS}/hold-page-en.png`, fullPage: true });
     const tampered = await page.goto(url.replace(/.$/, (c) => (c === "A" ? "B" : "A")));
     assert.equal(tampered?.status(), 404);
-    assert.match(await page.textContent("body") ?? "", /このリンクは無効か、有効期限が切れています。/);
+    assert.match((await page.textContent("body")) ?? "", /このリンクは無効か、有効期限が切れています。/);
     await page.close();
   });
 
   test("a forged POST without the CSRF token changes nothing", async () => {
     const { id, url } = await heldLink("csrf");
-    const res = await fetch(`${url}/discard`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "csrf=forged" });
+    const res = await fetch(`${url}/discard`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "csrf=forged",
+    });
     assert.equal(res.status, 303);
     assert.match(res.headers.get("location") ?? "", /done=csrf/);
     assert.equal((await gw.api<{ status: string }>(token, "GET", `/messages/${id}`)).body.status, "held");

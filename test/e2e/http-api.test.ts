@@ -37,7 +37,13 @@ describe("HTTP API", () => {
     await sink.stop();
   });
 
-  const post = (path: string, body: string, type: string, auth: string | null = token, extra: Record<string, string> = {}) =>
+  const post = (
+    path: string,
+    body: string,
+    type: string,
+    auth: string | null = token,
+    extra: Record<string, string> = {},
+  ) =>
     fetch(`${gw.httpUrl}/api/v1${path}`, {
       method: "POST",
       headers: { "content-type": type, ...(auth ? { authorization: `Bearer ${auth}` } : {}), ...extra },
@@ -66,7 +72,13 @@ describe("HTTP API", () => {
         bcc: "boss@corp.example",
         subject: "【見積】ご確認ください",
         text: "添付をご確認ください。",
-        attachments: [{ filename: "見積書.csv", contentType: "text/csv", content: Buffer.from("品目,金額\n").toString("base64") }],
+        attachments: [
+          {
+            filename: "見積書.csv",
+            contentType: "text/csv",
+            content: Buffer.from("品目,金額\n").toString("base64"),
+          },
+        ],
       }),
       "application/json",
     );
@@ -74,7 +86,11 @@ describe("HTTP API", () => {
     const { id } = (await res.json()) as { id: string };
     const view = await gw.api<{ messageId: string; subject: string }>(token, "GET", `/messages/${id}`);
     assert.equal(view.body.subject, "【見積】ご確認ください");
-    const got = await waitFor(() => sink.messages.find((m) => m.messageId === view.body.messageId), 5000, "relay");
+    const got = await waitFor(
+      () => sink.messages.find((m) => m.messageId === view.body.messageId),
+      5000,
+      "relay",
+    );
     assert.deepEqual(got.to.sort(), ["boss@corp.example", "x@partner.example", "y@partner.example"]);
     assert.doesNotMatch(got.text, /^Bcc:/im);
     const { simpleParser } = await import("mailparser");
@@ -87,26 +103,84 @@ describe("HTTP API", () => {
 
   const bad: [string, string, string, number, string, RegExp][] = [
     ["JSON that does not parse", "{not json", "application/json", 400, "bad_request", /not valid JSON/],
-    ["an unknown JSON field", JSON.stringify({ to: "a@partner.example", evil: 1 }), "application/json", 400, "bad_message", /unknown field evil/],
-    ["an attachment that is not base64", JSON.stringify({ to: "a@partner.example", attachments: [{ filename: "a", content: "***" }] }), "application/json", 400, "bad_message", /attachments\.0\.content: expected base64/],
-    ["no recipients", JSON.stringify({ subject: "x", text: "y" }), "application/json", 400, "no_recipients", /宛先がありません/],
-    ["a From that is not the user", JSON.stringify({ from: "ceo@corp.example", to: "a@partner.example" }), "application/json", 403, "sender_not_allowed", /ceo@corp\.example/],
+    [
+      "an unknown JSON field",
+      JSON.stringify({ to: "a@partner.example", evil: 1 }),
+      "application/json",
+      400,
+      "bad_message",
+      /unknown field evil/,
+    ],
+    [
+      "an attachment that is not base64",
+      JSON.stringify({ to: "a@partner.example", attachments: [{ filename: "a", content: "***" }] }),
+      "application/json",
+      400,
+      "bad_message",
+      /attachments\.0\.content: expected base64/,
+    ],
+    [
+      "no recipients",
+      JSON.stringify({ subject: "x", text: "y" }),
+      "application/json",
+      400,
+      "no_recipients",
+      /宛先がありません/,
+    ],
+    [
+      "a From that is not the user",
+      JSON.stringify({ from: "ceo@corp.example", to: "a@partner.example" }),
+      "application/json",
+      403,
+      "sender_not_allowed",
+      /ceo@corp\.example/,
+    ],
     ["an unsupported content type", "hello", "text/plain", 415, "unsupported_media_type", /message\/rfc822/],
-    ["a raw message with a broken header", "From: a@corp.example\r\nnot a header\r\n\r\nbody", "message/rfc822", 400, "bad_message", /header line 2/],
-    ["a raw message without recipients", `From: ${ALICE}\r\nSubject: x\r\n\r\nbody`, "message/rfc822", 400, "no_recipients", /宛先がありません/],
-    ["a raw message over the size limit", `From: ${ALICE}\r\nTo: a@partner.example\r\n\r\n${"x".repeat(120_000)}`, "message/rfc822", 413, "too_large", /100000/],
-    ["a JSON body over the size limit", JSON.stringify({ to: "a@partner.example", text: "x".repeat(200_000) }), "application/json", 413, "too_large", /上限 140000 バイト/],
+    [
+      "a raw message with a broken header",
+      "From: a@corp.example\r\nnot a header\r\n\r\nbody",
+      "message/rfc822",
+      400,
+      "bad_message",
+      /header line 2/,
+    ],
+    [
+      "a raw message without recipients",
+      `From: ${ALICE}\r\nSubject: x\r\n\r\nbody`,
+      "message/rfc822",
+      400,
+      "no_recipients",
+      /宛先がありません/,
+    ],
+    [
+      "a raw message over the size limit",
+      `From: ${ALICE}\r\nTo: a@partner.example\r\n\r\n${"x".repeat(120_000)}`,
+      "message/rfc822",
+      413,
+      "too_large",
+      /100000/,
+    ],
+    [
+      "a JSON body over the size limit",
+      JSON.stringify({ to: "a@partner.example", text: "x".repeat(200_000) }),
+      "application/json",
+      413,
+      "too_large",
+      /上限 140000 バイト/,
+    ],
   ];
   // Users without a language of their own get the organisation's (ja): messages are checked in ja.
   for (const [name, body, type, status, code, message] of bad) {
     test(`POST /messages with ${name} → ${status} ${code}, nothing stored`, async () => {
-      const before = (await gw.api<{ messages: unknown[] }>(admin, "GET", "/messages?all=1&limit=500")).body.messages.length;
+      const before = (await gw.api<{ messages: unknown[] }>(admin, "GET", "/messages?all=1&limit=500")).body
+        .messages.length;
       const res = await post("/messages", body, type);
       assert.equal(res.status, status);
       const err = (await res.json()) as { error: { code: string; message: string } };
       assert.equal(err.error.code, code);
       assert.match(err.error.message, message);
-      const afterCount = (await gw.api<{ messages: unknown[] }>(admin, "GET", "/messages?all=1&limit=500")).body.messages.length;
+      const afterCount = (await gw.api<{ messages: unknown[] }>(admin, "GET", "/messages?all=1&limit=500"))
+        .body.messages.length;
       assert.equal(afterCount, before);
     });
   }
@@ -115,7 +189,9 @@ describe("HTTP API", () => {
     const ja = await gw.token("jp@corp.example", PW);
     const r = await gw.api<{ error: { message: string } }>(ja, "GET", "/messages/nope");
     assert.equal(r.body.error.message, "見つかりません。");
-    const anon = await fetch(`${gw.httpUrl}/api/v1/messages`, { headers: { "accept-language": "ja,en;q=0.5" } });
+    const anon = await fetch(`${gw.httpUrl}/api/v1/messages`, {
+      headers: { "accept-language": "ja,en;q=0.5" },
+    });
     assert.equal(anon.status, 401);
     assert.match(((await anon.json()) as { error: { message: string } }).error.message, /ログインが必要です/);
   });
@@ -123,30 +199,55 @@ describe("HTTP API", () => {
   test("no token, a wrong token or a bad status filter are refused clearly", async () => {
     assert.equal((await fetch(`${gw.httpUrl}/api/v1/messages`)).status, 401);
     assert.equal((await gw.api("A".repeat(43), "GET", "/messages")).status, 401);
-    const r = await gw.api<{ error: { code: string; message: string } }>(token, "GET", "/messages?status=bogus");
+    const r = await gw.api<{ error: { code: string; message: string } }>(
+      token,
+      "GET",
+      "/messages?status=bogus",
+    );
     assert.equal(r.status, 400);
     assert.match(r.body.error.message, /status must be one of/);
   });
 
   test("password guessing on /tokens is rate limited with 429 and Retry-After", async () => {
-    const attempt = () => post("/tokens", JSON.stringify({ email: "victim@corp.example", password: "wrong" }), "application/json", null);
+    const attempt = () =>
+      post(
+        "/tokens",
+        JSON.stringify({ email: "victim@corp.example", password: "wrong" }),
+        "application/json",
+        null,
+      );
     for (let i = 0; i < 3; i++) assert.equal((await attempt()).status, 401);
     const locked = await attempt();
     assert.equal(locked.status, 429);
     assert.ok(Number(locked.headers.get("retry-after")) > 0);
-    const right = await post("/tokens", JSON.stringify({ email: "victim@corp.example", password: PW }), "application/json", null);
+    const right = await post(
+      "/tokens",
+      JSON.stringify({ email: "victim@corp.example", password: PW }),
+      "application/json",
+      null,
+    );
     assert.equal(right.status, 429, "the right password does not get through a lockout either");
   });
 
   test("malformed sign-in bodies get 400", async () => {
-    for (const body of ["", "[]", JSON.stringify({ email: 1, password: 2 }), JSON.stringify({ email: "a".repeat(400), password: "x" })]) {
+    for (const body of [
+      "",
+      "[]",
+      JSON.stringify({ email: 1, password: 2 }),
+      JSON.stringify({ email: "a".repeat(400), password: "x" }),
+    ]) {
       const res = await post("/tokens", body, "application/json", null);
       assert.equal(res.status, 400, body);
     }
   });
 
   test("session cookie: state changes need the CSRF token, and the cookie is HttpOnly and SameSite=Strict", async () => {
-    const login = await post("/auth/login", JSON.stringify({ email: "held@corp.example", password: PW }), "application/json", null);
+    const login = await post(
+      "/auth/login",
+      JSON.stringify({ email: "held@corp.example", password: PW }),
+      "application/json",
+      null,
+    );
     assert.equal(login.status, 200);
     const cookie = login.headers.get("set-cookie") ?? "";
     assert.match(cookie, /sg_session=[A-Za-z0-9_-]{43}/);
@@ -155,28 +256,51 @@ describe("HTTP API", () => {
     const { csrfToken } = (await login.json()) as { csrfToken: string };
     const session = cookie.split(";")[0] as string;
     const heldToken = await gw.token("held@corp.example", PW);
-    const submitted = await post("/messages", JSON.stringify({ to: "z@partner.example", subject: "s" }), "application/json", heldToken);
+    const submitted = await post(
+      "/messages",
+      JSON.stringify({ to: "z@partner.example", subject: "s" }),
+      "application/json",
+      heldToken,
+    );
     const { id } = (await submitted.json()) as { id: string };
 
-    const withoutCsrf = await fetch(`${gw.httpUrl}/api/v1/messages/${id}/discard`, { method: "POST", headers: { cookie: session } });
+    const withoutCsrf = await fetch(`${gw.httpUrl}/api/v1/messages/${id}/discard`, {
+      method: "POST",
+      headers: { cookie: session },
+    });
     assert.equal(withoutCsrf.status, 403);
     assert.equal(((await withoutCsrf.json()) as { error: { code: string } }).error.code, "csrf");
-    const wrongCsrf = await fetch(`${gw.httpUrl}/api/v1/messages/${id}/discard`, { method: "POST", headers: { cookie: session, "x-csrf-token": "x".repeat(43) } });
+    const wrongCsrf = await fetch(`${gw.httpUrl}/api/v1/messages/${id}/discard`, {
+      method: "POST",
+      headers: { cookie: session, "x-csrf-token": "x".repeat(43) },
+    });
     assert.equal(wrongCsrf.status, 403);
     const list = await fetch(`${gw.httpUrl}/api/v1/messages?status=held`, { headers: { cookie: session } });
     assert.equal(list.status, 200, "reads need no CSRF token");
-    const ok = await fetch(`${gw.httpUrl}/api/v1/messages/${id}/discard`, { method: "POST", headers: { cookie: session, "x-csrf-token": csrfToken } });
+    const ok = await fetch(`${gw.httpUrl}/api/v1/messages/${id}/discard`, {
+      method: "POST",
+      headers: { cookie: session, "x-csrf-token": csrfToken },
+    });
     assert.equal(ok.status, 200);
     assert.deepEqual(await ok.json(), { id, status: "discarded" });
 
-    const logout = await fetch(`${gw.httpUrl}/api/v1/auth/logout`, { method: "POST", headers: { cookie: session, "x-csrf-token": csrfToken } });
+    const logout = await fetch(`${gw.httpUrl}/api/v1/auth/logout`, {
+      method: "POST",
+      headers: { cookie: session, "x-csrf-token": csrfToken },
+    });
     assert.equal(logout.status, 204);
-    assert.equal((await fetch(`${gw.httpUrl}/api/v1/messages`, { headers: { cookie: session } })).status, 401);
+    assert.equal(
+      (await fetch(`${gw.httpUrl}/api/v1/messages`, { headers: { cookie: session } })).status,
+      401,
+    );
   });
 
   test("GET /policy returns the effective client policy of the signed-in user", async () => {
     const held = await gw.token("held@corp.example", PW);
-    const r = await gw.api<{ holdMinutes: number; organization: { internalDomains: string[]; timezone: string } }>(held, "GET", "/policy");
+    const r = await gw.api<{
+      holdMinutes: number;
+      organization: { internalDomains: string[]; timezone: string };
+    }>(held, "GET", "/policy");
     assert.equal(r.body.holdMinutes, 60);
     assert.deepEqual(r.body.organization.internalDomains, ["corp.example"]);
     assert.equal(r.body.organization.timezone, "Asia/Tokyo");
@@ -184,18 +308,25 @@ describe("HTTP API", () => {
 
   test("admin endpoints are for admins only; admins can add users", async () => {
     assert.equal((await gw.api(token, "GET", "/admin/users")).status, 403);
-    const added = await gw.api<{ user: { email: string }; password: string }>(admin, "POST", "/admin/users", { email: "new@corp.example" });
+    const added = await gw.api<{ user: { email: string }; password: string }>(admin, "POST", "/admin/users", {
+      email: "new@corp.example",
+    });
     assert.equal(added.status, 201);
     assert.ok(added.body.password.length >= 16);
     assert.equal((await gw.api(admin, "POST", "/admin/users", { email: "new@corp.example" })).status, 409);
-    const badEmail = await gw.api<{ error: { message: string } }>(admin, "POST", "/admin/users", { email: "not-an-address" });
+    const badEmail = await gw.api<{ error: { message: string } }>(admin, "POST", "/admin/users", {
+      email: "not-an-address",
+    });
     assert.equal(badEmail.status, 400);
     assert.match(badEmail.body.error.message, /local-part@domain/);
     await gw.token("new@corp.example", added.body.password);
   });
 
   test("/healthz and /metrics (Prometheus text) report the queue and the counters", async () => {
-    const health = (await (await fetch(`${gw.httpUrl}/healthz`)).json()) as { status: string; queue: { held: number } };
+    const health = (await (await fetch(`${gw.httpUrl}/healthz`)).json()) as {
+      status: string;
+      queue: { held: number };
+    };
     assert.equal(health.status, "ok");
     assert.equal(typeof health.queue.held, "number");
     const metrics = await (await fetch(`${gw.httpUrl}/metrics`)).text();
@@ -207,7 +338,9 @@ describe("HTTP API", () => {
   });
 
   test("unknown paths and methods get a JSON 404", async () => {
-    const r = await fetch(`${gw.httpUrl}/api/v1/nothing-here`, { headers: { authorization: `Bearer ${token}` } });
+    const r = await fetch(`${gw.httpUrl}/api/v1/nothing-here`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     assert.equal(r.status, 404);
     assert.equal(((await r.json()) as { error: { code: string } }).error.code, "not_found");
   });

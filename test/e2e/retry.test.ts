@@ -26,7 +26,10 @@ describe("relay failures", () => {
 
   before(async () => {
     port = await freePort();
-    gw = new TestGateway({ relayPort: port, config: { relay: { retryDelaysSeconds: [0.5], giveUpAfterSeconds: 4 } } });
+    gw = new TestGateway({
+      relayPort: port,
+      config: { relay: { retryDelaysSeconds: [0.5], giveUpAfterSeconds: 4 } },
+    });
     gw.addUser(ALICE, PW, "--language", "en");
     await gw.start();
     token = await gw.token(ALICE, PW);
@@ -37,24 +40,47 @@ describe("relay failures", () => {
   });
 
   async function submit(to: string[], messageId: string): Promise<string> {
-    const t = nodemailer.createTransport({ host: "127.0.0.1", port: gw.ports.smtp, tls: { rejectUnauthorized: false }, auth: { user: ALICE, pass: PW } });
-    const info = await t.sendMail({ envelope: { from: ALICE, to }, raw: rawMessage({ from: ALICE, to, messageId }) });
+    const t = nodemailer.createTransport({
+      host: "127.0.0.1",
+      port: gw.ports.smtp,
+      tls: { rejectUnauthorized: false },
+      auth: { user: ALICE, pass: PW },
+    });
+    const info = await t.sendMail({
+      envelope: { from: ALICE, to },
+      raw: rawMessage({ from: ALICE, to, messageId }),
+    });
     t.close();
     return /Queued as (\S+);/.exec(info.response)?.[1] as string;
   }
 
   const status = async (id: string) =>
-    (await gw.api<{ status: string; groups: { recipients: { address: string; status: string; response?: string }[] }[] }>(token, "GET", `/messages/${id}`)).body;
+    (
+      await gw.api<{
+        status: string;
+        groups: { recipients: { address: string; status: string; response?: string }[] }[];
+      }>(token, "GET", `/messages/${id}`)
+    ).body;
 
   test("relay down, then up: the message is retried and delivered once", async () => {
     const messageId = uniqueId("down");
     const id = await submit(["a@partner.example"], messageId);
-    await waitFor(async () => {
-      const s = await status(id);
-      return s.status === "releasing" && s.groups[0]?.recipients[0]?.response?.match(/ECONNREFUSED|connect/i);
-    }, 5000, "a failed connection attempt");
+    await waitFor(
+      async () => {
+        const s = await status(id);
+        return (
+          s.status === "releasing" && s.groups[0]?.recipients[0]?.response?.match(/ECONNREFUSED|connect/i)
+        );
+      },
+      5000,
+      "a failed connection attempt",
+    );
     await sink.start(port);
-    await waitFor(() => sink.messages.find((m) => m.messageId === messageId), 5000, "delivery after the relay came up");
+    await waitFor(
+      () => sink.messages.find((m) => m.messageId === messageId),
+      5000,
+      "delivery after the relay came up",
+    );
     await waitFor(async () => (await status(id)).status === "sent", 5000, "sent");
     await new Promise((r) => setTimeout(r, 1000));
     assert.equal(sink.messages.filter((m) => m.messageId === messageId).length, 1);
@@ -65,7 +91,11 @@ describe("relay failures", () => {
     try {
       const messageId = uniqueId("perm");
       const id = await submit(["gone@partner.example", "ok@partner.example"], messageId);
-      const delivered = await waitFor(() => sink.messages.find((m) => m.messageId === messageId), 5000, "delivery");
+      const delivered = await waitFor(
+        () => sink.messages.find((m) => m.messageId === messageId),
+        5000,
+        "delivery",
+      );
       assert.deepEqual(delivered.to, ["ok@partner.example"]);
       await waitFor(async () => (await status(id)).status === "partially_sent", 5000, "partially_sent");
       const bounce = await waitFor(
@@ -90,7 +120,11 @@ describe("relay failures", () => {
       await waitFor(async () => (await status(id)).status === "failed", 10_000, "failed after give-up");
       const s = await status(id);
       assert.match(s.groups[0]?.recipients[0]?.response ?? "", /^gave up after \d+ attempts: 451/);
-      await waitFor(() => sink.to(ALICE).find((m) => m.text.includes(messageId) && /Undeliverable/.test(m.text)), 5000, "bounce");
+      await waitFor(
+        () => sink.to(ALICE).find((m) => m.text.includes(messageId) && /Undeliverable/.test(m.text)),
+        5000,
+        "bounce",
+      );
     } finally {
       sink.behaviour = {};
     }

@@ -79,17 +79,47 @@ describe("SMTP intake", () => {
   });
 
   test("refuses a sender that is neither the user nor an alias with 550 5.7.1", () => {
-    const r = swaks([...server(), "--tls", ...auth, "--from", "ceo@corp.example", "--to", "bob@partner.example"]);
-    assert.match(r.lastReply, /^550 5\.7\.1 Sender <ceo@corp\.example> is not allowed for alice@corp\.example/);
+    const r = swaks([
+      ...server(),
+      "--tls",
+      ...auth,
+      "--from",
+      "ceo@corp.example",
+      "--to",
+      "bob@partner.example",
+    ]);
+    assert.match(
+      r.lastReply,
+      /^550 5\.7\.1 Sender <ceo@corp\.example> is not allowed for alice@corp\.example/,
+    );
   });
 
   test("wrong passwords get 535 and then lock the user out with 454", () => {
     const wrong = ["--auth", "PLAIN", "--auth-user", "locked@corp.example", "--auth-password", "nope"];
     for (let i = 0; i < 3; i++) {
-      assert.match(swaks([...server(), "--tls", ...wrong, "--from", "locked@corp.example", "--to", "x@partner.example"]).lastReply, /^535 5\.7\.8/);
+      assert.match(
+        swaks([...server(), "--tls", ...wrong, "--from", "locked@corp.example", "--to", "x@partner.example"])
+          .lastReply,
+        /^535 5\.7\.8/,
+      );
     }
-    const right = ["--auth", "PLAIN", "--auth-user", "locked@corp.example", "--auth-password", "locked-password-1"];
-    const r = swaks([...server(), "--tls", ...right, "--from", "locked@corp.example", "--to", "x@partner.example"]);
+    const right = [
+      "--auth",
+      "PLAIN",
+      "--auth-user",
+      "locked@corp.example",
+      "--auth-password",
+      "locked-password-1",
+    ];
+    const r = swaks([
+      ...server(),
+      "--tls",
+      ...right,
+      "--from",
+      "locked@corp.example",
+      "--to",
+      "x@partner.example",
+    ]);
     assert.match(r.lastReply, /^454 4\.7\.0 Too many failed logins; try again in \d+ s/);
   });
 
@@ -102,7 +132,9 @@ describe("SMTP intake", () => {
     assert.match(await client.command(`MAIL FROM:<${ALICE}>`), /^250/);
     assert.match(await client.command("RCPT TO:<bob@partner.example>"), /^250/);
     assert.match(await client.command("DATA"), /^354/);
-    client.write(rawMessage({ from: ALICE, to: ["bob@partner.example"], body: big.repeat(1200) }) + "\r\n.\r\n");
+    client.write(
+      rawMessage({ from: ALICE, to: ["bob@partner.example"], body: big.repeat(1200) }) + "\r\n.\r\n",
+    );
     assert.match(await client.reply(), /^552 5\.3\.4/);
     client.close();
     await assertNothingStored(count);
@@ -124,7 +156,9 @@ describe("SMTP intake", () => {
       await client.command("RCPT TO:<bob@partner.example>");
       assert.match(await client.command("DATA"), /^354/);
       const smuggled = `MAIL FROM:<${ALICE}>\r\nRCPT TO:<victim@partner.example>\r\nDATA\r\nFrom: ${ALICE}\r\nSubject: smuggled\r\n\r\nsmuggled\r\n`;
-      client.write(`${rawMessage({ from: ALICE, to: ["bob@partner.example"], body: "first part" })}${terminator}${smuggled}\r\n.\r\n`);
+      client.write(
+        `${rawMessage({ from: ALICE, to: ["bob@partner.example"], body: "first part" })}${terminator}${smuggled}\r\n.\r\n`,
+      );
       const reply = await client.reply();
       assert.match(reply, /^550 5\.6\.11 bare (LF|CR)/);
       // No second transaction: nothing else was answered.
@@ -163,15 +197,24 @@ describe("SMTP intake", () => {
     assert.match(await client.command(authPlain(ALICE, PASSWORD)), /^235/);
     assert.match(await client.command("MAIL FROM:<not-an-address"), /^501/);
     assert.match(await client.command(`MAIL FROM:<${ALICE}>`), /^250/);
-    assert.match(await client.command(`RCPT TO:<${"a".repeat(70)}@partner.example>`), /^553 5\.1\.3 .*local part longer than 64/);
+    assert.match(
+      await client.command(`RCPT TO:<${"a".repeat(70)}@partner.example>`),
+      /^553 5\.1\.3 .*local part longer than 64/,
+    );
     assert.match(await client.command("RCPT TO:<bob@partner.example>"), /^250/);
     assert.match(await client.command("NOOP"), /^250/);
     client.close();
   });
 
   const broken: [string, string][] = [
-    ["a header line without a colon", `From: ${ALICE}\r\nTo: bob@partner.example\r\nThis is not a header\r\n\r\nbody\r\n`],
-    ["a multipart body without its boundary", `From: ${ALICE}\r\nTo: bob@partner.example\r\nContent-Type: multipart/mixed; boundary="abc"\r\n\r\nno parts here\r\n`],
+    [
+      "a header line without a colon",
+      `From: ${ALICE}\r\nTo: bob@partner.example\r\nThis is not a header\r\n\r\nbody\r\n`,
+    ],
+    [
+      "a multipart body without its boundary",
+      `From: ${ALICE}\r\nTo: bob@partner.example\r\nContent-Type: multipart/mixed; boundary="abc"\r\n\r\nno parts here\r\n`,
+    ],
     ["no From header", `To: bob@partner.example\r\nSubject: x\r\n\r\nbody\r\n`],
     ["a continuation line first", ` folded\r\nFrom: ${ALICE}\r\n\r\nbody\r\n`],
   ];
@@ -206,12 +249,26 @@ describe("SMTP intake from a trusted network (e.g. an Exchange Online connector)
   after(() => gw.stop());
 
   test("an internal sender may submit without AUTH", () => {
-    const r = swaks(["--server", `127.0.0.1:${gw.ports.smtp}`, "--from", "anyone@corp.example", "--to", "x@partner.example"]);
+    const r = swaks([
+      "--server",
+      `127.0.0.1:${gw.ports.smtp}`,
+      "--from",
+      "anyone@corp.example",
+      "--to",
+      "x@partner.example",
+    ]);
     assert.match(r.lastReply, /^250 2\.0\.0 Queued as/);
   });
 
   test("an external sender is refused with 550 5.7.1", () => {
-    const r = swaks(["--server", `127.0.0.1:${gw.ports.smtp}`, "--from", "spoof@evil.example", "--to", "x@partner.example"]);
+    const r = swaks([
+      "--server",
+      `127.0.0.1:${gw.ports.smtp}`,
+      "--from",
+      "spoof@evil.example",
+      "--to",
+      "x@partner.example",
+    ]);
     assert.match(r.lastReply, /^550 5\.7\.1 Sender <spoof@evil\.example> is not in an internal domain/);
   });
 

@@ -41,7 +41,10 @@ export function spoolFiles(gw: TestGateway): string[] {
   }
 }
 
-export async function allMessages(gw: TestGateway, adminToken: string): Promise<{ id: string; messageId: string; status: string; subject: string }[]> {
+export async function allMessages(
+  gw: TestGateway,
+  adminToken: string,
+): Promise<{ id: string; messageId: string; status: string; subject: string }[]> {
   const r = await gw.api<{ messages: { id: string; messageId: string; status: string; subject: string }[] }>(
     adminToken,
     "GET",

@@ -36,7 +36,11 @@ export class TestGateway {
       dataDir: this.dataDir,
       http: { host: "127.0.0.1", port: 0 },
       smtp: { host: "127.0.0.1", port: 0, hostname: "gw.test" },
-      organization: { internalDomains: ["corp.example"], semiInternalDomains: ["group.example"], holdMinutes: 0 },
+      organization: {
+        internalDomains: ["corp.example"],
+        semiInternalDomains: ["group.example"],
+        holdMinutes: 0,
+      },
       relay: {
         url: options.relayPort ? `smtp://127.0.0.1:${options.relayPort}` : "outbox",
         retryDelaysSeconds: [0.5, 1, 2],
@@ -63,7 +67,8 @@ export class TestGateway {
     child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
     await new Promise<void>((ready, fail) => {
-      const onExit = (code: number | null) => fail(new Error(`gateway exited with ${code} before listening:\n${stderr}`));
+      const onExit = (code: number | null) =>
+        fail(new Error(`gateway exited with ${code} before listening:\n${stderr}`));
       child.once("exit", onExit);
       lines.on("line", (line) => {
         let entry: Record<string, unknown>;
@@ -74,7 +79,11 @@ export class TestGateway {
         }
         this.logLines.push(entry);
         if (entry.event === "listening") {
-          this.ports = { http: entry.http as number, smtp: entry.smtp as number, smtps: (entry.smtps as number) ?? null };
+          this.ports = {
+            http: entry.http as number,
+            smtp: entry.smtp as number,
+            smtps: (entry.smtps as number) ?? null,
+          };
           child.off("exit", onExit);
           ready();
         }
@@ -89,7 +98,10 @@ export class TestGateway {
   }
 
   patchConfig(change: Record<string, unknown>): void {
-    const current = JSON.parse(spawnSync("cat", [this.configFile]).stdout.toString()) as Record<string, unknown>;
+    const current = JSON.parse(spawnSync("cat", [this.configFile]).stdout.toString()) as Record<
+      string,
+      unknown
+    >;
     writeFileSync(this.configFile, JSON.stringify(deepMerge(current, change), null, 2));
   }
 
@@ -128,10 +140,18 @@ export class TestGateway {
   }
 
   /** Authenticated JSON call to /api/v1. */
-  async api<T = unknown>(token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  async api<T = unknown>(
+    token: string,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> {
     const res = await fetch(`${this.httpUrl}/api/v1${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
@@ -144,7 +164,12 @@ function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Reco
   for (const [k, v] of Object.entries(b)) {
     const prev = out[k];
     out[k] =
-      v && typeof v === "object" && !Array.isArray(v) && prev && typeof prev === "object" && !Array.isArray(prev)
+      v &&
+      typeof v === "object" &&
+      !Array.isArray(v) &&
+      prev &&
+      typeof prev === "object" &&
+      !Array.isArray(prev)
         ? deepMerge(prev as Record<string, unknown>, v as Record<string, unknown>)
         : v;
   }
@@ -152,7 +177,11 @@ function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Reco
 }
 
 /** Polls `check` until it returns a truthy value or `ms` pass. */
-export async function waitFor<T>(check: () => Promise<T> | T, ms = 10_000, what = "condition"): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  check: () => Promise<T> | T,
+  ms = 10_000,
+  what = "condition",
+): Promise<NonNullable<T>> {
   const until = Date.now() + ms;
   for (;;) {
     const value = await check();

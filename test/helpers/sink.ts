@@ -32,7 +32,8 @@ export class SmtpSink {
       size: 0,
       onRcptTo: (address, _session, cb) => {
         const code = this.behaviour.rcptReply?.(address.address);
-        if (code) return cb(Object.assign(new Error(`sink refuses ${address.address}`), { responseCode: code }));
+        if (code)
+          return cb(Object.assign(new Error(`sink refuses ${address.address}`), { responseCode: code }));
         cb();
       },
       onData: (stream, session, cb) => {

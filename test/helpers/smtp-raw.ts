@@ -40,7 +40,8 @@ export class RawSmtp {
         this.buffer = this.buffer.slice(match[0].length);
         return match[0].trim();
       }
-      if (this.socket.destroyed || Date.now() > until) throw new Error(`no reply (have ${JSON.stringify(this.buffer)})`);
+      if (this.socket.destroyed || Date.now() > until)
+        throw new Error(`no reply (have ${JSON.stringify(this.buffer)})`);
       await new Promise<void>((r) => {
         this.waiters.push(r);
         setTimeout(r, 100);

@@ -9,9 +9,16 @@ export interface SwaksResult {
 }
 
 export function swaks(args: string[]): SwaksResult {
-  const r = spawnSync("swaks", ["--hide-informational", "--suppress-data", ...args], { encoding: "utf8", timeout: 30_000 });
+  const r = spawnSync("swaks", ["--hide-informational", "--suppress-data", ...args], {
+    encoding: "utf8",
+    timeout: 30_000,
+  });
   const output = `${r.stdout}${r.stderr}`;
   const replies = output.split("\n").filter((l) => /^<[-~*]+\s+\d{3}[ -]/.test(l));
   const meaningful = replies.filter((l) => !/\s221[ -]/.test(l));
-  return { status: r.status, output, lastReply: (meaningful[meaningful.length - 1] ?? "").replace(/^<[-~*]+\s+/, "") };
+  return {
+    status: r.status,
+    output,
+    lastReply: (meaningful[meaningful.length - 1] ?? "").replace(/^<[-~*]+\s+/, ""),
+  };
 }

@@ -70,7 +70,9 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   try {
     raw = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new ConfigError(`${path} is not valid ${/\.json$/i.test(path) ? "JSON" : "YAML"}: ${(err as Error).message}`);
+    throw new ConfigError(
+      `${path} is not valid ${/\.json$/i.test(path) ? "JSON" : "YAML"}: ${(err as Error).message}`,
+    );
   }
   return parseConfig(raw, path, env);
 }

@@ -4,14 +4,20 @@ import { isValidTimeZone } from "@sendguard/shared";
 import { z } from "zod";
 
 const port = z.number().int().min(0).max(65535);
-const cidr = z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, "expected a CIDR such as 10.0.0.0/8 or 2001:db8::/32");
+const cidr = z
+  .string()
+  .regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, "expected a CIDR such as 10.0.0.0/8 or 2001:db8::/32");
 const domain = z
   .string()
   .regex(/^!?(\*\.)?[a-z0-9.-]+$/i, "expected a domain, *.domain or !domain")
   .transform((d) => d.toLowerCase());
 
 const tls = z.strictObject({
-  cert: z.string().nullable().default(null).describe("PEM certificate file; a self-signed one is made when null"),
+  cert: z
+    .string()
+    .nullable()
+    .default(null)
+    .describe("PEM certificate file; a self-signed one is made when null"),
   key: z.string().nullable().default(null),
 });
 
@@ -22,9 +28,17 @@ const smtp = z.strictObject({
   hostname: z.string().min(1).default(hostname()),
   tls: tls.default({ cert: null, key: null }),
   requireTlsForAuth: z.boolean().default(false),
-  maxMessageBytes: z.number().int().min(1024).default(25 * 1024 * 1024),
+  maxMessageBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(25 * 1024 * 1024),
   maxRecipients: z.number().int().min(1).max(10000).default(500),
-  maxHeaderBytes: z.number().int().min(1024).default(256 * 1024),
+  maxHeaderBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(256 * 1024),
   trustedNetworks: z.array(cidr).default([]),
   authFailures: z
     .strictObject({
@@ -56,12 +70,19 @@ const relay = z.strictObject({
   concurrency: z.number().int().min(1).max(1000).default(20),
   rejectUnauthorized: z.boolean().default(true),
   retryDelaysSeconds: z.array(z.number().min(0.1)).min(1).default([300, 600, 1800, 3600, 7200, 14400]),
-  giveUpAfterSeconds: z.number().min(1).default(2 * 24 * 3600),
+  giveUpAfterSeconds: z
+    .number()
+    .min(1)
+    .default(2 * 24 * 3600),
 });
 
 export const configSchema = z.strictObject({
   dataDir: z.string().default("./data"),
-  publicUrl: z.string().url("expected an absolute URL such as https://sendguard.example.co.jp").nullable().default(null),
+  publicUrl: z
+    .string()
+    .url("expected an absolute URL such as https://sendguard.example.co.jp")
+    .nullable()
+    .default(null),
   http: z
     .strictObject({ host: z.string().default("0.0.0.0"), port: port.default(8080) })
     .default({ host: "0.0.0.0", port: 8080 }),

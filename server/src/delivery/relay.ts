@@ -17,7 +17,12 @@ export interface Envelope {
 
 export interface Relay {
   readonly description: string;
-  send(envelope: Envelope, message: Readable, dkim: DkimOptions | null, name: string): Promise<RecipientResult[]>;
+  send(
+    envelope: Envelope,
+    message: Readable,
+    dkim: DkimOptions | null,
+    name: string,
+  ): Promise<RecipientResult[]>;
   close(): void;
 }
 
@@ -30,14 +35,20 @@ interface SmtpError extends Error {
 }
 
 function outcomeOf(err: SmtpError): "failed" | "retry" {
-  return err.responseCode !== undefined && err.responseCode >= 500 && err.responseCode < 600 ? "failed" : "retry";
+  return err.responseCode !== undefined && err.responseCode >= 500 && err.responseCode < 600
+    ? "failed"
+    : "retry";
 }
 
 function describe(err: SmtpError): string {
   return (err.response ?? err.message).replace(/\s+/g, " ").slice(0, 500);
 }
 
-export function classifySmtpResult(to: string[], accepted: string[], rejected: SmtpError[]): RecipientResult[] {
+export function classifySmtpResult(
+  to: string[],
+  accepted: string[],
+  rejected: SmtpError[],
+): RecipientResult[] {
   const byRecipient = new Map(rejected.map((e) => [(e.recipient ?? "").toLowerCase(), e]));
   const ok = new Set(accepted.map((a) => a.toLowerCase()));
   return to.map((address) => {
@@ -60,7 +71,9 @@ class SmtpRelay implements Relay {
       host: url.hostname,
       port: Number(url.port || (url.protocol === "smtps:" ? 465 : 25)),
       secure: url.protocol === "smtps:",
-      auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
+      auth: url.username
+        ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) }
+        : undefined,
       name: config.smtp.hostname,
       maxConnections: config.relay.maxConnections,
       maxMessages: 1000,
@@ -78,7 +91,11 @@ class SmtpRelay implements Relay {
         raw: message,
         ...(dkim ? { dkim: { ...dkim, cacheDir: false } } : {}),
       });
-      return classifySmtpResult(envelope.to, (info.accepted ?? []).map(String), (info.rejectedErrors ?? []) as SmtpError[]);
+      return classifySmtpResult(
+        envelope.to,
+        (info.accepted ?? []).map(String),
+        (info.rejectedErrors ?? []) as SmtpError[],
+      );
     } catch (e) {
       const err = e as SmtpError;
       message.destroy();
@@ -103,11 +120,20 @@ class OutboxRelay implements Relay {
     this.description = `outbox ${dir}`;
   }
 
-  async send(envelope: Envelope, message: Readable, dkim: DkimOptions | null, name: string): Promise<RecipientResult[]> {
+  async send(
+    envelope: Envelope,
+    message: Readable,
+    dkim: DkimOptions | null,
+    name: string,
+  ): Promise<RecipientResult[]> {
     await mkdir(this.dir, { recursive: true });
     const final = join(this.dir, `${name}.eml`);
     const temp = `${final}.tmp`;
-    const info = (await this.transport.sendMail({ envelope: { ...envelope }, raw: message, ...(dkim ? { dkim } : {}) })) as {
+    const info = (await this.transport.sendMail({
+      envelope: { ...envelope },
+      raw: message,
+      ...(dkim ? { dkim } : {}),
+    })) as {
       message: Readable;
     };
     const header = `X-Sendguard-Envelope-From: <${envelope.from}>\r\nX-Sendguard-Envelope-To: ${envelope.to.map((t) => `<${t}>`).join(", ")}\r\n`;
@@ -127,5 +153,7 @@ class OutboxRelay implements Relay {
 }
 
 export function createRelay(config: Config): Relay {
-  return config.relay.url === "outbox" ? new OutboxRelay(join(config.dataDir, "outbox")) : new SmtpRelay(config);
+  return config.relay.url === "outbox"
+    ? new OutboxRelay(join(config.dataDir, "outbox"))
+    : new SmtpRelay(config);
 }

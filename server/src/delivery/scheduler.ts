@@ -121,17 +121,28 @@ export class Scheduler {
     const retryAt = nextRetryAt(config.relay, group.attempts, group.firstAttemptAt ?? now, Date.now());
     if (retryAt === null) {
       results = results.map((r) =>
-        r.outcome === "retry" ? { ...r, response: `gave up after ${group.attempts} attempts: ${r.response}` } : r,
+        r.outcome === "retry"
+          ? { ...r, response: `gave up after ${group.attempts} attempts: ${r.response}` }
+          : r,
       );
     }
-    const failed = results.filter((r) => r.outcome === "failed" || (r.outcome === "retry" && retryAt === null));
+    const failed = results.filter(
+      (r) => r.outcome === "failed" || (r.outcome === "retry" && retryAt === null),
+    );
     const sent = results.filter((r) => r.outcome === "sent").length;
     const deferred = results.length - sent - failed.length;
     metrics.sent.inc(sent);
     metrics.failed.inc(failed.length);
     metrics.deferred.inc(deferred);
     log.info(
-      { msg_id: message.id, group: group.name, attempt: group.attempts, sent, failed: failed.length, deferred },
+      {
+        msg_id: message.id,
+        group: group.name,
+        attempt: group.attempts,
+        sent,
+        failed: failed.length,
+        deferred,
+      },
       "delivery attempt",
     );
     await this.attempts.add({
@@ -177,7 +188,9 @@ export class Scheduler {
       error = (err as Error).message;
     }
     const retryAt =
-      error === null || permanent ? null : nextRetryAt(config.relay, notice.attempts, notice.createdAt, Date.now());
+      error === null || permanent
+        ? null
+        : nextRetryAt(config.relay, notice.attempts, notice.createdAt, Date.now());
     if (error) log.warn({ msg_id: notice.messageId, notice: notice.kind, error, retryAt }, "notice not sent");
     await store.finishNotice(notice.id, retryAt, error);
   }

@@ -74,7 +74,9 @@ export function createSmtpServer(deps: SmtpDeps, secure: boolean): SMTPServer {
           if (result.ok) return callback(null, { user: result.user });
           log.warn({ user: email, ip: session.remoteAddress, reason: result.reason }, "smtp auth failed");
           if (result.reason === "too_many_attempts") {
-            return callback(smtpError(454, "4.7.0", `Too many failed logins; try again in ${result.retryAfter} s`));
+            return callback(
+              smtpError(454, "4.7.0", `Too many failed logins; try again in ${result.retryAfter} s`),
+            );
           }
           callback(smtpError(535, "5.7.8", "Authentication failed: wrong user name or password"));
         })
@@ -91,13 +93,21 @@ export function createSmtpServer(deps: SmtpDeps, secure: boolean): SMTPServer {
         const allowed = [user.email, ...user.aliases].some((a) => a.toLowerCase() === from.toLowerCase());
         if (allowed) return callback();
         return callback(
-          smtpError(550, "5.7.1", `Sender <${from}> is not allowed for ${user.email}; send from your own address`),
+          smtpError(
+            550,
+            "5.7.1",
+            `Sender <${from}> is not allowed for ${user.email}; send from your own address`,
+          ),
         );
       }
       if (isTrusted(session.remoteAddress)) {
         if (domainMatches(domainOf(from), config.organization.internalDomains)) return callback();
         return callback(
-          smtpError(550, "5.7.1", `Sender <${from}> is not in an internal domain; only internal senders may relay`),
+          smtpError(
+            550,
+            "5.7.1",
+            `Sender <${from}> is not in an internal domain; only internal senders may relay`,
+          ),
         );
       }
       callback(smtpError(530, "5.7.0", "Authentication required: use AUTH PLAIN or LOGIN (after STARTTLS)"));
@@ -133,7 +143,8 @@ export function createSmtpServer(deps: SmtpDeps, secure: boolean): SMTPServer {
         })
         .catch(async (err: unknown) => {
           await drain(stream).catch(() => undefined);
-          if (err instanceof IntakeError) return callback(smtpError(err.smtpCode, err.enhancedCode, err.detail));
+          if (err instanceof IntakeError)
+            return callback(smtpError(err.smtpCode, err.enhancedCode, err.detail));
           log.error({ err }, "smtp data error");
           callback(smtpError(451, "4.3.0", "Local error while storing the message; try again later"));
         });

@@ -28,7 +28,8 @@ export function holdNotice(
 ): NoticeContent {
   const recipients = message.groups.flatMap((g) => g.recipients.map((r) => r.address));
   const releaseAt = Math.min(...message.groups.map((g) => g.releaseAt));
-  const shown = recipients.slice(0, 20).join(", ") + (recipients.length > 20 ? ` (+${recipients.length - 20})` : "");
+  const shown =
+    recipients.slice(0, 20).join(", ") + (recipients.length > 20 ? ` (+${recipients.length - 20})` : "");
   return {
     subject: `${t(lang, "hold.tag")} ${safeSubject(message.subject)}`,
     text: [
@@ -48,7 +49,11 @@ export function holdNotice(
   };
 }
 
-export function bounceNotice(message: MessageRecord, lang: Language, failed: FailedRecipient[]): NoticeContent {
+export function bounceNotice(
+  message: MessageRecord,
+  lang: Language,
+  failed: FailedRecipient[],
+): NoticeContent {
   return {
     subject: `${t(lang, "bounce.tag")} ${safeSubject(message.subject)}`,
     text: [

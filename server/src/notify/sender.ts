@@ -28,7 +28,12 @@ export class NoticeSender {
     let content;
     if (notice.kind === "hold") {
       if (message.status !== "held") return null;
-      content = holdNotice(message, notice.language, this.config.organization.timezone, this.links.holdUrl(message.id));
+      content = holdNotice(
+        message,
+        notice.language,
+        this.config.organization.timezone,
+        this.links.holdUrl(message.id),
+      );
     } else {
       content = bounceNotice(message, notice.language, (notice.data.failed ?? []) as FailedRecipient[]);
     }

@@ -31,7 +31,8 @@ export function parseHeaderBlock(block: Buffer): HeaderField[] {
   const lines = text.split("\r\n");
   lines.forEach((line, index) => {
     const where = `header line ${index + 1}`;
-    if (line.length > MAX_HEADER_LINE) throw new HeaderError(`${where} is longer than ${MAX_HEADER_LINE} characters`);
+    if (line.length > MAX_HEADER_LINE)
+      throw new HeaderError(`${where} is longer than ${MAX_HEADER_LINE} characters`);
     if (line.startsWith(" ") || line.startsWith("\t")) {
       const last = fields[fields.length - 1];
       if (!last) throw new HeaderError(`${where} is a continuation line with no field before it`);

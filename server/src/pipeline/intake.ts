@@ -80,7 +80,14 @@ export class Intake {
       if (record.groups.some((g) => g.releaseAt > record.createdAt)) metrics.held.inc();
       metrics.intakeSeconds.observe({ source: req.source }, (performance.now() - started) / 1000);
       log.info(
-        { msg_id: id, message_id: record.messageId, sender: req.mailFrom, rcpts: record.groups.flatMap((g) => g.recipients).length, size, source: req.source },
+        {
+          msg_id: id,
+          message_id: record.messageId,
+          sender: req.mailFrom,
+          rcpts: record.groups.flatMap((g) => g.recipients).length,
+          size,
+          source: req.source,
+        },
         "accepted",
       );
       const groups: GroupView[] = record.groups.map((g) => ({
@@ -114,10 +121,12 @@ export class Intake {
       throw err;
     }
     const headers = summarize(fields);
-    if (!headers.from.length) throw new IntakeError("bad_message", "the message has no From header with an address");
+    if (!headers.from.length)
+      throw new IntakeError("bad_message", "the message has no From header with an address");
 
     const recipients = [...new Set(req.rcptTo ?? [...headers.to, ...headers.cc, ...headers.bcc])];
-    if (!recipients.length) throw new IntakeError("no_recipients", "no recipients in the envelope or in To/Cc/Bcc");
+    if (!recipients.length)
+      throw new IntakeError("no_recipients", "no recipients in the envelope or in To/Cc/Bcc");
     if (recipients.length > config.smtp.maxRecipients) {
       throw new IntakeError("too_many_recipients", `more than ${config.smtp.maxRecipients} recipients`);
     }
@@ -156,7 +165,13 @@ export class Intake {
           actor: req.user?.email ?? req.mailFrom,
           action: "accepted",
           messageId: id,
-          detail: { source: req.source, ip: req.remoteAddress, size, recipients: recipients.length, holdMinutes },
+          detail: {
+            source: req.source,
+            ip: req.remoteAddress,
+            size,
+            recipients: recipients.length,
+            holdMinutes,
+          },
         },
       ],
     };

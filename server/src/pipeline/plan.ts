@@ -13,5 +13,11 @@ export interface PlanInput {
 }
 
 export function planDelivery(input: PlanInput): PlannedGroup[] {
-  return [{ name: "all", releaseAt: input.now + Math.round(input.holdMinutes * 60_000), recipients: input.recipients }];
+  return [
+    {
+      name: "all",
+      releaseAt: input.now + Math.round(input.holdMinutes * 60_000),
+      recipients: input.recipients,
+    },
+  ];
 }

@@ -134,7 +134,15 @@ export class SqliteStore implements Store {
     const { lastID } = await this.writer.transaction(() =>
       this.writer.run(
         "INSERT INTO users (email, password_hash, role, language, hold_minutes, aliases, created_at) VALUES (?,?,?,?,?,?,?)",
-        [user.email, user.passwordHash, user.role, user.language, user.holdMinutes, JSON.stringify(user.aliases), now],
+        [
+          user.email,
+          user.passwordHash,
+          user.role,
+          user.language,
+          user.holdMinutes,
+          JSON.stringify(user.aliases),
+          now,
+        ],
       ),
     );
     return { ...user, id: lastID, createdAt: now };
@@ -235,7 +243,10 @@ export class SqliteStore implements Store {
             [g.id, m.id, g.name, "held", g.releaseAt, g.releaseAt],
           );
           for (const address of g.recipients) {
-            await this.writer.run("INSERT OR IGNORE INTO recipients (group_id, address) VALUES (?,?)", [g.id, address]);
+            await this.writer.run("INSERT OR IGNORE INTO recipients (group_id, address) VALUES (?,?)", [
+              g.id,
+              address,
+            ]);
           }
         }
         await this.insertNotices(m.notices, m.createdAt);
@@ -370,7 +381,10 @@ export class SqliteStore implements Store {
     });
   }
 
-  async claimDueGroups(now: number, limit: number): Promise<{ message: MessageRecord; group: GroupRecord }[]> {
+  async claimDueGroups(
+    now: number,
+    limit: number,
+  ): Promise<{ message: MessageRecord; group: GroupRecord }[]> {
     return this.writer.transaction(async () => {
       const claimed = await this.writer.all<GroupRow>(
         `UPDATE groups SET leased = 1, status = 'releasing', attempts = attempts + 1,
@@ -478,9 +492,14 @@ export class SqliteStore implements Store {
   async finishNotice(id: number, retryAt: number | null, error: string | null): Promise<void> {
     await this.writer.transaction(() =>
       error === null
-        ? this.writer.run("UPDATE notices SET status = 'sent', leased = 0, last_error = NULL WHERE id = ?", [id])
+        ? this.writer.run("UPDATE notices SET status = 'sent', leased = 0, last_error = NULL WHERE id = ?", [
+            id,
+          ])
         : retryAt === null
-          ? this.writer.run("UPDATE notices SET status = 'failed', leased = 0, last_error = ? WHERE id = ?", [error, id])
+          ? this.writer.run("UPDATE notices SET status = 'failed', leased = 0, last_error = ? WHERE id = ?", [
+              error,
+              id,
+            ])
           : this.writer.run("UPDATE notices SET leased = 0, next_at = ?, last_error = ? WHERE id = ?", [
               retryAt,
               error,

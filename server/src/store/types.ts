@@ -122,10 +122,23 @@ export interface Store {
   userByEmail(email: string): Promise<UserRecord | undefined>;
   userById(id: number): Promise<UserRecord | undefined>;
   listUsers(): Promise<UserRecord[]>;
-  updateUser(id: number, change: Partial<Pick<UserRecord, "role" | "language" | "holdMinutes" | "aliases">>): Promise<void>;
+  updateUser(
+    id: number,
+    change: Partial<Pick<UserRecord, "role" | "language" | "holdMinutes" | "aliases">>,
+  ): Promise<void>;
 
-  saveToken(hash: string, userId: number, kind: "api" | "session", csrf: string | null, expiresAt: number | null): Promise<void>;
-  tokenOwner(hash: string, kind: "api" | "session", now: number): Promise<{ user: UserRecord; csrf: string | null } | undefined>;
+  saveToken(
+    hash: string,
+    userId: number,
+    kind: "api" | "session",
+    csrf: string | null,
+    expiresAt: number | null,
+  ): Promise<void>;
+  tokenOwner(
+    hash: string,
+    kind: "api" | "session",
+    now: number,
+  ): Promise<{ user: UserRecord; csrf: string | null } | undefined>;
   deleteToken(hash: string): Promise<void>;
 
   insertMessages(batch: NewMessage[]): Promise<void>;

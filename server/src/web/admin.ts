@@ -14,13 +14,29 @@ const userChange = z.strictObject({
   aliases: z.array(z.string().email()).max(50).optional(),
 });
 
-function publicUser(u: { id: number; email: string; role: string; language: string | null; holdMinutes: number | null; aliases: string[] }) {
-  return { id: u.id, email: u.email, role: u.role, language: u.language, holdMinutes: u.holdMinutes, aliases: u.aliases };
+function publicUser(u: {
+  id: number;
+  email: string;
+  role: string;
+  language: string | null;
+  holdMinutes: number | null;
+  aliases: string[];
+}) {
+  return {
+    id: u.id,
+    email: u.email,
+    role: u.role,
+    language: u.language,
+    holdMinutes: u.holdMinutes,
+    aliases: u.aliases,
+  };
 }
 
 function invalid(error: z.ZodError): ApiError {
   const issue = error.issues[0];
-  return new ApiError(400, "bad_request", { detail: issue ? `${issue.path.join(".") || "(body)"}: ${issue.message}` : "invalid" });
+  return new ApiError(400, "bad_request", {
+    detail: issue ? `${issue.path.join(".") || "(body)"}: ${issue.message}` : "invalid",
+  });
 }
 
 export function adminRouter(store: Store): Router {
@@ -40,10 +56,17 @@ export function adminRouter(store: Store): Router {
         password: typeof body.password === "string" ? body.password : undefined,
         language: typeof body.language === "string" ? body.language : undefined,
       });
-      await store.audit([{ actor: currentUser(res).email, action: "user_added", detail: { email: user.email, role: user.role } }]);
+      await store.audit([
+        {
+          actor: currentUser(res).email,
+          action: "user_added",
+          detail: { email: user.email, role: user.role },
+        },
+      ]);
       res.status(201).json({ user: publicUser(user), ...(body.password === undefined ? { password } : {}) });
     } catch (err) {
-      if (err instanceof UserInputError) throw new ApiError(err.conflict ? 409 : 400, "bad_request", { detail: err.message });
+      if (err instanceof UserInputError)
+        throw new ApiError(err.conflict ? 409 : 400, "bad_request", { detail: err.message });
       throw err;
     }
   });
@@ -55,18 +78,36 @@ export function adminRouter(store: Store): Router {
     const user = Number.isInteger(id) ? await store.userById(id) : undefined;
     if (!user) throw new ApiError(404, "not_found");
     await store.updateUser(id, parsed.data);
-    await store.audit([{ actor: currentUser(res).email, action: "user_changed", detail: { email: user.email, ...parsed.data } }]);
+    await store.audit([
+      {
+        actor: currentUser(res).email,
+        action: "user_changed",
+        detail: { email: user.email, ...parsed.data },
+      },
+    ]);
     res.json({ user: publicUser((await store.userById(id)) ?? user) });
   });
 
   router.post("/dkim", async (req, res) => {
     const parsed = z
-      .strictObject({ domain: z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, "expected a domain"), selector: z.string().regex(/^[a-z0-9-]{1,63}$/i).optional() })
+      .strictObject({
+        domain: z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, "expected a domain"),
+        selector: z
+          .string()
+          .regex(/^[a-z0-9-]{1,63}$/i)
+          .optional(),
+      })
       .safeParse(req.body);
     if (!parsed.success) throw invalid(parsed.error);
     const selector = parsed.data.selector ?? defaultSelector();
     const key = await generateDkimKey(store, parsed.data.domain, selector);
-    await store.audit([{ actor: currentUser(res).email, action: "dkim_keygen", detail: { domain: parsed.data.domain, selector } }]);
+    await store.audit([
+      {
+        actor: currentUser(res).email,
+        action: "dkim_keygen",
+        detail: { domain: parsed.data.domain, selector },
+      },
+    ]);
     res.status(201).json(key);
   });
 

@@ -41,7 +41,11 @@ export function ownAddresses(user: UserRecord): string[] {
 
 /** Users see their own messages only; admins see all. Others get 404, not 403: no existence leak. */
 export function canSee(user: UserRecord, message: MessageRecord): boolean {
-  return user.role === "admin" || message.userId === user.id || ownAddresses(user).includes(message.sender.toLowerCase());
+  return (
+    user.role === "admin" ||
+    message.userId === user.id ||
+    ownAddresses(user).includes(message.sender.toLowerCase())
+  );
 }
 
 /** HTTP callers get fewer, broader codes than SMTP: the detail says what exactly was wrong. */
@@ -54,7 +58,7 @@ function intakeToApi(err: IntakeError, limit: number): ApiError {
 function credentials(req: Request): { email: string; password: string } {
   const body = req.body as { email?: unknown; password?: unknown } | undefined;
   if (typeof body?.email !== "string" || typeof body.password !== "string" || body.email.length > 320) {
-    throw new ApiError(400, "bad_request", { detail: "send JSON {\"email\": \"…\", \"password\": \"…\"}" });
+    throw new ApiError(400, "bad_request", { detail: 'send JSON {"email": "…", "password": "…"}' });
   }
   return { email: body.email, password: body.password };
 }
@@ -70,7 +74,12 @@ export function apiRouter(deps: ApiDeps): Router {
     const result = await passwords.check(email, password, req.ip ?? "");
     if (result.ok) return result.user;
     if (result.reason === "too_many_attempts") {
-      throw new ApiError(429, "too_many_attempts", { seconds: result.retryAfter }, { "Retry-After": String(result.retryAfter) });
+      throw new ApiError(
+        429,
+        "too_many_attempts",
+        { seconds: result.retryAfter },
+        { "Retry-After": String(result.retryAfter) },
+      );
     }
     throw new ApiError(401, "bad_credentials");
   }
@@ -144,7 +153,8 @@ export function apiRouter(deps: ApiDeps): Router {
           ),
         );
         const parsed = jsonMessageSchema.safeParse(body);
-        if (!parsed.success) throw new ApiError(400, "bad_message", { detail: describeJsonProblem(parsed.error) });
+        if (!parsed.success)
+          throw new ApiError(400, "bad_message", { detail: describeJsonProblem(parsed.error) });
         const from = parsed.data.from ?? user.email;
         const fromAddress = addressparser(from, { flatten: true })[0]?.address.toLowerCase() ?? "";
         if (!ownAddresses(user).includes(fromAddress)) {

@@ -34,7 +34,9 @@ export function describeJsonProblem(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return "invalid message";
   const where = issue.path.join(".") || "(body)";
-  return issue.code === "unrecognized_keys" ? `${where}: unknown field ${issue.keys.join(", ")}` : `${where}: ${issue.message}`;
+  return issue.code === "unrecognized_keys"
+    ? `${where}: unknown field ${issue.keys.join(", ")}`
+    : `${where}: ${issue.message}`;
 }
 
 /** Composes the message; From is always the authenticated user's address (or an allowed alias). */
@@ -61,6 +63,8 @@ export function composeJson(message: JsonMessage, from: string): Readable {
 
 /** Envelope recipients from To, Cc and Bcc ("Name <a@b>, c@d" or a list of such). */
 export function envelopeRecipients(message: JsonMessage): string[] {
-  const fields = [message.to, message.cc, message.bcc].flatMap((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]));
+  const fields = [message.to, message.cc, message.bcc].flatMap((v) =>
+    v === undefined ? [] : Array.isArray(v) ? v : [v],
+  );
   return fields.flatMap((f) => addressparser(f, { flatten: true }).map((a) => a.address)).filter(Boolean);
 }

@@ -37,12 +37,16 @@ export function errorHandler(log: Logger) {
     if (res.headersSent) return;
     if (err instanceof ApiError) return sendError(res, err);
     const e = err as { type?: string; status?: number; message?: string; limit?: number };
-    if (e.type === "entity.too.large") return sendError(res, new ApiError(413, "too_large", { limit: e.limit ?? 0 }));
+    if (e.type === "entity.too.large")
+      return sendError(res, new ApiError(413, "too_large", { limit: e.limit ?? 0 }));
     if (e.type === "entity.parse.failed") {
       return sendError(res, new ApiError(400, "bad_request", { detail: "the body is not valid JSON" }));
     }
     if (e.status && e.status >= 400 && e.status < 500) {
-      return sendError(res, new ApiError(e.status, "bad_request", { detail: e.message ?? "malformed request" }));
+      return sendError(
+        res,
+        new ApiError(e.status, "bad_request", { detail: e.message ?? "malformed request" }),
+      );
     }
     log.error({ err }, "unhandled web error");
     sendError(res, new ApiError(500, "internal"));

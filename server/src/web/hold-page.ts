@@ -37,7 +37,11 @@ export function holdRouter(deps: HoldPageDeps): Router {
 
   function notFound(req: Request, res: Response): void {
     const lang = pageLanguage(req, undefined, config.organization.language);
-    sendPage(res, 404, { lang, title: t(lang, "page.title"), body: () => `<p>${esc(t(lang, "page.notFound"))}</p>` });
+    sendPage(res, 404, {
+      lang,
+      title: t(lang, "page.title"),
+      body: () => `<p>${esc(t(lang, "page.notFound"))}</p>`,
+    });
   }
 
   router.get("/hold/:id/:sig", async (req, res) => {
@@ -101,11 +105,16 @@ document.getElementById('discard').addEventListener('submit',function(e){if(!con
       const lang = pageLanguage(req, message, config.organization.language);
       const back = `/hold/${message.id}/${String(req.params.sig)}?lang=${lang}&done=`;
       const token = (req.body as { csrf?: unknown } | undefined)?.csrf;
-      if (typeof token !== "string" || !safeEqual(token, links.holdCsrf(message.id))) return res.redirect(303, `${back}csrf`);
+      if (typeof token !== "string" || !safeEqual(token, links.holdCsrf(message.id)))
+        return res.redirect(303, `${back}csrf`);
       const result = await store.actOnHeld(message.id, action, `${message.sender} (hold link)`, Date.now());
       if (result.outcome === "ok" && action === "release") deps.onReleased();
       const done: Done =
-        result.outcome === "ok" ? (action === "release" ? "released" : "discarded") : `already_${result.outcome}`;
+        result.outcome === "ok"
+          ? action === "release"
+            ? "released"
+            : "discarded"
+          : `already_${result.outcome}`;
       res.redirect(303, back + done);
     });
   }

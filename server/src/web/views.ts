@@ -27,7 +27,11 @@ export function messageView(m: MessageRecord): MessageView {
     name: g.name,
     status: g.status,
     releaseAt: new Date(g.status === "held" ? g.nextAt : g.releaseAt).toISOString(),
-    recipients: g.recipients.map((r) => ({ address: r.address, status: r.status, ...(r.response ? { response: r.response } : {}) })),
+    recipients: g.recipients.map((r) => ({
+      address: r.address,
+      status: r.status,
+      ...(r.response ? { response: r.response } : {}),
+    })),
   }));
   return { ...messageSummary(m), groups };
 }

@@ -7,7 +7,8 @@ export const ja = {
   "hold.recipients": "宛先: {recipients}",
   "hold.releaseAt": "送信予定: {time}",
   "hold.link": "今すぐ送信、または送信を取り消すには次のページを開いてください:",
-  "hold.footer": "このメールは Sendguard が自動的に送信しました。心当たりのない場合は管理者にご連絡ください。",
+  "hold.footer":
+    "このメールは Sendguard が自動的に送信しました。心当たりのない場合は管理者にご連絡ください。",
   "bounce.tag": "[配送失敗]",
   "bounce.intro": "次のメールは一部またはすべての宛先に配送できませんでした。",
   "bounce.failed": "配送できなかった宛先:",
@@ -42,7 +43,8 @@ export const ja = {
   "error.already_releasing": "このメールはすでに配送を開始しているため、取り消せません。",
   "error.already_final": "このメールはすでに処理が完了しています (状態: {status})。",
   "error.bad_request": "リクエストが正しくありません: {detail}",
-  "error.unsupported_media_type": "Content-Type は message/rfc822 または application/json を指定してください。",
+  "error.unsupported_media_type":
+    "Content-Type は message/rfc822 または application/json を指定してください。",
   "error.too_large": "メッセージが大きすぎます (上限 {limit} バイト)。",
   "error.bad_message": "メッセージを受け付けられません: {detail}",
   "error.no_recipients": "宛先がありません。To / Cc / Bcc を指定してください。",
@@ -60,7 +62,8 @@ export const en: Record<MessageKey, string> = {
   "hold.recipients": "To: {recipients}",
   "hold.releaseAt": "Scheduled for: {time}",
   "hold.link": "To send it now or cancel it, open this page:",
-  "hold.footer": "Sendguard sent this message automatically. If you did not expect it, contact your administrator.",
+  "hold.footer":
+    "Sendguard sent this message automatically. If you did not expect it, contact your administrator.",
   "bounce.tag": "[Undeliverable]",
   "bounce.intro": "The message below could not be delivered to some or all recipients.",
   "bounce.failed": "Recipients that failed:",
