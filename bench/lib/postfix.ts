@@ -30,6 +30,10 @@ function userIds(name: string): { uid: number; gid: number } {
   return { uid: Number(uid), gid: Number(gid) };
 }
 
+export function postfixVersion(): string {
+  return /mail_version = (\S+)/.exec(run("/usr/sbin/postconf", ["-d", "mail_version"]).output)?.[1] ?? "?";
+}
+
 export class PostfixInstance {
   readonly dir: string;
   readonly confDir: string;

@@ -1,0 +1,11 @@
+// Fails early, with the fix, when a tool the tests drive for real is missing.
+import { existsSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+
+const missing = [];
+if (spawnSync("swaks", ["--version"]).error) missing.push("swaks");
+if (!existsSync(process.env.CHROMIUM_PATH ?? "/usr/bin/chromium")) missing.push("chromium");
+if (missing.length) {
+  console.error(`Missing test tools: ${missing.join(", ")}. Install them with: scripts/install-test-deps.sh`);
+  process.exit(1);
+}

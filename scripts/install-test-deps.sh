@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests drive for real: swaks (SMTP client) and chromium (browser).
+# Idempotent: does nothing when they are already there.
+set -euo pipefail
+missing=()
+command -v swaks >/dev/null 2>&1 || missing+=(swaks)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}" ca-certificates
