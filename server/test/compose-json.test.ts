@@ -4,7 +4,12 @@ import { describe, test } from "node:test";
 import type { JsonMessage } from "@sendguard/shared";
 import { parseHeaderBlock, summarize } from "../src/pipeline/headers.js";
 import { MessageInspector } from "../src/pipeline/inspect.js";
-import { composeJson, describeJsonProblem, envelopeRecipients, jsonMessageSchema } from "../src/web/compose-json.js";
+import {
+  composeJson,
+  describeJsonProblem,
+  envelopeRecipients,
+  jsonMessageSchema,
+} from "../src/web/compose-json.js";
 
 function problem(body: unknown): string | null {
   const r = jsonMessageSchema.safeParse(body);
@@ -14,11 +19,20 @@ function problem(body: unknown): string | null {
 describe("jsonMessageSchema", () => {
   const valid: [why: string, body: unknown][] = [
     ["an empty object", {}],
-    ["string recipients", { to: "a@x.example", cc: "b@x.example", bcc: "c@x.example", subject: "s", text: "t" }],
+    [
+      "string recipients",
+      { to: "a@x.example", cc: "b@x.example", bcc: "c@x.example", subject: "s", text: "t" },
+    ],
     ["list recipients", { to: ["a@x.example", "B <b@x.example>"], references: ["<r1@x>", "<r2@x>"] }],
     ["html only", { html: "<p>hi</p>" }],
-    ["an attachment with base64 content and line breaks", { attachments: [{ filename: "a.txt", content: "aGVs\r\nbG8=" }] }],
-    ["an attachment with a content type", { attachments: [{ filename: "a.pdf", contentType: "application/pdf", content: "JVBERg==" }] }],
+    [
+      "an attachment with base64 content and line breaks",
+      { attachments: [{ filename: "a.txt", content: "aGVs\r\nbG8=" }] },
+    ],
+    [
+      "an attachment with a content type",
+      { attachments: [{ filename: "a.pdf", contentType: "application/pdf", content: "JVBERg==" }] },
+    ],
     ["an empty attachment", { attachments: [{ filename: "empty.bin", content: "" }] }],
     ["a subject of exactly 2000 characters", { subject: "x".repeat(2000) }],
   ];
@@ -31,17 +45,46 @@ describe("jsonMessageSchema", () => {
   const invalid: [why: string, body: unknown, message: string | RegExp][] = [
     ["an unknown field", { to: "a@x.example", body: "hi" }, "(body): unknown field body"],
     ["several unknown fields", { foo: 1, bar: 2 }, "(body): unknown field foo, bar"],
-    ["an unknown attachment field", { attachments: [{ filename: "a", content: "", size: 3 }] }, "attachments.0: unknown field size"],
+    [
+      "an unknown attachment field",
+      { attachments: [{ filename: "a", content: "", size: 3 }] },
+      "attachments.0: unknown field size",
+    ],
     ["a number as recipient", { to: 5 }, /^to: /],
     ["a list with a non-string", { cc: ["a@x.example", 1] }, /^cc: /],
-    ["a recipient list over 1000 entries", { bcc: Array.from({ length: 1001 }, (_, i) => `u${i}@x.example`) }, /^bcc: /],
+    [
+      "a recipient list over 1000 entries",
+      { bcc: Array.from({ length: 1001 }, (_, i) => `u${i}@x.example`) },
+      /^bcc: /,
+    ],
     ["a subject over 2000 characters", { subject: "x".repeat(2001) }, /^subject: Too big/],
     ["a non-string text", { text: 42 }, /^text: /],
-    ["an empty attachment filename", { attachments: [{ filename: "", content: "" }] }, /^attachments\.0\.filename: /],
+    [
+      "an empty attachment filename",
+      { attachments: [{ filename: "", content: "" }] },
+      /^attachments\.0\.filename: /,
+    ],
     ["a missing attachment content", { attachments: [{ filename: "a" }] }, /^attachments\.0\.content: /],
-    ["non-base64 attachment content", { attachments: [{ filename: "a", content: "not base64!" }] }, "attachments.0.content: expected base64"],
-    ["padding inside base64", { attachments: [{ filename: "a", content: "aGVs=bG8" }] }, "attachments.0.content: expected base64"],
-    ["the second attachment broken", { attachments: [{ filename: "a", content: "" }, { filename: "b", content: "%" }] }, "attachments.1.content: expected base64"],
+    [
+      "non-base64 attachment content",
+      { attachments: [{ filename: "a", content: "not base64!" }] },
+      "attachments.0.content: expected base64",
+    ],
+    [
+      "padding inside base64",
+      { attachments: [{ filename: "a", content: "aGVs=bG8" }] },
+      "attachments.0.content: expected base64",
+    ],
+    [
+      "the second attachment broken",
+      {
+        attachments: [
+          { filename: "a", content: "" },
+          { filename: "b", content: "%" },
+        ],
+      },
+      "attachments.1.content: expected base64",
+    ],
     ["attachments not a list", { attachments: { filename: "a", content: "" } }, /^attachments: /],
     ["an array body", [], /^\(body\): .*expected object/],
     ["a null body", null, /^\(body\): .*expected object/],
@@ -63,16 +106,32 @@ describe("envelopeRecipients", () => {
     ["a single string", { to: "a@x.example" }, ["a@x.example"]],
     ["a display name", { to: "Alice <a@x.example>" }, ["a@x.example"]],
     ["a comma list in one string", { to: "a@x.example, B <b@x.example>" }, ["a@x.example", "b@x.example"]],
-    ["a quoted display name with a comma", { to: '"Yamada, Taro" <taro@example.co.jp>, jiro@example.co.jp' }, ["taro@example.co.jp", "jiro@example.co.jp"]],
+    [
+      "a quoted display name with a comma",
+      { to: '"Yamada, Taro" <taro@example.co.jp>, jiro@example.co.jp' },
+      ["taro@example.co.jp", "jiro@example.co.jp"],
+    ],
     ["a Japanese display name", { to: "山田 太郎 <taro@example.co.jp>" }, ["taro@example.co.jp"]],
     ["a list of strings", { to: ["a@x.example", "B <b@x.example>"] }, ["a@x.example", "b@x.example"]],
-    ["a list entry holding several addresses", { to: ["a@x.example, b@x.example"] }, ["a@x.example", "b@x.example"]],
-    ["To, Cc and Bcc in that order", { bcc: "c@x.example", cc: ["b@x.example"], to: "a@x.example" }, ["a@x.example", "b@x.example", "c@x.example"]],
+    [
+      "a list entry holding several addresses",
+      { to: ["a@x.example, b@x.example"] },
+      ["a@x.example", "b@x.example"],
+    ],
+    [
+      "To, Cc and Bcc in that order",
+      { bcc: "c@x.example", cc: ["b@x.example"], to: "a@x.example" },
+      ["a@x.example", "b@x.example", "c@x.example"],
+    ],
     ["a group", { cc: "Team: a@x.example, b@x.example;" }, ["a@x.example", "b@x.example"]],
     ["an empty group", { bcc: "undisclosed-recipients:;" }, []],
     ["an empty string and an empty list", { to: "", cc: [] }, []],
     ["a name without an address is dropped", { to: "just a name, a@x.example" }, ["a@x.example"]],
-    ["duplicates are kept (intake de-duplicates)", { to: "a@x.example", cc: "a@x.example" }, ["a@x.example", "a@x.example"]],
+    [
+      "duplicates are kept (intake de-duplicates)",
+      { to: "a@x.example", cc: "a@x.example" },
+      ["a@x.example", "a@x.example"],
+    ],
   ];
   for (const [why, message, expected] of cases) {
     test(`${why} → ${JSON.stringify(expected)}`, () => {
@@ -88,7 +147,11 @@ async function compose(message: JsonMessage, from = "Alice <alice@corp.example>"
 }
 
 function inspectReject(data: Buffer) {
-  const inspector = new MessageInspector({ maxBytes: 1 << 24, maxHeaderBytes: 1 << 16, lineEndings: "reject" });
+  const inspector = new MessageInspector({
+    maxBytes: 1 << 24,
+    maxHeaderBytes: 1 << 16,
+    lineEndings: "reject",
+  });
   inspector.push(data);
   inspector.end();
   return inspector;
@@ -96,7 +159,13 @@ function inspectReject(data: Buffer) {
 
 describe("composeJson", () => {
   test("writes From, To, Cc and a UTF-8 subject; Bcc stays out of the header", async () => {
-    const data = await compose({ to: "Bob <bob@example.com>", cc: ["carol@example.com"], bcc: "dave@example.com", subject: "見積書", text: "Hi" });
+    const data = await compose({
+      to: "Bob <bob@example.com>",
+      cc: ["carol@example.com"],
+      bcc: "dave@example.com",
+      subject: "見積書",
+      text: "Hi",
+    });
     const inspector = inspectReject(data);
     assert.equal(inspector.problem, null);
     const s = summarize(parseHeaderBlock(inspector.header ?? Buffer.alloc(0)));
@@ -120,7 +189,13 @@ describe("composeJson", () => {
     const data = await compose({
       to: "b@example.com",
       text: "see attachment",
-      attachments: [{ filename: "見積書.pdf", contentType: "application/pdf", content: Buffer.from("%PDF-1.4").toString("base64") }],
+      attachments: [
+        {
+          filename: "見積書.pdf",
+          contentType: "application/pdf",
+          content: Buffer.from("%PDF-1.4").toString("base64"),
+        },
+      ],
     });
     const inspector = inspectReject(data);
     assert.equal(inspector.problem, null);
@@ -130,7 +205,10 @@ describe("composeJson", () => {
   });
 
   test("Japanese multi-line text composes to CRLF-only output", async () => {
-    assert.equal(inspectReject(await compose({ to: "b@example.com", text: "一行目\n二行目\n" })).problem, null);
+    assert.equal(
+      inspectReject(await compose({ to: "b@example.com", text: "一行目\n二行目\n" })).problem,
+      null,
+    );
   });
 
   test(
@@ -140,7 +218,9 @@ describe("composeJson", () => {
     },
     async () => {
       for (const text of ["Hello\nWorld\n", "old mac\rline", "<p>a\nb</p>"]) {
-        const data = await compose(text.startsWith("<") ? { to: "b@example.com", html: text } : { to: "b@example.com", text });
+        const data = await compose(
+          text.startsWith("<") ? { to: "b@example.com", html: text } : { to: "b@example.com", text },
+        );
         assert.equal(inspectReject(data).problem, null, JSON.stringify(text));
       }
     },

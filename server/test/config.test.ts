@@ -47,7 +47,9 @@ describe("parseConfig: defaults", () => {
   ];
   for (const [path, value] of cases) {
     test(`${path} defaults to ${JSON.stringify(value)}`, () => {
-      const actual = path.split(".").reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], defaults);
+      const actual = path
+        .split(".")
+        .reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], defaults);
       assert.deepEqual(actual, value);
     });
   }
@@ -71,8 +73,15 @@ describe("parseConfig: defaults", () => {
   });
 
   test("domain lists are lower-cased and keep wildcards and exclusions", () => {
-    const c = parseConfig({ organization: { internalDomains: ["Corp.Example", "*.CORP.example", "!Guest.corp.example"] } }, "t");
-    assert.deepEqual(c.organization.internalDomains, ["corp.example", "*.corp.example", "!guest.corp.example"]);
+    const c = parseConfig(
+      { organization: { internalDomains: ["Corp.Example", "*.CORP.example", "!Guest.corp.example"] } },
+      "t",
+    );
+    assert.deepEqual(c.organization.internalDomains, [
+      "corp.example",
+      "*.corp.example",
+      "!guest.corp.example",
+    ]);
   });
 
   test("parseConfig does not modify the document it is given", () => {
@@ -89,14 +98,25 @@ describe("parseConfig: environment overrides", () => {
     [{ SENDGUARD_DATA_DIR: "/var/lib/sendguard" }, "dataDir", "/var/lib/sendguard"],
     [{ SENDGUARD_RELAY_URL: "smtp://relay.example:25" }, "relay.url", "smtp://relay.example:25"],
     [{ SENDGUARD_RELAY_URL: "outbox" }, "relay.url", "outbox"],
-    [{ SENDGUARD_PUBLIC_URL: "https://sendguard.example.co.jp" }, "publicUrl", "https://sendguard.example.co.jp"],
+    [
+      { SENDGUARD_PUBLIC_URL: "https://sendguard.example.co.jp" },
+      "publicUrl",
+      "https://sendguard.example.co.jp",
+    ],
     [{ SENDGUARD_HTTP_PORT: "" }, "http.port", 1234], // an empty variable is ignored
   ];
   for (const [env, path, value] of cases) {
     test(`${JSON.stringify(env)} sets ${path} to ${JSON.stringify(value)} over the file`, () => {
-      const file = { http: { port: 1234 }, smtp: { port: 2525 }, dataDir: "./file-data", relay: { url: "outbox" } };
+      const file = {
+        http: { port: 1234 },
+        smtp: { port: 2525 },
+        dataDir: "./file-data",
+        relay: { url: "outbox" },
+      };
       const c = parseConfig(file, "test", env);
-      const actual = path.split(".").reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], c);
+      const actual = path
+        .split(".")
+        .reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], c);
       assert.deepEqual(actual, value);
     });
   }
@@ -116,22 +136,36 @@ describe("parseConfig: environment overrides", () => {
   }
 
   test("SENDGUARD_SMTP_PORT=smtp is refused, naming the variable", () => {
-    assert.match(configError(() => parseConfig({}, "test", { SENDGUARD_SMTP_PORT: "smtp" })), /^SENDGUARD_SMTP_PORT:/);
+    assert.match(
+      configError(() => parseConfig({}, "test", { SENDGUARD_SMTP_PORT: "smtp" })),
+      /^SENDGUARD_SMTP_PORT:/,
+    );
   });
 
   test("an out-of-range port from the environment is refused, naming the key", () => {
-    assert.match(configError(() => parseConfig({}, "test", { SENDGUARD_HTTP_PORT: "70000" })), /http\.port: .*65535/);
+    assert.match(
+      configError(() => parseConfig({}, "test", { SENDGUARD_HTTP_PORT: "70000" })),
+      /http\.port: .*65535/,
+    );
   });
 
   test("a bad relay URL from the environment is refused, naming relay.url", () => {
-    assert.match(configError(() => parseConfig({}, "test", { SENDGUARD_RELAY_URL: "relay.example:25" })), /relay\.url: expected smtp:\/\//);
+    assert.match(
+      configError(() => parseConfig({}, "test", { SENDGUARD_RELAY_URL: "relay.example:25" })),
+      /relay\.url: expected smtp:\/\//,
+    );
   });
 
   test(
     "an override does not hide a wrongly typed section in the file",
-    { todo: "setPath() replaces a non-object `http: 5` with {} before validation, so the file's error is silently dropped" },
+    {
+      todo: "setPath() replaces a non-object `http: 5` with {} before validation, so the file's error is silently dropped",
+    },
     () => {
-      assert.match(configError(() => parseConfig({ http: 5 }, "test", { SENDGUARD_HTTP_PORT: "81" })), /http: /);
+      assert.match(
+        configError(() => parseConfig({ http: 5 }, "test", { SENDGUARD_HTTP_PORT: "81" })),
+        /http: /,
+      );
     },
   );
 });
@@ -141,28 +175,64 @@ describe("parseConfig: errors name the key", () => {
     ["an unknown top-level key", { prot: 25 }, [/\(top level\): unknown key prot \(check the spelling/]],
     ["several unknown top-level keys", { foo: 1, bar: 2 }, [/\(top level\): unknown keys foo, bar/]],
     ["an unknown nested key", { smtp: { prot: 25 } }, [/smtp: unknown key prot/]],
-    ["an unknown deeply nested key", { smtp: { authFailures: { perUsr: 3 } } }, [/smtp\.authFailures: unknown key perUsr/]],
-    ["a port given as a string", { http: { port: "8080" } }, [/http\.port: .*expected number, received string/]],
+    [
+      "an unknown deeply nested key",
+      { smtp: { authFailures: { perUsr: 3 } } },
+      [/smtp\.authFailures: unknown key perUsr/],
+    ],
+    [
+      "a port given as a string",
+      { http: { port: "8080" } },
+      [/http\.port: .*expected number, received string/],
+    ],
     ["a port out of range", { smtp: { port: 65536 } }, [/smtp\.port: /]],
     ["a fractional port", { smtp: { port: 25.5 } }, [/smtp\.port: /]],
     ["a boolean given as a string", { relay: { rejectUnauthorized: "no" } }, [/relay\.rejectUnauthorized: /]],
     ["a section given as a scalar", { organization: "corp" }, [/organization: /]],
-    ["a list given as a string", { organization: { internalDomains: "corp.example" } }, [/organization\.internalDomains: /]],
-    ["a bad list element", { organization: { internalDomains: ["ok.example", "bad domain"] } }, [/organization\.internalDomains\.1: expected a domain/]],
-    ["an unknown timezone", { organization: { timezone: "Asia/Tokio" } }, [/organization\.timezone: expected an IANA timezone such as Asia\/Tokyo/]],
+    [
+      "a list given as a string",
+      { organization: { internalDomains: "corp.example" } },
+      [/organization\.internalDomains: /],
+    ],
+    [
+      "a bad list element",
+      { organization: { internalDomains: ["ok.example", "bad domain"] } },
+      [/organization\.internalDomains\.1: expected a domain/],
+    ],
+    [
+      "an unknown timezone",
+      { organization: { timezone: "Asia/Tokio" } },
+      [/organization\.timezone: expected an IANA timezone such as Asia\/Tokyo/],
+    ],
     ["an unknown language", { organization: { language: "fr" } }, [/organization\.language: /]],
     ["a negative hold time", { organization: { holdMinutes: -1 } }, [/organization\.holdMinutes: /]],
-    ["a relay URL with http", { relay: { url: "http://relay.example" } }, [/relay\.url: expected smtp:\/\/host:port/]],
+    [
+      "a relay URL with http",
+      { relay: { url: "http://relay.example" } },
+      [/relay\.url: expected smtp:\/\/host:port/],
+    ],
     ["a relay URL without scheme", { relay: { url: "relay.example:25" } }, [/relay\.url: /]],
     ["an empty retry list", { relay: { retryDelaysSeconds: [] } }, [/relay\.retryDelaysSeconds: /]],
     ["a relative public URL", { publicUrl: "sendguard.example" }, [/publicUrl: expected an absolute URL/]],
-    ["a notify sender that is not an address", { notify: { from: "sendguard" } }, [/notify\.from: expected an e-mail address/]],
-    ["a CIDR without prefix length", { smtp: { trustedNetworks: ["10.0.0.0"] } }, [/smtp\.trustedNetworks\.0: expected a CIDR/]],
+    [
+      "a notify sender that is not an address",
+      { notify: { from: "sendguard" } },
+      [/notify\.from: expected an e-mail address/],
+    ],
+    [
+      "a CIDR without prefix length",
+      { smtp: { trustedNetworks: ["10.0.0.0"] } },
+      [/smtp\.trustedNetworks\.0: expected a CIDR/],
+    ],
     ["an unknown log level", { log: { level: "trace" } }, [/log\.level: /]],
     [
       "several problems at once, each on its own line",
       { http: { port: "x" }, organization: { timezone: "Nowhere" }, extra: true },
-      [/^ {2}- http\.port: /m, /^ {2}- organization\.timezone: /m, /^ {2}- \(top level\): unknown key extra/m],
+      [
+        /^ {2}- http\.port: /m,
+        /^ {2}- organization\.timezone: /m,
+        /^ {2}- \(top level\): unknown key extra/m,
+      ],
     ],
   ];
   for (const [why, doc, messages] of cases) {
@@ -181,7 +251,10 @@ describe("parseConfig: errors name the key", () => {
   ];
   for (const [why, doc] of notObjects) {
     test(`${why} at the top level is refused with the source name`, () => {
-      assert.match(configError(() => parseConfig(doc, "my.yaml")), /^my\.yaml: expected a mapping of keys/);
+      assert.match(
+        configError(() => parseConfig(doc, "my.yaml")),
+        /^my\.yaml: expected a mapping of keys/,
+      );
     });
   }
 });
@@ -213,7 +286,10 @@ describe("loadConfig", () => {
   });
 
   test("reads a JSON file", () => {
-    const path = write("sendguard.json", JSON.stringify({ smtp: { port: 587 }, relay: { url: "smtps://u:p@relay.example:465" } }));
+    const path = write(
+      "sendguard.json",
+      JSON.stringify({ smtp: { port: 587 }, relay: { url: "smtps://u:p@relay.example:465" } }),
+    );
     const c = loadConfig(path, {});
     assert.equal(c.smtp.port, 587);
     assert.equal(c.relay.url, "smtps://u:p@relay.example:465");
@@ -255,14 +331,32 @@ describe("loadConfig", () => {
   });
 
   test("a directory instead of a file is a ConfigError", () => {
-    assert.match(configError(() => loadConfig(dir, {})), /^cannot read config file/);
+    assert.match(
+      configError(() => loadConfig(dir, {})),
+      /^cannot read config file/,
+    );
   });
 
-  test("an unreadable file is a ConfigError", { skip: process.getuid?.() === 0 ? "root can read any file" : false }, () => {
-    const path = write("secret.yaml", "http:\n  port: 1\n");
-    chmodSync(path, 0o000);
-    assert.match(configError(() => loadConfig(path, {})), /^cannot read config file .*EACCES/);
+  test("a path below a regular file is a ConfigError", () => {
+    const path = join(write("plain.yaml", "a: 1\n"), "inside.yaml");
+    assert.match(
+      configError(() => loadConfig(path, {})),
+      /^cannot read config file .*ENOTDIR/,
+    );
   });
+
+  test(
+    "an unreadable file is a ConfigError",
+    { skip: process.getuid?.() === 0 ? "root can read any file" : false },
+    () => {
+      const path = write("secret.yaml", "http:\n  port: 1\n");
+      chmodSync(path, 0o000);
+      assert.match(
+        configError(() => loadConfig(path, {})),
+        /^cannot read config file .*EACCES/,
+      );
+    },
+  );
 
   const invalid: [name: string, text: string, message: RegExp][] = [
     ["bad-indent.yaml", "http:\n  port: 1\n port: 2\n", /bad-indent\.yaml is not valid YAML: /],
@@ -273,13 +367,19 @@ describe("loadConfig", () => {
   ];
   for (const [name, text, message] of invalid) {
     test(`${name} is a ConfigError saying which format is broken`, () => {
-      assert.match(configError(() => loadConfig(write(name, text), {})), message);
+      assert.match(
+        configError(() => loadConfig(write(name, text), {})),
+        message,
+      );
     });
   }
 
   test("a YAML list at the top level is refused with the file name", () => {
     const path = write("list.yaml", "- a\n- b\n");
-    assert.match(configError(() => loadConfig(path, {})), /list\.yaml: expected a mapping of keys/);
+    assert.match(
+      configError(() => loadConfig(path, {})),
+      /list\.yaml: expected a mapping of keys/,
+    );
   });
 
   test("validation errors name the file and the key", () => {

@@ -15,7 +15,12 @@ describe("nextRetryAt", () => {
     ["past the end of the list: the last delay repeats", 7, first + 1000, first + 1000 + 900_000],
     ["zero attempts counts as one", 0, first, first + 60_000],
     ["negative attempts count as one", -3, first, first + 60_000],
-    ["a retry landing exactly on the give-up time is still allowed", 3, first + 3600_000 - 900_000, first + 3600_000],
+    [
+      "a retry landing exactly on the give-up time is still allowed",
+      3,
+      first + 3600_000 - 900_000,
+      first + 3600_000,
+    ],
     ["one millisecond past the give-up time gives up", 3, first + 3600_000 - 900_000 + 1, null],
     ["long after the give-up time gives up", 1, first + 10 * 3600_000, null],
   ];
@@ -34,43 +39,78 @@ describe("nextRetryAt", () => {
   });
 
   test("the default schedule gives up after two days", () => {
-    const defaults: RetryPolicy = { retryDelaysSeconds: [300, 600, 1800, 3600, 7200, 14400], giveUpAfterSeconds: 172800 };
+    const defaults: RetryPolicy = {
+      retryDelaysSeconds: [300, 600, 1800, 3600, 7200, 14400],
+      giveUpAfterSeconds: 172800,
+    };
     let now = 0;
     let attempts = 1;
     const times: number[] = [];
-    for (let at = nextRetryAt(defaults, attempts, 0, now); at !== null; at = nextRetryAt(defaults, ++attempts, 0, now)) {
+    for (
+      let at = nextRetryAt(defaults, attempts, 0, now);
+      at !== null;
+      at = nextRetryAt(defaults, ++attempts, 0, now)
+    ) {
       assert.ok(at > now, "every retry lies in the future");
       times.push(at);
       now = at;
     }
     assert.ok(now <= 172800_000);
     assert.ok(now + 14400_000 > 172800_000, "the last retry is the last one that fits");
-    assert.deepEqual(times.slice(0, 6), [300, 900, 2700, 6300, 13500, 27900].map((s) => s * 1000));
+    assert.deepEqual(
+      times.slice(0, 6),
+      [300, 900, 2700, 6300, 13500, 27900].map((s) => s * 1000),
+    );
   });
 });
 
 describe("removeHeaderFields", () => {
   const INTERNAL = /^(x-sendguard-[!-9;-~]*|bcc|return-path)$/i;
-  const strip = (s: string, drop = INTERNAL) => removeHeaderFields(Buffer.from(s, "latin1"), drop).toString("latin1");
+  const strip = (s: string, drop = INTERNAL) =>
+    removeHeaderFields(Buffer.from(s, "latin1"), drop).toString("latin1");
 
   const cases: [why: string, input: string, expected: string][] = [
     ["keeps a block with nothing to drop", "From: a@x\r\nTo: b@y\r\n\r\n", "From: a@x\r\nTo: b@y\r\n\r\n"],
     ["drops Bcc", "From: a@x\r\nBcc: secret@y\r\nTo: b@y\r\n\r\n", "From: a@x\r\nTo: b@y\r\n\r\n"],
     ["drops Bcc in any case", "BCC: s@y\r\nbcc: t@y\r\nbCc: u@y\r\nTo: b@y\r\n\r\n", "To: b@y\r\n\r\n"],
     ["drops an empty Bcc", "Bcc:\r\nTo: b@y\r\n\r\n", "To: b@y\r\n\r\n"],
-    ["drops a folded Bcc with all its continuation lines", "Bcc: a@y,\r\n b@y,\r\n\tc@y\r\nSubject: s\r\n\r\n", "Subject: s\r\n\r\n"],
-    ["drops X-Sendguard-* fields in any case", "X-Sendguard-Hold: 5\r\nx-sendguard-token: abc\r\nX-SENDGUARD-Z: 1\r\nSubject: s\r\n\r\n", "Subject: s\r\n\r\n"],
-    ["drops a folded X-Sendguard field", "X-Sendguard-Note: one\r\n two\r\nTo: b@y\r\n\r\n", "To: b@y\r\n\r\n"],
+    [
+      "drops a folded Bcc with all its continuation lines",
+      "Bcc: a@y,\r\n b@y,\r\n\tc@y\r\nSubject: s\r\n\r\n",
+      "Subject: s\r\n\r\n",
+    ],
+    [
+      "drops X-Sendguard-* fields in any case",
+      "X-Sendguard-Hold: 5\r\nx-sendguard-token: abc\r\nX-SENDGUARD-Z: 1\r\nSubject: s\r\n\r\n",
+      "Subject: s\r\n\r\n",
+    ],
+    [
+      "drops a folded X-Sendguard field",
+      "X-Sendguard-Note: one\r\n two\r\nTo: b@y\r\n\r\n",
+      "To: b@y\r\n\r\n",
+    ],
     ["drops Return-Path", "Return-Path: <a@x>\r\nFrom: a@x\r\n\r\n", "From: a@x\r\n\r\n"],
-    ["keeps fields that only start like an internal one", "Bcc-Note: x\r\nX-SendguardFoo: 1\r\nX-Other-Sendguard-A: 2\r\nResent-Bcc: r@y\r\n\r\n", "Bcc-Note: x\r\nX-SendguardFoo: 1\r\nX-Other-Sendguard-A: 2\r\nResent-Bcc: r@y\r\n\r\n"],
-    ["keeps the continuation lines of a kept field after a dropped one", "Bcc: a@y\r\n b@y\r\nSubject: one\r\n two\r\n\r\n", "Subject: one\r\n two\r\n\r\n"],
+    [
+      "keeps fields that only start like an internal one",
+      "Bcc-Note: x\r\nX-SendguardFoo: 1\r\nX-Other-Sendguard-A: 2\r\nResent-Bcc: r@y\r\n\r\n",
+      "Bcc-Note: x\r\nX-SendguardFoo: 1\r\nX-Other-Sendguard-A: 2\r\nResent-Bcc: r@y\r\n\r\n",
+    ],
+    [
+      "keeps the continuation lines of a kept field after a dropped one",
+      "Bcc: a@y\r\n b@y\r\nSubject: one\r\n two\r\n\r\n",
+      "Subject: one\r\n two\r\n\r\n",
+    ],
     ["drops the last field and keeps the blank line", "Subject: s\r\nBcc: a@y\r\n\r\n", "Subject: s\r\n\r\n"],
     ["drops the last field of a block without blank line", "Subject: s\r\nBcc: a@y\r\n", "Subject: s\r\n"],
     ["drops a field without a final CRLF", "Subject: s\r\nBcc: a@y", "Subject: s\r\n"],
     ["drops every field", "Bcc: a@y\r\nReturn-Path: <>\r\n\r\n", "\r\n"],
     ["keeps an empty block empty", "", ""],
     ["keeps an empty header", "\r\n", "\r\n"],
-    ["keeps 8-bit bytes of kept fields byte for byte", "Subject: \xe6\x97\xa5\xff\r\nBcc: x\r\n\r\n", "Subject: \xe6\x97\xa5\xff\r\n\r\n"],
+    [
+      "keeps 8-bit bytes of kept fields byte for byte",
+      "Subject: \xe6\x97\xa5\xff\r\nBcc: x\r\n\r\n",
+      "Subject: \xe6\x97\xa5\xff\r\n\r\n",
+    ],
   ];
   for (const [why, input, expected] of cases) {
     test(`${why}`, () => {
@@ -81,7 +121,10 @@ describe("removeHeaderFields", () => {
   test("the body, passed on separately after the header block, is untouched", () => {
     const header = "From: a@x\r\nBcc: s@y\r\n\r\n";
     const body = "Bcc: this line is body text\r\n X-Sendguard-Hold: also body\r\n";
-    const out = Buffer.concat([removeHeaderFields(Buffer.from(header), INTERNAL), Buffer.from(body)]).toString();
+    const out = Buffer.concat([
+      removeHeaderFields(Buffer.from(header), INTERNAL),
+      Buffer.from(body),
+    ]).toString();
     assert.equal(out, `From: a@x\r\n\r\n${body}`);
   });
 
@@ -137,11 +180,18 @@ describe("classifySmtpResult", () => {
   });
 
   test("matching is case-insensitive and keeps the envelope's spelling", () => {
-    const results = classifySmtpResult(["Alice@Corp.Example", "BOB@x"], ["alice@corp.example"], [err("bob@X", 550, "550 no")]);
-    assert.deepEqual(results.map((r) => [r.address, r.outcome]), [
-      ["Alice@Corp.Example", "sent"],
-      ["BOB@x", "failed"],
-    ]);
+    const results = classifySmtpResult(
+      ["Alice@Corp.Example", "BOB@x"],
+      ["alice@corp.example"],
+      [err("bob@X", 550, "550 no")],
+    );
+    assert.deepEqual(
+      results.map((r) => [r.address, r.outcome]),
+      [
+        ["Alice@Corp.Example", "sent"],
+        ["BOB@x", "failed"],
+      ],
+    );
   });
 
   test("a mix keeps the envelope order", () => {

@@ -6,7 +6,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { Links, loadServerSecret } from "../src/links.js";
-import { DUMMY_PASSWORD_HASH, hashPassword, hmac, newId, newToken, safeEqual, sha256, verifyPassword } from "../src/secrets.js";
+import {
+  DUMMY_PASSWORD_HASH,
+  hashPassword,
+  hmac,
+  newId,
+  newToken,
+  safeEqual,
+  sha256,
+  verifyPassword,
+} from "../src/secrets.js";
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
@@ -98,7 +107,11 @@ describe("password hashing", () => {
     const hash = await hashPassword("pw-1234567890");
     const [, , , , salt] = hash.split("$");
     const { scryptSync } = await import("node:crypto");
-    const key = scryptSync("pw-1234567890", Buffer.from(salt as string, "base64url"), 24, { N: 1024, r: 4, p: 2 });
+    const key = scryptSync("pw-1234567890", Buffer.from(salt as string, "base64url"), 24, {
+      N: 1024,
+      r: 4,
+      p: 2,
+    });
     const other = ["scrypt", 1024, 4, 2, salt, key.toString("base64url")].join("$");
     assert.equal(await verifyPassword("pw-1234567890", other), true);
     assert.equal(await verifyPassword("pw-123456789", other), false);
@@ -119,7 +132,9 @@ describe("password hashing", () => {
 
   test(
     "a stored hash whose key decodes to zero bytes never verifies",
-    { todo: 'verifyPassword derives a 0-byte key and timingSafeEqual(empty, empty) is true: "scrypt$16384$8$1$c2FsdA$!!!" accepts any password' },
+    {
+      todo: 'verifyPassword derives a 0-byte key and timingSafeEqual(empty, empty) is true: "scrypt$16384$8$1$c2FsdA$!!!" accepts any password',
+    },
     async () => {
       assert.equal(await verifyPassword("anything", "scrypt$16384$8$1$c2FsdA$!!!"), false);
     },
@@ -127,7 +142,9 @@ describe("password hashing", () => {
 
   test(
     "a stored hash with non-numeric parameters is refused, not thrown",
-    { todo: 'verifyPassword rejects with ERR_OUT_OF_RANGE for "scrypt$abc$8$1$salt$key" instead of returning false' },
+    {
+      todo: 'verifyPassword rejects with ERR_OUT_OF_RANGE for "scrypt$abc$8$1$salt$key" instead of returning false',
+    },
     async () => {
       assert.equal(await verifyPassword("anything", "scrypt$abc$8$1$c2FsdA$aGFzaA"), false);
     },
@@ -147,7 +164,10 @@ describe("Links", () => {
   test("holdUrl is PUBLIC/hold/ID/SIG without a double slash", () => {
     const url = links.holdUrl("msg123");
     assert.equal(url, `https://sendguard.example.co.jp/hold/msg123/${links.holdSignature("msg123")}`);
-    assert.equal(new Links("http://h:8080", secret).holdUrl("m"), `http://h:8080/hold/m/${links.holdSignature("m")}`);
+    assert.equal(
+      new Links("http://h:8080", secret).holdUrl("m"),
+      `http://h:8080/hold/m/${links.holdSignature("m")}`,
+    );
   });
 
   test("the signature is 256-bit base64url and stable for the same id and secret", () => {
@@ -173,7 +193,11 @@ describe("Links", () => {
     ["the signature of another id", "msg124", sig],
     ["the id with a suffix", "msg1234", sig],
     ["the CSRF token of the same id", "msg123", links.holdCsrf("msg123")],
-    ["a signature made with another secret", "msg123", new Links("x", Buffer.alloc(32, 8)).holdSignature("msg123")],
+    [
+      "a signature made with another secret",
+      "msg123",
+      new Links("x", Buffer.alloc(32, 8)).holdSignature("msg123"),
+    ],
     ["a plain HMAC of the id without the hold: prefix", "msg123", hmac(secret, "msg123")],
   ];
   for (const [why, id, signature] of tampered) {

@@ -12,7 +12,11 @@ describe("aggregateStatus", () => {
     ["one held group", [g("held")], "held"],
     ["one releasing group", [g("releasing")], "releasing"],
     ["one group waiting for approval", [g("pending_approval")], "pending_approval"],
-    ["approval wins over everything", [g("sent", 1), g("releasing"), g("held"), g("pending_approval")], "pending_approval"],
+    [
+      "approval wins over everything",
+      [g("sent", 1), g("releasing"), g("held"), g("pending_approval")],
+      "pending_approval",
+    ],
     ["releasing wins over held (delivery has started)", [g("held"), g("releasing")], "releasing"],
     ["held wins over final groups", [g("sent", 2), g("held")], "held"],
     ["held next to a discarded group", [g("discarded"), g("held")], "held"],
@@ -43,7 +47,11 @@ function deferred(): { promise: Promise<void>; resolve: () => void; reject: (err
   return { promise, resolve, reject };
 }
 
-const settle = async (p: Promise<void>) => p.then(() => "ok", (e: Error) => `error: ${e.message}`);
+const settle = async (p: Promise<void>) =>
+  p.then(
+    () => "ok",
+    (e: Error) => `error: ${e.message}`,
+  );
 
 describe("GroupCommit", () => {
   test("a lone writer is flushed at once, on its own", async () => {

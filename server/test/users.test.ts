@@ -32,7 +32,11 @@ describe("createUser", () => {
   }
 
   test("creates a user with the given password, hashed, and returns the stored record", async () => {
-    const { user, password } = await createUser(store, { email: "alice@corp.example", role: "user", password: PASSWORD });
+    const { user, password } = await createUser(store, {
+      email: "alice@corp.example",
+      role: "user",
+      password: PASSWORD,
+    });
     assert.equal(password, PASSWORD);
     assert.equal(user.email, "alice@corp.example");
     assert.equal(user.role, "user");
@@ -70,32 +74,92 @@ describe("createUser", () => {
   });
 
   test("trims the e-mail address", async () => {
-    const { user } = await createUser(store, { email: "  spaced@corp.example \n", role: "user", password: PASSWORD });
+    const { user } = await createUser(store, {
+      email: "  spaced@corp.example \n",
+      role: "user",
+      password: PASSWORD,
+    });
     assert.equal(user.email, "spaced@corp.example");
   });
 
   test("a duplicate address is a conflict, also in another case", async () => {
     await createUser(store, { email: "dup@corp.example", role: "user", password: PASSWORD });
-    await refused({ email: "dup@corp.example", role: "user", password: PASSWORD }, /^user dup@corp\.example already exists$/, true);
+    await refused(
+      { email: "dup@corp.example", role: "user", password: PASSWORD },
+      /^user dup@corp\.example already exists$/,
+      true,
+    );
     await refused({ email: "DUP@Corp.Example", role: "admin", password: PASSWORD }, /already exists/, true);
   });
 
   const invalid: [why: string, input: UserInput, message: RegExp][] = [
-    ["an address without @", { email: "alice", role: "user", password: PASSWORD }, /^email "alice": needs the form local-part@domain$/],
+    [
+      "an address without @",
+      { email: "alice", role: "user", password: PASSWORD },
+      /^email "alice": needs the form local-part@domain$/,
+    ],
     ["an empty address", { email: "   ", role: "user", password: PASSWORD }, /^email "": /],
-    ["an address with a space", { email: "a b@corp.example", role: "user", password: PASSWORD }, /^email "a b@corp\.example": contains spaces/],
-    ["an address with angle brackets", { email: "<a@corp.example>", role: "user", password: PASSWORD }, /angle brackets/],
-    ["a local part over 64 octets", { email: `${"x".repeat(65)}@corp.example`, role: "user", password: PASSWORD }, /local part longer than 64/],
-    ["an unknown role", { email: "r@corp.example", role: "root", password: PASSWORD }, /^role must be one of user, approver, admin$/],
-    ["a role in another case", { email: "r@corp.example", role: "Admin", password: PASSWORD }, /^role must be one of/],
+    [
+      "an address with a space",
+      { email: "a b@corp.example", role: "user", password: PASSWORD },
+      /^email "a b@corp\.example": contains spaces/,
+    ],
+    [
+      "an address with angle brackets",
+      { email: "<a@corp.example>", role: "user", password: PASSWORD },
+      /angle brackets/,
+    ],
+    [
+      "a local part over 64 octets",
+      { email: `${"x".repeat(65)}@corp.example`, role: "user", password: PASSWORD },
+      /local part longer than 64/,
+    ],
+    [
+      "an unknown role",
+      { email: "r@corp.example", role: "root", password: PASSWORD },
+      /^role must be one of user, approver, admin$/,
+    ],
+    [
+      "a role in another case",
+      { email: "r@corp.example", role: "Admin", password: PASSWORD },
+      /^role must be one of/,
+    ],
     ["an empty role", { email: "r@corp.example", role: "", password: PASSWORD }, /^role must be one of/],
-    ["a short password", { email: "p@corp.example", role: "user", password: "123456789" }, /^password must have at least 10 characters$/],
-    ["an empty password", { email: "p@corp.example", role: "user", password: "" }, /^password must have at least 10/],
-    ["an unknown language", { email: "l@corp.example", role: "user", password: PASSWORD, language: "fr" }, /^language must be ja or en$/],
-    ["a negative hold time", { email: "h@corp.example", role: "user", password: PASSWORD, holdMinutes: -1 }, /^hold minutes must be a number from 0 to 10080$/],
-    ["a hold time over a week", { email: "h@corp.example", role: "user", password: PASSWORD, holdMinutes: 10081 }, /^hold minutes/],
-    ["a NaN hold time", { email: "h@corp.example", role: "user", password: PASSWORD, holdMinutes: Number.NaN }, /^hold minutes/],
-    ["a bad alias", { email: "a@corp.example", role: "user", password: PASSWORD, aliases: ["ok@corp.example", "bad"] }, /^alias "bad": needs the form/],
+    [
+      "a short password",
+      { email: "p@corp.example", role: "user", password: "123456789" },
+      /^password must have at least 10 characters$/,
+    ],
+    [
+      "an empty password",
+      { email: "p@corp.example", role: "user", password: "" },
+      /^password must have at least 10/,
+    ],
+    [
+      "an unknown language",
+      { email: "l@corp.example", role: "user", password: PASSWORD, language: "fr" },
+      /^language must be ja or en$/,
+    ],
+    [
+      "a negative hold time",
+      { email: "h@corp.example", role: "user", password: PASSWORD, holdMinutes: -1 },
+      /^hold minutes must be a number from 0 to 10080$/,
+    ],
+    [
+      "a hold time over a week",
+      { email: "h@corp.example", role: "user", password: PASSWORD, holdMinutes: 10081 },
+      /^hold minutes/,
+    ],
+    [
+      "a NaN hold time",
+      { email: "h@corp.example", role: "user", password: PASSWORD, holdMinutes: Number.NaN },
+      /^hold minutes/,
+    ],
+    [
+      "a bad alias",
+      { email: "a@corp.example", role: "user", password: PASSWORD, aliases: ["ok@corp.example", "bad"] },
+      /^alias "bad": needs the form/,
+    ],
   ];
   for (const [why, input, message] of invalid) {
     test(`refuses ${why} and stores nothing`, async () => {
@@ -105,17 +169,27 @@ describe("createUser", () => {
   }
 
   test("a 10-character password is long enough", async () => {
-    const { user } = await createUser(store, { email: "ten@corp.example", role: "user", password: "0123456789" });
+    const { user } = await createUser(store, {
+      email: "ten@corp.example",
+      role: "user",
+      password: "0123456789",
+    });
     assert.equal(await verifyPassword("0123456789", user.passwordHash), true);
   });
 
   test("hold minutes at the limits 0 and 10080 are accepted", async () => {
-    const { user } = await createUser(store, { email: "week@corp.example", role: "user", password: PASSWORD, holdMinutes: 10080 });
+    const { user } = await createUser(store, {
+      email: "week@corp.example",
+      role: "user",
+      password: PASSWORD,
+      holdMinutes: 10080,
+    });
     assert.equal(user.holdMinutes, 10080);
   });
 
   test("every created user is listed", async () => {
     const emails = (await store.listUsers()).map((u) => u.email);
-    for (const e of ["alice@corp.example", "boss@corp.example", "gen@corp.example", "dup@corp.example"]) assert.ok(emails.includes(e), e);
+    for (const e of ["alice@corp.example", "boss@corp.example", "gen@corp.example", "dup@corp.example"])
+      assert.ok(emails.includes(e), e);
   });
 });

@@ -34,12 +34,37 @@ describe("domainMatches", () => {
     ["a.b.example.co.jp", ["*.example.co.jp"], true, "wildcard covers deeper subdomains"],
     ["example.co.jp", ["*.example.co.jp"], false, "wildcard does not cover the bare domain"],
     ["badexample.co.jp", ["*.example.co.jp"], false, "wildcard needs a dot boundary"],
-    ["example.co.jp", ["example.co.jp", "*.example.co.jp"], true, "bare plus wildcard covers the bare domain"],
-    ["partner.example.co.jp", ["*.example.co.jp", "!partner.example.co.jp"], false, "exclusion after inclusion wins"],
-    ["partner.example.co.jp", ["!partner.example.co.jp", "*.example.co.jp"], false, "exclusion before inclusion wins"],
-    ["sales.example.co.jp", ["*.example.co.jp", "!partner.example.co.jp"], true, "exclusion affects only its domain"],
+    [
+      "example.co.jp",
+      ["example.co.jp", "*.example.co.jp"],
+      true,
+      "bare plus wildcard covers the bare domain",
+    ],
+    [
+      "partner.example.co.jp",
+      ["*.example.co.jp", "!partner.example.co.jp"],
+      false,
+      "exclusion after inclusion wins",
+    ],
+    [
+      "partner.example.co.jp",
+      ["!partner.example.co.jp", "*.example.co.jp"],
+      false,
+      "exclusion before inclusion wins",
+    ],
+    [
+      "sales.example.co.jp",
+      ["*.example.co.jp", "!partner.example.co.jp"],
+      true,
+      "exclusion affects only its domain",
+    ],
     ["x.partner.example.co.jp", ["*.example.co.jp", "!*.partner.example.co.jp"], false, "wildcard exclusion"],
-    ["partner.example.co.jp", ["*.example.co.jp", "!*.partner.example.co.jp"], true, "wildcard exclusion spares the bare domain"],
+    [
+      "partner.example.co.jp",
+      ["*.example.co.jp", "!*.partner.example.co.jp"],
+      true,
+      "wildcard exclusion spares the bare domain",
+    ],
     ["partner.example.co.jp", ["!partner.example.co.jp"], false, "an exclusion alone includes nothing"],
     ["example.co.jp", ["!other.example"], false, "a non-matching exclusion alone includes nothing"],
     ["example.co.jp", [], false, "no patterns, no match"],
@@ -77,7 +102,10 @@ describe("classifyAddress", () => {
   }
 
   test("internal wins when a domain is in both lists", () => {
-    assert.equal(classifyAddress("a@both.example", { internal: ["both.example"], semiInternal: ["both.example"] }), "internal");
+    assert.equal(
+      classifyAddress("a@both.example", { internal: ["both.example"], semiInternal: ["both.example"] }),
+      "internal",
+    );
   });
 
   test("everything is external with empty lists", () => {
@@ -124,7 +152,9 @@ describe("addressProblem", () => {
 
   test(
     "rejects an address of 255 or 256 octets (RFC 5321 §4.5.3.1.3: the path <…> is at most 256 octets, so the address at most 254)",
-    { todo: "addressProblem allows up to 256 characters for the bare address; the limit with angle brackets is 254" },
+    {
+      todo: "addressProblem allows up to 256 characters for the bare address; the limit with angle brackets is 254",
+    },
     () => {
       assert.notEqual(addressProblem(`${local64}@${"d".repeat(186)}.com`), null, "255 octets");
       assert.notEqual(addressProblem(`${local64}@${"d".repeat(187)}.com`), null, "256 octets");

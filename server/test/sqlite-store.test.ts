@@ -1,0 +1,777 @@
+// SqliteStore (server/src/store/sqlite.ts) against a real database file in a temporary directory.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { Db } from "../src/store/db.js";
+import { SqliteStore } from "../src/store/sqlite.js";
+import type { AttemptRecord, NewMessage, RecipientResult } from "../src/store/types.js";
+
+const T = 1_800_000_000_000; // a fixed "now"; the store takes every time as a parameter
+const MIN = 60_000;
+
+let counter = 0;
+const uid = (prefix: string) => `${prefix}${++counter}`;
+
+interface GroupSpec {
+  name?: string;
+  releaseAt?: number;
+  recipients?: string[];
+}
+
+/** A NewMessage with sensible defaults; ids are unique per call. */
+function newMessage(
+  spec: {
+    groups?: GroupSpec[];
+    createdAt?: number;
+    sender?: string;
+    userId?: number | null;
+    messageId?: string;
+  } = {},
+): NewMessage {
+  const id = uid("m");
+  const createdAt = spec.createdAt ?? T;
+  return {
+    id,
+    messageId: spec.messageId ?? `${id}@client.example`,
+    userId: spec.userId ?? null,
+    sender: spec.sender ?? "alice@corp.example",
+    fromHeader: "alice@corp.example",
+    subject: `見積書 ${id}`,
+    size: 1234,
+    headerBytes: 321,
+    addedHeaders: "Date: Thu, 01 Jan 2026 00:00:00 +0000\r\n",
+    language: "ja",
+    source: "smtp",
+    createdAt,
+    groups: (spec.groups ?? [{}]).map((g, i) => ({
+      id: uid("g"),
+      name: g.name ?? `group${i}`,
+      releaseAt: g.releaseAt ?? createdAt + 5 * MIN,
+      recipients: g.recipients ?? ["bob@example.com"],
+    })),
+    notices: [
+      { kind: "hold", messageId: id, recipient: "alice@corp.example", language: "ja", data: { n: 1 } },
+    ],
+    audit: [{ actor: "alice@corp.example", action: "accepted", messageId: id, detail: { size: 1234 } }],
+  };
+}
+
+function attempt(
+  m: NewMessage,
+  groupIndex: number,
+  now: number,
+  results: RecipientResult[],
+  retryAt: number | null,
+): AttemptRecord {
+  return {
+    groupId: m.groups[groupIndex]?.id as string,
+    messageId: m.id,
+    now,
+    results,
+    retryAt,
+    notices: [],
+    audit: [],
+  };
+}
+
+const sent = (address: string): RecipientResult => ({ address, outcome: "sent", response: "250 ok" });
+const retry = (address: string): RecipientResult => ({ address, outcome: "retry", response: "451 later" });
+const failed = (address: string): RecipientResult => ({
+  address,
+  outcome: "failed",
+  response: "550 unknown",
+});
+
+describe("SqliteStore", () => {
+  const dir = mkdtempSync(join(tmpdir(), "sendguard-store-test-"));
+  const file = join(dir, "sendguard.db");
+  let store: SqliteStore;
+
+  before(async () => {
+    store = await SqliteStore.open(file);
+  });
+  after(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Claims everything due at `now` and returns only the groups belonging to message `m`. */
+  async function claimOf(m: NewMessage, now: number) {
+    const ids = new Set(m.groups.map((g) => g.id));
+    return (await store.claimDueGroups(now, 1000)).filter((c) => ids.has(c.group.id));
+  }
+
+  /** Sends every other due group out of the way so the next test starts from a clean queue. */
+  async function drain(now: number) {
+    const claimed = await store.claimDueGroups(now, 10_000);
+    await store.recordAttempts(
+      claimed.map(({ message, group }) => ({
+        groupId: group.id,
+        messageId: message.id,
+        now,
+        results: group.recipients.filter((r) => r.status === "pending").map((r) => sent(r.address)),
+        retryAt: null,
+        notices: [],
+        audit: [],
+      })),
+    );
+  }
+
+  describe("messages", () => {
+    test("insertMessages and message() round-trip every field, groups in release order, recipients in order", async () => {
+      const m = newMessage({
+        groups: [
+          { name: "external", releaseAt: T + 10 * MIN, recipients: ["x@example.com", "y@example.com"] },
+          {
+            name: "internal",
+            releaseAt: T + 5 * MIN,
+            recipients: ["bob@corp.example", "carol@corp.example", "dave@corp.example"],
+          },
+        ],
+        userId: null,
+      });
+      await store.insertMessages([m]);
+      const got = await store.message(m.id);
+      assert.ok(got);
+      const { groups, notices, audit, ...fields } = m;
+      void notices;
+      void audit;
+      assert.deepEqual({ ...got, groups: undefined }, { ...fields, status: "held", groups: undefined });
+      assert.deepEqual(
+        got.groups.map((g) => [
+          g.name,
+          g.status,
+          g.releaseAt,
+          g.nextAt,
+          g.attempts,
+          g.firstAttemptAt,
+          g.lastError,
+        ]),
+        [
+          ["internal", "held", T + 5 * MIN, T + 5 * MIN, 0, null, null],
+          ["external", "held", T + 10 * MIN, T + 10 * MIN, 0, null, null],
+        ],
+      );
+      assert.deepEqual(got.groups[0]?.id, groups[1]?.id);
+      assert.deepEqual(got.groups[0]?.recipients, [
+        { address: "bob@corp.example", status: "pending", response: null },
+        { address: "carol@corp.example", status: "pending", response: null },
+        { address: "dave@corp.example", status: "pending", response: null },
+      ]);
+      const log = await store.listAudit({ messageId: m.id, limit: 10 });
+      assert.deepEqual(
+        log.map((a) => [a.actor, a.action, a.at, a.detail]),
+        [["alice@corp.example", "accepted", T, { size: 1234 }]],
+      );
+    });
+
+    test("an unknown id gives undefined", async () => {
+      assert.equal(await store.message("no-such-id"), undefined);
+    });
+
+    test("a recipient listed twice in one group is stored once", async () => {
+      const m = newMessage({ groups: [{ recipients: ["a@example.com", "a@example.com", "b@example.com"] }] });
+      await store.insertMessages([m]);
+      assert.deepEqual(
+        (await store.message(m.id))?.groups[0]?.recipients.map((r) => r.address),
+        ["a@example.com", "b@example.com"],
+      );
+    });
+
+    test("a batch is atomic: one bad message stores none of the batch", async () => {
+      const good = newMessage();
+      const clash = newMessage();
+      await store.insertMessages([clash]);
+      await assert.rejects(store.insertMessages([good, { ...newMessage(), id: clash.id }]));
+      assert.equal(await store.message(good.id), undefined);
+      assert.equal((await store.listAudit({ messageId: good.id, limit: 10 })).length, 0);
+      // The store keeps working after the rolled-back transaction.
+      const later = newMessage();
+      await store.insertMessages([later]);
+      assert.ok(await store.message(later.id));
+    });
+
+    test("several messages in one batch are all stored", async () => {
+      const batch = [newMessage(), newMessage(), newMessage()];
+      await store.insertMessages(batch);
+      for (const m of batch) assert.equal((await store.message(m.id))?.id, m.id);
+    });
+
+    test("messagesByMessageId finds every submission of one Message-ID, newest first", async () => {
+      const a = newMessage({ messageId: "dup@client.example", createdAt: T });
+      const b = newMessage({ messageId: "dup@client.example", createdAt: T + 1 });
+      await store.insertMessages([a, b]);
+      assert.deepEqual(
+        (await store.messagesByMessageId("dup@client.example")).map((m) => m.id),
+        [b.id, a.id],
+      );
+      assert.deepEqual(await store.messagesByMessageId("none@client.example"), []);
+    });
+
+    test("listMessages filters by user or sender (case-insensitive), by status, and limits newest first", async () => {
+      const user = await store.addUser({
+        email: uid("lister") + "@corp.example",
+        passwordHash: "x",
+        role: "user",
+        language: null,
+        holdMinutes: null,
+        aliases: [],
+      });
+      const mine = newMessage({ userId: user.id, createdAt: T + 100 });
+      const asSender = newMessage({ userId: null, sender: user.email.toUpperCase(), createdAt: T + 200 });
+      const other = newMessage({ userId: null, sender: "someone@else.example", createdAt: T + 300 });
+      await store.insertMessages([mine, asSender, other]);
+      const ids = (ms: { id: string }[]) => ms.map((m) => m.id);
+      assert.deepEqual(ids(await store.listMessages({ userId: user.id, sender: user.email, limit: 10 })), [
+        asSender.id,
+        mine.id,
+      ]);
+      assert.deepEqual(ids(await store.listMessages({ userId: user.id, limit: 10 })), [mine.id]);
+      assert.deepEqual(ids(await store.listMessages({ userId: user.id, sender: user.email, limit: 1 })), [
+        asSender.id,
+      ]);
+      assert.deepEqual(
+        ids(await store.listMessages({ userId: user.id, sender: user.email, status: "sent", limit: 10 })),
+        [],
+      );
+      assert.deepEqual(
+        ids(await store.listMessages({ userId: user.id, sender: user.email, status: "held", limit: 10 })),
+        [asSender.id, mine.id],
+      );
+    });
+  });
+
+  describe("claimDueGroups leases", () => {
+    test("a group is claimed only when due, once, and marks the message releasing", async () => {
+      await drain(T + 100 * MIN);
+      const m = newMessage({ groups: [{ releaseAt: T + 200 * MIN }] });
+      await store.insertMessages([m]);
+      assert.deepEqual(await claimOf(m, T + 200 * MIN - 1), [], "not due yet");
+      const first = await claimOf(m, T + 200 * MIN);
+      assert.equal(first.length, 1);
+      const [{ message, group }] = first as [(typeof first)[number]];
+      assert.equal(group.id, m.groups[0]?.id);
+      assert.equal(group.status, "releasing");
+      assert.equal(group.attempts, 1);
+      assert.equal(group.firstAttemptAt, T + 200 * MIN);
+      assert.equal(message.status, "releasing");
+      assert.equal(message.id, m.id);
+      assert.deepEqual(await claimOf(m, T + 300 * MIN), [], "a leased group is not claimed twice");
+      assert.equal((await store.message(m.id))?.status, "releasing");
+    });
+
+    test("resetLeases makes a claimed group claimable again; attempts count up, the first attempt time stays", async () => {
+      const m = newMessage({ groups: [{ releaseAt: T }] });
+      await store.insertMessages([m]);
+      assert.equal((await claimOf(m, T + 1)).length, 1);
+      assert.deepEqual(await claimOf(m, T + 2), []);
+      await store.resetLeases();
+      const again = await claimOf(m, T + 3);
+      assert.equal(again.length, 1);
+      assert.equal(again[0]?.group.attempts, 2);
+      assert.equal(again[0]?.group.firstAttemptAt, T + 1);
+    });
+
+    test("concurrent claims hand out each due group exactly once", async () => {
+      await drain(T + 1000 * MIN);
+      const messages = Array.from({ length: 10 }, () =>
+        newMessage({ groups: [{ releaseAt: T + 1000 * MIN }, { releaseAt: T + 1000 * MIN }] }),
+      );
+      await store.insertMessages(messages);
+      const results = await Promise.all(
+        Array.from({ length: 5 }, () => store.claimDueGroups(T + 1000 * MIN, 7)),
+      );
+      const claimed = results.flat().map((c) => c.group.id);
+      assert.equal(claimed.length, 20);
+      assert.equal(new Set(claimed).size, 20);
+    });
+
+    test("the limit caps a claim and the earliest groups go first", async () => {
+      await drain(T + 2000 * MIN);
+      const late = newMessage({ groups: [{ releaseAt: T + 2000 * MIN }] });
+      const early = newMessage({ groups: [{ releaseAt: T + 1999 * MIN }] });
+      await store.insertMessages([late, early]);
+      const first = await store.claimDueGroups(T + 2000 * MIN, 1);
+      assert.deepEqual(
+        first.map((c) => c.message.id),
+        [early.id],
+      );
+      const second = await store.claimDueGroups(T + 2000 * MIN, 1);
+      assert.deepEqual(
+        second.map((c) => c.message.id),
+        [late.id],
+      );
+    });
+
+    test("a claim of two groups of one message returns both with the same message", async () => {
+      const m = newMessage({ groups: [{ releaseAt: T }, { releaseAt: T }] });
+      await store.insertMessages([m]);
+      const claimed = await claimOf(m, T + 5000 * MIN);
+      assert.equal(claimed.length, 2);
+      assert.equal(claimed[0]?.message.id, claimed[1]?.message.id);
+    });
+  });
+
+  describe("actOnHeld", () => {
+    test("discarding a held message discards its groups and recipients and logs the actor", async () => {
+      const m = newMessage({
+        groups: [{ recipients: ["a@example.com", "b@example.com"] }, { recipients: ["c@example.com"] }],
+      });
+      await store.insertMessages([m]);
+      assert.deepEqual(await store.actOnHeld(m.id, "discard", "alice@corp.example", T + 1), {
+        outcome: "ok",
+        status: "discarded",
+      });
+      const got = await store.message(m.id);
+      assert.equal(got?.status, "discarded");
+      assert.deepEqual(
+        got?.groups.map((g) => g.status),
+        ["discarded", "discarded"],
+      );
+      assert.ok(got?.groups.every((g) => g.recipients.every((r) => r.status === "discarded")));
+      const [entry] = await store.listAudit({ messageId: m.id, limit: 1 });
+      assert.deepEqual(
+        [entry?.actor, entry?.action, entry?.at, entry?.detail],
+        ["alice@corp.example", "discard", T + 1, { groups: 2 }],
+      );
+    });
+
+    test("a discarded message is never claimed", async () => {
+      const m = newMessage({ groups: [{ releaseAt: T }] });
+      await store.insertMessages([m]);
+      await store.actOnHeld(m.id, "discard", "u", T);
+      assert.deepEqual(await claimOf(m, T + 10_000 * MIN), []);
+    });
+
+    test("discarding twice: the second time is final", async () => {
+      const m = newMessage();
+      await store.insertMessages([m]);
+      assert.equal((await store.actOnHeld(m.id, "discard", "u", T)).outcome, "ok");
+      assert.deepEqual(await store.actOnHeld(m.id, "discard", "u", T + 1), {
+        outcome: "final",
+        status: "discarded",
+      });
+    });
+
+    test("discarding after the scheduler claimed the group is refused as releasing and changes nothing", async () => {
+      const m = newMessage({ groups: [{ releaseAt: T }] });
+      await store.insertMessages([m]);
+      assert.equal((await claimOf(m, T)).length, 1);
+      assert.deepEqual(await store.actOnHeld(m.id, "discard", "u", T + 1), {
+        outcome: "releasing",
+        status: "releasing",
+      });
+      const got = await store.message(m.id);
+      assert.equal(got?.groups[0]?.status, "releasing");
+      assert.equal(got?.groups[0]?.recipients[0]?.status, "pending");
+    });
+
+    test("discarding while a retry is pending is refused as releasing", async () => {
+      const m = newMessage({ groups: [{ releaseAt: T }] });
+      await store.insertMessages([m]);
+      await claimOf(m, T);
+      await store.recordAttempts([attempt(m, 0, T, [retry("bob@example.com")], T + 10 * MIN)]);
+      assert.equal((await store.actOnHeld(m.id, "discard", "u", T + 1)).outcome, "releasing");
+    });
+
+    test("discarding after delivery is final", async () => {
+      const m = newMessage({ groups: [{ releaseAt: T }] });
+      await store.insertMessages([m]);
+      await claimOf(m, T);
+      await store.recordAttempts([attempt(m, 0, T, [sent("bob@example.com")], null)]);
+      assert.deepEqual(await store.actOnHeld(m.id, "discard", "u", T + 1), {
+        outcome: "final",
+        status: "sent",
+      });
+    });
+
+    test("discarding with one group already releasing discards only the held group", async () => {
+      const m = newMessage({
+        groups: [
+          { name: "internal", releaseAt: T },
+          { name: "external", releaseAt: T + 60 * MIN },
+        ],
+      });
+      await store.insertMessages([m]);
+      assert.equal((await claimOf(m, T)).length, 1);
+      assert.deepEqual(await store.actOnHeld(m.id, "discard", "u", T + 1), {
+        outcome: "ok",
+        status: "releasing",
+      });
+      const got = await store.message(m.id);
+      assert.deepEqual(
+        got?.groups.map((g) => [g.name, g.status]),
+        [
+          ["internal", "releasing"],
+          ["external", "discarded"],
+        ],
+      );
+      assert.equal(
+        got?.groups[0]?.recipients[0]?.status,
+        "pending",
+        "the releasing group's recipients are untouched",
+      );
+    });
+
+    test("releasing a held message makes it due now", async () => {
+      const m = newMessage({ groups: [{ releaseAt: T + 60 * MIN }] });
+      await store.insertMessages([m]);
+      assert.deepEqual(await store.actOnHeld(m.id, "release", "u", T), { outcome: "ok", status: "held" });
+      assert.equal((await store.message(m.id))?.groups[0]?.nextAt, T);
+      assert.equal((await claimOf(m, T)).length, 1);
+    });
+
+    test("releasing a message that is already due is ok and changes nothing", async () => {
+      const m = newMessage({ groups: [{ releaseAt: T - MIN }] });
+      await store.insertMessages([m]);
+      assert.deepEqual(await store.actOnHeld(m.id, "release", "u", T), { outcome: "ok", status: "held" });
+      assert.equal((await store.message(m.id))?.groups[0]?.nextAt, T - MIN);
+    });
+
+    test("releasing after the claim reports releasing; after a discard reports final", async () => {
+      const a = newMessage({ groups: [{ releaseAt: T }] });
+      const b = newMessage();
+      await store.insertMessages([a, b]);
+      await claimOf(a, T);
+      assert.equal((await store.actOnHeld(a.id, "release", "u", T)).outcome, "releasing");
+      await store.actOnHeld(b.id, "discard", "u", T);
+      assert.deepEqual(await store.actOnHeld(b.id, "release", "u", T), {
+        outcome: "final",
+        status: "discarded",
+      });
+    });
+
+    test("a discard racing the scheduler: exactly one of them wins", async () => {
+      for (let i = 0; i < 5; i++) {
+        const m = newMessage({ groups: [{ releaseAt: T }] });
+        await store.insertMessages([m]);
+        const [discard, claimed] = await Promise.all([
+          store.actOnHeld(m.id, "discard", "u", T),
+          claimOf(m, T),
+        ]);
+        if (discard.outcome === "ok") {
+          assert.equal(claimed.length, 0);
+          assert.equal((await store.message(m.id))?.status, "discarded");
+        } else {
+          assert.equal(discard.outcome, "releasing");
+          assert.equal(claimed.length, 1);
+        }
+      }
+    });
+  });
+
+  describe("recordAttempts", () => {
+    async function claimed(recipients: string[]) {
+      const m = newMessage({ groups: [{ releaseAt: T, recipients }] });
+      await store.insertMessages([m]);
+      assert.equal((await claimOf(m, T)).length, 1);
+      return m;
+    }
+    const view = async (m: NewMessage) => {
+      const got = await store.message(m.id);
+      return {
+        message: got?.status,
+        group: got?.groups[0]?.status,
+        recipients: got?.groups[0]?.recipients.map((r) => `${r.address}=${r.status}`),
+      };
+    };
+
+    test("all recipients sent: group and message sent, responses stored", async () => {
+      const m = await claimed(["a@example.com", "b@example.com"]);
+      await store.recordAttempts([attempt(m, 0, T, [sent("a@example.com"), sent("b@example.com")], null)]);
+      assert.deepEqual(await view(m), {
+        message: "sent",
+        group: "sent",
+        recipients: ["a@example.com=sent", "b@example.com=sent"],
+      });
+      assert.equal((await store.message(m.id))?.groups[0]?.recipients[0]?.response, "250 ok");
+      assert.equal((await store.message(m.id))?.groups[0]?.lastError, null);
+    });
+
+    test("a deferral with a retry time keeps the group releasing and due again at that time only", async () => {
+      const m = await claimed(["a@example.com", "b@example.com"]);
+      await store.recordAttempts([
+        attempt(m, 0, T, [sent("a@example.com"), retry("b@example.com")], T + 5 * MIN),
+      ]);
+      assert.deepEqual(await view(m), {
+        message: "releasing",
+        group: "releasing",
+        recipients: ["a@example.com=sent", "b@example.com=pending"],
+      });
+      const got = await store.message(m.id);
+      assert.equal(got?.groups[0]?.nextAt, T + 5 * MIN);
+      assert.equal(got?.groups[0]?.lastError, "451 later");
+      assert.deepEqual(await claimOf(m, T + 5 * MIN - 1), []);
+      const again = await claimOf(m, T + 5 * MIN);
+      assert.equal(again.length, 1);
+      assert.equal(again[0]?.group.attempts, 2);
+      await store.recordAttempts([attempt(m, 0, T + 5 * MIN, [sent("b@example.com")], null)]);
+      assert.deepEqual(await view(m), {
+        message: "sent",
+        group: "sent",
+        recipients: ["a@example.com=sent", "b@example.com=sent"],
+      });
+    });
+
+    test("a deferral without a retry time gives up: the recipient fails", async () => {
+      const m = await claimed(["a@example.com"]);
+      await store.recordAttempts([attempt(m, 0, T, [retry("a@example.com")], null)]);
+      assert.deepEqual(await view(m), {
+        message: "failed",
+        group: "failed",
+        recipients: ["a@example.com=failed"],
+      });
+    });
+
+    test("a permanent failure fails the recipient even when a retry time is given", async () => {
+      const m = await claimed(["a@example.com"]);
+      await store.recordAttempts([attempt(m, 0, T, [failed("a@example.com")], T + MIN)]);
+      assert.deepEqual(await view(m), {
+        message: "failed",
+        group: "failed",
+        recipients: ["a@example.com=failed"],
+      });
+      assert.equal((await store.message(m.id))?.groups[0]?.lastError, "550 unknown");
+    });
+
+    test("sent plus failed makes the message partially_sent", async () => {
+      const m = await claimed(["a@example.com", "b@example.com"]);
+      await store.recordAttempts([
+        attempt(m, 0, T, [sent("a@example.com"), failed("b@example.com")], T + MIN),
+      ]);
+      assert.deepEqual(await view(m), {
+        message: "partially_sent",
+        group: "failed",
+        recipients: ["a@example.com=sent", "b@example.com=failed"],
+      });
+    });
+
+    test("a recipient that already has its outcome is not changed by a repeated report (at-least-once)", async () => {
+      const m = await claimed(["a@example.com"]);
+      await store.recordAttempts([attempt(m, 0, T, [sent("a@example.com")], null)]);
+      await store.recordAttempts([attempt(m, 0, T + 1, [failed("a@example.com")], null)]);
+      assert.deepEqual(await view(m), { message: "sent", group: "sent", recipients: ["a@example.com=sent"] });
+    });
+
+    test("notices and audit entries of an attempt are stored with it", async () => {
+      const m = await claimed(["a@example.com"]);
+      await store.recordAttempts([
+        {
+          ...attempt(m, 0, T + 7, [failed("a@example.com")], null),
+          notices: [
+            {
+              kind: "bounce",
+              messageId: m.id,
+              recipient: "alice@corp.example",
+              language: "en",
+              data: { failed: ["a@example.com"] },
+            },
+          ],
+          audit: [{ actor: "scheduler", action: "failed", messageId: m.id }],
+        },
+      ]);
+      const [entry] = await store.listAudit({ messageId: m.id, limit: 1 });
+      assert.deepEqual(
+        [entry?.actor, entry?.action, entry?.at, entry?.detail],
+        ["scheduler", "failed", T + 7, {}],
+      );
+      const notices = (await store.claimDueNotices(T + 7, 1000)).filter((n) => n.messageId === m.id);
+      assert.deepEqual(
+        notices.map((n) => [n.kind, n.language, n.data]),
+        [
+          ["hold", "ja", { n: 1 }],
+          ["bounce", "en", { failed: ["a@example.com"] }],
+        ],
+      );
+    });
+  });
+
+  describe("notices", () => {
+    test("a notice is claimed once, retried at its retry time, and never again after it is sent", async () => {
+      const base = T + 100_000 * MIN;
+      await store
+        .claimDueNotices(base, 100_000)
+        .then((ns) => Promise.all(ns.map((n) => store.finishNotice(n.id, null, null))));
+      const m = newMessage({ createdAt: base });
+      await store.insertMessages([m]);
+      const [notice, ...rest] = await store.claimDueNotices(base, 10);
+      assert.deepEqual(rest, []);
+      assert.ok(notice);
+      assert.deepEqual(
+        {
+          kind: notice.kind,
+          messageId: notice.messageId,
+          recipient: notice.recipient,
+          language: notice.language,
+          data: notice.data,
+          attempts: notice.attempts,
+          createdAt: notice.createdAt,
+        },
+        {
+          kind: "hold",
+          messageId: m.id,
+          recipient: "alice@corp.example",
+          language: "ja",
+          data: { n: 1 },
+          attempts: 1,
+          createdAt: base,
+        },
+      );
+      assert.deepEqual(
+        await store.claimDueNotices(base + MIN, 10),
+        [],
+        "a leased notice is not claimed twice",
+      );
+
+      await store.finishNotice(notice.id, base + 2 * MIN, "421 busy");
+      assert.deepEqual(await store.claimDueNotices(base + 2 * MIN - 1, 10), []);
+      const [retried] = await store.claimDueNotices(base + 2 * MIN, 10);
+      assert.equal(retried?.id, notice.id);
+      assert.equal(retried?.attempts, 2);
+
+      await store.finishNotice(notice.id, null, null);
+      await store.resetLeases();
+      assert.deepEqual(
+        (await store.claimDueNotices(base + 1000 * MIN, 1000)).filter((n) => n.messageId === m.id),
+        [],
+      );
+    });
+
+    test("a notice that failed for good is not claimed again", async () => {
+      const base = T + 200_000 * MIN;
+      const m = newMessage({ createdAt: base });
+      await store.insertMessages([m]);
+      const [notice] = (await store.claimDueNotices(base, 1000)).filter((n) => n.messageId === m.id);
+      assert.ok(notice);
+      await store.finishNotice(notice.id, null, "550 no such user");
+      await store.resetLeases();
+      assert.deepEqual(
+        (await store.claimDueNotices(base + 1000 * MIN, 1000)).filter((n) => n.messageId === m.id),
+        [],
+      );
+    });
+
+    test("resetLeases frees a notice claimed by a process that died", async () => {
+      const base = T + 300_000 * MIN;
+      const m = newMessage({ createdAt: base });
+      await store.insertMessages([m]);
+      assert.equal((await store.claimDueNotices(base, 1000)).filter((n) => n.messageId === m.id).length, 1);
+      await store.resetLeases();
+      const [again] = (await store.claimDueNotices(base, 1000)).filter((n) => n.messageId === m.id);
+      assert.equal(again?.attempts, 2);
+    });
+  });
+
+  describe("queue state", () => {
+    test("nextDueAt and queueDepth follow the queue", async () => {
+      const fresh = join(dir, "queue.db");
+      const s = await SqliteStore.open(fresh);
+      try {
+        assert.equal(await s.nextDueAt(), null);
+        assert.deepEqual(await s.queueDepth(), { held: 0, releasing: 0, notices: 0 });
+        const m = newMessage({
+          createdAt: T,
+          groups: [{ releaseAt: T + 5 * MIN }, { releaseAt: T + 9 * MIN }],
+        });
+        await s.insertMessages([m]);
+        assert.equal(await s.nextDueAt(), T, "the hold notice is due at once");
+        assert.deepEqual(await s.queueDepth(), { held: 2, releasing: 0, notices: 1 });
+        const [n] = await s.claimDueNotices(T, 10);
+        await s.finishNotice(n?.id as number, null, null);
+        assert.equal(await s.nextDueAt(), T + 5 * MIN);
+        await s.claimDueGroups(T + 5 * MIN, 10);
+        assert.equal(await s.nextDueAt(), T + 9 * MIN, "a leased group is not waited for");
+        assert.deepEqual(await s.queueDepth(), { held: 1, releasing: 1, notices: 0 });
+      } finally {
+        await s.close();
+      }
+    });
+  });
+
+  describe("users, tokens and DKIM keys", () => {
+    test("userByEmail is case-insensitive and updateUser changes only the given fields", async () => {
+      const u = await store.addUser({
+        email: "Mixed@Corp.Example",
+        passwordHash: "h",
+        role: "user",
+        language: null,
+        holdMinutes: null,
+        aliases: [],
+      });
+      assert.equal((await store.userByEmail("mixed@corp.example"))?.id, u.id);
+      await store.updateUser(u.id, { role: "admin", aliases: ["a@corp.example"] });
+      await store.updateUser(u.id, {});
+      const got = await store.userById(u.id);
+      assert.deepEqual(
+        [got?.role, got?.language, got?.holdMinutes, got?.aliases],
+        ["admin", null, null, ["a@corp.example"]],
+      );
+    });
+
+    test("a token belongs to its user until it expires or is deleted", async () => {
+      const u = await store.addUser({
+        email: uid("tok") + "@corp.example",
+        passwordHash: "h",
+        role: "user",
+        language: "en",
+        holdMinutes: 3,
+        aliases: [],
+      });
+      await store.saveToken("hash-api", u.id, "api", null, null);
+      await store.saveToken("hash-session", u.id, "session", "csrf-1", T + MIN);
+      assert.equal((await store.tokenOwner("hash-api", "api", T))?.user.id, u.id);
+      assert.equal(await store.tokenOwner("hash-api", "session", T), undefined, "the kind must match");
+      assert.deepEqual(await store.tokenOwner("hash-session", "session", T).then((o) => o?.csrf), "csrf-1");
+      assert.equal(await store.tokenOwner("hash-session", "session", T + MIN), undefined, "expired");
+      await store.deleteToken("hash-api");
+      assert.equal(await store.tokenOwner("hash-api", "api", T), undefined);
+    });
+
+    test("saving a DKIM key for a domain replaces the old one; lookup ignores case", async () => {
+      await store.saveDkimKey("corp.example", "s1", "KEY1");
+      await store.saveDkimKey("CORP.example", "s2", "KEY2");
+      assert.deepEqual(await store.dkimKey("Corp.Example"), { selector: "s2", privateKey: "KEY2" });
+      assert.equal(await store.dkimKey("other.example"), undefined);
+    });
+  });
+
+  describe("migrations", () => {
+    test("opening the same file again keeps the data and applies no migration twice", async () => {
+      const path = join(dir, "reopen.db");
+      const first = await SqliteStore.open(path);
+      const m = newMessage();
+      await first.insertMessages([m]);
+      await first.close();
+      const second = await SqliteStore.open(path);
+      try {
+        assert.equal((await second.message(m.id))?.id, m.id);
+      } finally {
+        await second.close();
+      }
+      const third = await SqliteStore.open(path);
+      await third.close();
+      const db = await Db.open(path, true);
+      try {
+        assert.deepEqual(await db.all("SELECT version FROM schema_version ORDER BY version"), [
+          { version: 1 },
+        ]);
+      } finally {
+        await db.close();
+      }
+    });
+
+    test("a database from a newer Sendguard is refused with a clear error", async () => {
+      const path = join(dir, "newer.db");
+      await (await SqliteStore.open(path)).close();
+      const db = await Db.open(path, false);
+      await db.run("INSERT INTO schema_version (version) VALUES (99)");
+      await db.close();
+      await assert.rejects(
+        SqliteStore.open(path),
+        /database schema version 99 is newer than this Sendguard \(1\); upgrade Sendguard/,
+      );
+    });
+  });
+});
