@@ -16,8 +16,13 @@ before(async () => {
   await sink.start();
   // A hold of 3 s keeps relaying out of the kill window: the test is about what was acknowledged.
   gw = new TestGateway({ relayPort: sink.port, config: { organization: { holdMinutes: 0.05 } } });
-  for (let i = 0; i < CLIENTS; i++) gw.addUser(`u${i}@corp.example`, PW);
+  gw.addUser("admin@corp.example", PW, "--role", "admin");
   await gw.start();
+  const admin = await gw.token("admin@corp.example", PW);
+  for (let i = 0; i < CLIENTS; i++) {
+    const r = await gw.api(admin, "POST", "/admin/users", { email: `u${i}@corp.example`, password: PW });
+    assert.equal(r.status, 201);
+  }
   gw.pinPorts();
 });
 after(async () => {

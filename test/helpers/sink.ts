@@ -20,6 +20,7 @@ export interface SinkBehaviour {
 
 export class SmtpSink {
   readonly messages: SunkMessage[] = [];
+  readonly errors: Error[] = [];
   behaviour: SinkBehaviour = {};
   private server: SMTPServer | null = null;
   port = 0;
@@ -57,6 +58,8 @@ export class SmtpSink {
       server.once("error", reject);
       server.listen(port, "127.0.0.1", () => resolve());
     });
+    // A client that dies mid-session (a killed gateway) resets its connection: expected here.
+    server.on("error", (err: Error) => this.errors.push(err));
     this.server = server;
     this.port = (server.server.address() as AddressInfo).port;
     return this;

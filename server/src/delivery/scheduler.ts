@@ -78,8 +78,11 @@ export class Scheduler {
         for (const notice of notices) this.track(this.sendNotice(notice));
         if (groups.length + notices.length >= free) this.again = true;
       } while (this.again && !this.stopped && this.inflight < this.deps.config.relay.concurrency);
-      const next = await this.deps.store.nextDueAt();
-      this.sleepUntil(next === null ? Date.now() + MAX_SLEEP_MS : next);
+      // With every slot busy, a finishing delivery wakes us; a timer for an overdue backlog would spin.
+      if (this.inflight < this.deps.config.relay.concurrency) {
+        const next = await this.deps.store.nextDueAt();
+        this.sleepUntil(next === null ? Date.now() + MAX_SLEEP_MS : next);
+      }
     } catch (err) {
       this.deps.log.error({ err }, "scheduler tick failed; retrying in 1 s");
       this.sleepUntil(Date.now() + 1000);
