@@ -50,19 +50,19 @@ export async function hashPassword(password: string): Promise<string> {
   );
 }
 
+/** False for a wrong password and for a damaged or foreign hash: never throws, never fails open. */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const [scheme, n, r, p, salt, hash] = stored.split("$");
-  if (scheme !== "scrypt" || !salt || !hash) return false;
+  const [scheme, n, r, p, salt, hash, ...rest] = stored.split("$");
+  const [N, R, P] = [n, r, p].map((v) => (v && /^\d{1,7}$/.test(v) ? Number(v) : 0));
+  if (scheme !== "scrypt" || rest.length || !N || !R || !P || !salt || !hash) return false;
   const expected = Buffer.from(hash, "base64url");
-  const key = await derive(
-    password,
-    Buffer.from(salt, "base64url"),
-    Number(n),
-    Number(r),
-    Number(p),
-    expected.length,
-  );
-  return timingSafeEqual(key, expected);
+  if (expected.length < 16) return false;
+  try {
+    const key = await derive(password, Buffer.from(salt, "base64url"), N, R, P, expected.length);
+    return timingSafeEqual(key, expected);
+  } catch {
+    return false;
+  }
 }
 
 /** A hash that costs the same to check as a real one: used when the user does not exist. */

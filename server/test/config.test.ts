@@ -156,18 +156,12 @@ describe("parseConfig: environment overrides", () => {
     );
   });
 
-  test(
-    "an override does not hide a wrongly typed section in the file",
-    {
-      todo: "setPath() replaces a non-object `http: 5` with {} before validation, so the file's error is silently dropped",
-    },
-    () => {
-      assert.match(
-        configError(() => parseConfig({ http: 5 }, "test", { SENDGUARD_HTTP_PORT: "81" })),
-        /http: /,
-      );
-    },
-  );
+  test("an override does not hide a wrongly typed section in the file", () => {
+    assert.match(
+      configError(() => parseConfig({ http: 5 }, "test", { SENDGUARD_HTTP_PORT: "81" })),
+      /http: /,
+    );
+  });
 });
 
 describe("parseConfig: errors name the key", () => {

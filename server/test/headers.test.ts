@@ -299,19 +299,13 @@ describe("summarize: addresses", () => {
     });
   }
 
-  test(
-    "an encoded-word display name never becomes an extra recipient (RFC 2047 §5: encoded words are not addresses)",
-    {
-      todo: "addresses() decodes encoded words before addressparser runs, so a name decoding to 'x@evil.example,' is parsed as an address",
-    },
-    () => {
-      const s = summary(
-        "To: =?UTF-8?Q?x@evil.example,?= <ok@example.com>\r\nCc: =?UTF-8?Q?y=40evil.example?=\r\n",
-      );
-      assert.deepEqual(s.to, ["ok@example.com"]);
-      assert.deepEqual(s.cc, []);
-    },
-  );
+  test("an encoded-word display name never becomes an extra recipient (RFC 2047 §5: encoded words are not addresses)", () => {
+    const s = summary(
+      "To: =?UTF-8?Q?x@evil.example,?= <ok@example.com>\r\nCc: =?UTF-8?Q?y=40evil.example?=\r\n",
+    );
+    assert.deepEqual(s.to, ["ok@example.com"]);
+    assert.deepEqual(s.cc, []);
+  });
 });
 
 describe("summarize: Message-ID and Date", () => {

@@ -19,7 +19,9 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
   let node = target;
   for (const key of path.slice(0, -1)) {
     const next = node[key];
-    if (typeof next !== "object" || next === null || Array.isArray(next)) node[key] = {};
+    if (next === undefined) node[key] = {};
+    // A section of the wrong type stays as it is, so validation reports the file's mistake.
+    else if (typeof next !== "object" || next === null || Array.isArray(next)) return;
     node = node[key] as Record<string, unknown>;
   }
   node[path[path.length - 1] as string] = value;
@@ -40,6 +42,7 @@ export function parseConfig(raw: unknown, source: string, env: NodeJS.ProcessEnv
     throw new ConfigError(`${source}: expected a mapping of keys (JSON object or YAML map) at the top level`);
   }
   const doc = structuredClone(raw) as Record<string, unknown>;
+  const fromEnv = new Map<string, string>();
   for (const { name, path, number } of envOverrides) {
     const value = env[name];
     if (value === undefined || value === "") continue;
@@ -47,10 +50,14 @@ export function parseConfig(raw: unknown, source: string, env: NodeJS.ProcessEnv
       throw new ConfigError(`${name}: expected a port number, got "${value}"`);
     }
     setPath(doc, path, number ? Number(value) : value);
+    fromEnv.set(path.join("."), name);
   }
   const result = configSchema.safeParse(doc);
   if (!result.success) {
-    const lines = result.error.issues.map((i) => `  - ${describeIssue(i)}`);
+    const lines = result.error.issues.map((i) => {
+      const variable = fromEnv.get(i.path.join("."));
+      return `  - ${describeIssue(i)}${variable ? ` (the value comes from ${variable})` : ""}`;
+    });
     throw new ConfigError(`invalid configuration in ${source}:\n${lines.join("\n")}`);
   }
   return result.data;

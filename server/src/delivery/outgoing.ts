@@ -13,7 +13,11 @@ export function removeHeaderFields(block: Buffer, drop: RegExp): Buffer {
   const lines = text.split(/(?<=\r\n)/);
   let dropping = false;
   const kept: string[] = [];
-  for (const line of lines) {
+  for (const [index, line] of lines.entries()) {
+    if (line === "\r\n") {
+      kept.push(...lines.slice(index)); // the end of the header: the rest is not ours to change
+      break;
+    }
     const continuation = line.startsWith(" ") || line.startsWith("\t");
     if (!continuation) {
       const colon = line.indexOf(":");

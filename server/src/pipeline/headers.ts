@@ -59,8 +59,11 @@ function addresses(fields: HeaderField[], name: string): string[] {
   const out: string[] = [];
   for (const f of fields) {
     if (f.name.toLowerCase() !== lower) continue;
-    for (const a of addressparser(decodeHeaderText(f.value), { flatten: true })) {
-      if (a.address) out.push(a.address);
+    // Parse before decoding encoded words: a display name that decodes to "x@evil.example," must
+    // stay a name (RFC 2047 §5 forbids encoded words in addresses), not become a hidden recipient.
+    for (const a of addressparser(decodeCharset(f.value), { flatten: true })) {
+      // An encoded word with raw "@" or "," is malformed, and its pieces are never an address.
+      if (a.address && !/=\?|\?=/.test(a.address)) out.push(a.address);
     }
   }
   return out;
@@ -70,21 +73,25 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 const iso2022jp = new TextDecoder("iso-2022-jp");
 
 /**
- * Turns a raw header value (kept as latin1 so bytes survive) into text. Besides RFC 2047 encoded
- * words, Japanese mailers send raw ISO-2022-JP (ESC $ B …) and RFC 6532 allows raw UTF-8.
+ * Decodes the raw bytes of a header value (kept as latin1 so they survive) into text: Japanese
+ * mailers send raw ISO-2022-JP (ESC $ B …), and RFC 6532 allows raw UTF-8. Encoded words stay.
  */
-export function decodeHeaderText(raw: string): string {
+export function decodeCharset(raw: string): string {
   const bytes = Buffer.from(raw, "latin1");
-  let text = raw;
-  if (bytes.includes(0x1b)) text = iso2022jp.decode(bytes);
-  else if (bytes.some((b) => b > 0x7f)) {
+  if (bytes.includes(0x1b)) return iso2022jp.decode(bytes);
+  if (bytes.some((b) => b > 0x7f)) {
     try {
-      text = utf8.decode(bytes);
+      return utf8.decode(bytes);
     } catch {
       // neither: keep the bytes as latin1 rather than refuse the message
     }
   }
-  return libmime.decodeWords(text);
+  return raw;
+}
+
+/** Header text for people: raw charset and RFC 2047 encoded words decoded. */
+export function decodeHeaderText(raw: string): string {
+  return libmime.decodeWords(decodeCharset(raw));
 }
 
 /** Replaces control characters so a decoded value can never start a new header or line. */

@@ -35,28 +35,35 @@ export class MessageInspector implements ChunkFilter {
   private lastByte = LF;
   private boundaryLine: Buffer | null = null;
   private boundaryFound = false;
+  private boundaryMissing = false;
   private lineHead: Buffer[] = [];
   private lineHeadLength = 0;
   private atLineStart = true;
 
   constructor(private readonly options: InspectOptions) {}
 
-  get multipartBoundaryFound(): boolean {
-    return this.boundaryLine === null || this.boundaryFound;
+  /** Why the multipart structure is broken, or null when it is not multipart or looks sound. */
+  get multipartProblem(): string | null {
+    if (this.boundaryMissing) return "multipart Content-Type without a boundary parameter";
+    if (this.boundaryLine && !this.boundaryFound)
+      return "multipart message whose boundary line never appears in the body";
+    return null;
   }
 
   push(chunk: Buffer): Buffer | null {
-    if (this.problem) return null;
+    if (this.problem || !chunk.length) return null;
     const out = this.options.lineEndings === "normalize" ? this.normalize(chunk) : this.check(chunk);
-    if (!out) return null;
-    this.bytes += out.length;
-    if (this.bytes > this.options.maxBytes) {
-      this.problem = { code: "too_large", detail: `larger than ${this.options.maxBytes} bytes` };
-      return null;
-    }
-    this.captureHeader(out);
-    this.scanLines(out);
+    if (!out || !this.count(out.length)) return null;
+    const bodyStart = this.captureHeader(out);
+    if (bodyStart < out.length) this.scanLines(out, bodyStart);
     return out;
+  }
+
+  private count(length: number): boolean {
+    this.bytes += length;
+    if (this.bytes <= this.options.maxBytes) return true;
+    this.problem = { code: "too_large", detail: `larger than ${this.options.maxBytes} bytes` };
+    return false;
   }
 
   end(): Buffer | null {
@@ -69,15 +76,14 @@ export class MessageInspector implements ChunkFilter {
       }
       tail = LF_BYTE;
       this.pendingCR = false;
-      this.bytes += 1;
+      if (!this.count(tail.length)) return null;
       this.captureHeader(tail);
     }
     if (!this.header && !this.problem) {
       // A message may consist of a header alone (RFC 5322 §3.5).
-      this.header = Buffer.concat(this.headerParts);
-      this.headerParts = [];
+      this.completeHeader(Buffer.concat(this.headerParts));
     }
-    return tail;
+    return this.problem ? null : tail;
   }
 
   private check(chunk: Buffer): Buffer | null {
@@ -132,38 +138,59 @@ export class MessageInspector implements ChunkFilter {
     return Buffer.concat(parts);
   }
 
-  private captureHeader(chunk: Buffer): void {
-    if (this.header) return;
+  /**
+   * Collects the header block; returns where the body starts in `chunk` (0 once the header is
+   * complete, chunk.length while it is not).
+   */
+  private captureHeader(chunk: Buffer): number {
+    if (this.header) return 0;
     const seen = this.headerSeen;
     this.headerParts.push(chunk);
     this.headerSeen += chunk.length;
-    // Look for CRLFCRLF across the boundary of the previous chunk.
     const window = Buffer.concat(this.headerParts);
-    const from = Math.max(0, seen - 3);
-    let end = window.indexOf(HEADER_END, from);
-    if (end === -1 && window.subarray(0, 2).equals(Buffer.from("\r\n"))) end = -2; // empty header
-    if (end !== -1) {
-      const length = end === -2 ? 2 : end + 4;
-      this.header = window.subarray(0, length);
-      this.headerParts = [];
-      const boundary = multipartBoundary(this.header);
-      this.boundaryLine = boundary === null ? null : Buffer.from(`--${boundary}`, "latin1");
-      return;
-    }
     this.headerParts = [window];
-    if (this.headerSeen > this.options.maxHeaderBytes) {
-      this.problem = {
-        code: "header_too_large",
-        detail: `header block larger than ${this.options.maxHeaderBytes} bytes`,
-      };
+    let length = -1;
+    if (window[0] === CR && window.length >= 2) {
+      // A message that starts with CRLF has an empty header: decided the same for any chunking.
+      if (window[1] === LF) length = 2;
+    } else {
+      const end = window.indexOf(HEADER_END, Math.max(0, seen - 3));
+      if (end !== -1) length = end + HEADER_END.length;
     }
+    if (length === -1) {
+      if (this.headerSeen > this.options.maxHeaderBytes) this.headerTooLarge();
+      return chunk.length;
+    }
+    if (!this.completeHeader(window.subarray(0, length))) return chunk.length;
+    return length - seen;
+  }
+
+  private completeHeader(header: Buffer): boolean {
+    this.headerParts = [];
+    if (header.length > this.options.maxHeaderBytes) {
+      this.headerTooLarge();
+      return false;
+    }
+    this.header = header;
+    const boundary = multipartBoundary(header);
+    this.boundaryMissing = boundary === "";
+    this.boundaryLine = boundary ? Buffer.from(`--${boundary}`, "latin1") : null;
+    this.resetLineHead(true);
+    return true;
+  }
+
+  private headerTooLarge(): void {
+    this.problem = {
+      code: "header_too_large",
+      detail: `header block larger than ${this.options.maxHeaderBytes} bytes`,
+    };
   }
 
   /** Looks at the first bytes of every line for "--boundary". */
-  private scanLines(chunk: Buffer): void {
+  private scanLines(chunk: Buffer, from: number): void {
     if (!this.boundaryLine || this.boundaryFound) return;
     const want = this.boundaryLine.length;
-    let pos = 0;
+    let pos = from;
     while (pos < chunk.length) {
       const lf = chunk.indexOf(LF, pos);
       if (this.atLineStart) {

@@ -110,9 +110,8 @@ export class Intake {
   private prepare(id: string, size: number, inspector: MessageInspector, req: IntakeRequest): NewMessage {
     const { config } = this.deps;
     if (inspector.problem) throw new IntakeError(inspector.problem.code, inspector.problem.detail);
-    if (!inspector.multipartBoundaryFound) {
-      throw new IntakeError("bad_message", "multipart message whose boundary line never appears in the body");
-    }
+    const multipart = inspector.multipartProblem;
+    if (multipart) throw new IntakeError("bad_message", multipart);
     let fields;
     try {
       fields = parseHeaderBlock(inspector.header ?? Buffer.alloc(0));

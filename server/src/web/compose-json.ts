@@ -39,6 +39,11 @@ export function describeJsonProblem(error: z.ZodError): string {
     : `${where}: ${issue.message}`;
 }
 
+/** MailComposer copies a text's own line endings into 7bit bodies; MIME wants CRLF everywhere. */
+function crlf(text: string): string {
+  return text.replace(/\r\n|\r|\n/g, "\r\n");
+}
+
 /** Composes the message; From is always the authenticated user's address (or an allowed alias). */
 export function composeJson(message: JsonMessage, from: string): Readable {
   const mail = new MailComposer({
@@ -47,8 +52,8 @@ export function composeJson(message: JsonMessage, from: string): Readable {
     cc: message.cc,
     bcc: message.bcc,
     subject: message.subject ?? "",
-    text: message.text,
-    html: message.html,
+    text: message.text === undefined ? undefined : crlf(message.text),
+    html: message.html === undefined ? undefined : crlf(message.html),
     inReplyTo: message.inReplyTo,
     references: message.references,
     attachments: message.attachments?.map((a) => ({

@@ -45,13 +45,26 @@ export function classifyAddress(address: string, lists: DomainLists): RecipientC
   return "external";
 }
 
-/** RFC 5321 §4.5.3.1 limits plus a basic shape check; returns a reason or null when acceptable. */
+/** Length in UTF-8 octets: RFC 6531 addresses may be non-ASCII, and the limits count octets. */
+export function utf8Length(text: string): number {
+  let n = 0;
+  for (const ch of text) {
+    const cp = ch.codePointAt(0) ?? 0;
+    n += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+  }
+  return n;
+}
+
+/**
+ * RFC 5321 §4.5.3.1 limits plus a basic shape check; returns a reason or null when acceptable.
+ * The path "<address>" may have 256 octets, so the address itself at most 254.
+ */
 export function addressProblem(address: string): string | null {
-  if (address.length > 256) return "longer than 256 octets";
+  if (utf8Length(address) > 254) return "longer than 254 octets";
   const at = address.lastIndexOf("@");
   if (at <= 0 || at === address.length - 1) return "needs the form local-part@domain";
-  if (at > 64) return "local part longer than 64 octets";
-  if (address.length - at - 1 > 255) return "domain longer than 255 octets";
+  if (utf8Length(address.slice(0, at)) > 64) return "local part longer than 64 octets";
+  if (utf8Length(address.slice(at + 1)) > 255) return "domain longer than 255 octets";
   if (/[\s<>\r\n\0]/.test(address)) return "contains spaces, angle brackets or control characters";
   return null;
 }

@@ -22,10 +22,11 @@ export function pickLanguage(acceptLanguage: string | undefined, fallback: Langu
   const ranked = acceptLanguage
     .split(",")
     .map((part) => {
-      const [tag = "", ...params] = part.trim().split(";");
-      const q = params.map((p) => /^\s*q=([\d.]+)/.exec(p)?.[1]).find(Boolean);
-      return { tag: tag.toLowerCase(), q: q ? Number(q) : 1 };
+      const [tag = "", ...params] = part.split(";");
+      const q = params.map((p) => /^\s*q\s*=\s*([\d.]+)/.exec(p)?.[1]).find(Boolean);
+      return { tag: tag.trim().toLowerCase(), q: q === undefined ? 1 : Number(q) };
     })
+    .filter((entry) => entry.q > 0) // q=0 means "not acceptable" (RFC 9110 §12.4.2)
     .sort((a, b) => b.q - a.q);
   for (const { tag } of ranked) {
     const base = tag.split("-")[0];
