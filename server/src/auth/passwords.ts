@@ -1,6 +1,7 @@
 // Checks an e-mail/password pair for SMTP AUTH and the web, with per-user and per-IP lockout.
 import type { Config } from "../config/schema.js";
-import { DUMMY_PASSWORD_HASH, verifyPassword } from "../secrets.js";
+import { randomBytes } from "node:crypto";
+import { DUMMY_PASSWORD_HASH, hmac, verifyPassword } from "../secrets.js";
 import type { Store, UserRecord } from "../store/types.js";
 import { FailureLimiter } from "./limiter.js";
 
@@ -9,8 +10,19 @@ export type AuthResult =
   | { ok: false; reason: "bad_credentials" }
   | { ok: false; reason: "too_many_attempts"; retryAfter: number };
 
+/** How long a successful login is remembered (Dovecot's auth_cache_ttl plays the same role). */
+const REMEMBER_MS = 5 * 60_000;
+const REMEMBER_MAX = 10_000;
+
 export class PasswordChecker {
   private readonly limiter: FailureLimiter;
+  /**
+   * Recent successful logins, so a client that authenticates for every message does not cost
+   * ~50 ms of scrypt each time. Keyed by an HMAC (process-local key) of user, stored hash and
+   * password: a changed password misses, and failures are never remembered.
+   */
+  private readonly remembered = new Map<string, number>();
+  private readonly rememberKey = randomBytes(32);
 
   constructor(
     private readonly store: Store,
@@ -28,6 +40,11 @@ export class PasswordChecker {
     ]);
     if (retryAfter > 0) return { ok: false, reason: "too_many_attempts", retryAfter };
     const user = await this.store.userByEmail(email);
+    const memo = user && hmac(this.rememberKey, `${user.id}\0${user.passwordHash}\0${password}`);
+    if (user && memo && (this.remembered.get(memo) ?? 0) > Date.now()) {
+      this.limiter.succeed(userKey);
+      return { ok: true, user };
+    }
     // Hash even for unknown users so response time does not reveal which addresses exist.
     const valid = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
     if (!user || !valid) {
@@ -35,6 +52,16 @@ export class PasswordChecker {
       return { ok: false, reason: "bad_credentials" };
     }
     this.limiter.succeed(userKey);
+    this.remember(memo as string);
     return { ok: true, user };
+  }
+
+  private remember(memo: string): void {
+    this.remembered.delete(memo);
+    this.remembered.set(memo, Date.now() + REMEMBER_MS);
+    if (this.remembered.size > REMEMBER_MAX) {
+      const oldest = this.remembered.keys().next().value;
+      if (oldest !== undefined) this.remembered.delete(oldest);
+    }
   }
 }
