@@ -243,7 +243,9 @@ describe("SMTP intake", () => {
 describe("SMTP intake from a trusted network (e.g. an Exchange Online connector)", () => {
   let gw: TestGateway;
   before(async () => {
-    gw = new TestGateway({ config: { smtp: { trustedNetworks: ["127.0.0.0/8"], requireTlsForAuth: true } } });
+    gw = new TestGateway({
+      config: { smtp: { trustedNetworks: ["127.0.0.0/8"], requireTlsForAuth: true, implicitTlsPort: 0 } },
+    });
     await gw.start();
   });
   after(() => gw.stop());
@@ -277,5 +279,20 @@ describe("SMTP intake from a trusted network (e.g. an Exchange Online connector)
     await client.command("EHLO client.test");
     assert.match(await client.command(authPlain("a@corp.example", "whatever-123")), /^538 /);
     client.close();
+  });
+
+  test("the implicit-TLS port (RFC 8314) speaks TLS from the first byte", () => {
+    assert.ok(gw.ports.smtps);
+    const r = swaks([
+      "--server",
+      `127.0.0.1:${gw.ports.smtps}`,
+      "--tls-on-connect",
+      "--from",
+      "anyone@corp.example",
+      "--to",
+      "x@partner.example",
+    ]);
+    assert.match(r.output, /^<~  220 /m, "the greeting already came over TLS");
+    assert.match(r.lastReply, /^250 2\.0\.0 Queued as/);
   });
 });
