@@ -1,5 +1,8 @@
 // `sendguard start | user add | dkim keygen | check-config`
+import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import { stringify as stringifyYaml } from "yaml";
+import { parsePolicyText, PolicyError, PolicyService } from "./policy/service.js";
 import { ConfigError, loadConfig } from "./config/load.js";
 import type { Config } from "./config/schema.js";
 import { generateDkimKey } from "./delivery/dkim.js";
@@ -11,7 +14,10 @@ import { defaultSelector } from "./web/admin.js";
 const USAGE = `Usage:
   sendguard start [--config FILE]
   sendguard user add EMAIL [--role user|approver|admin] [--password-stdin] [--language ja|en]
-                           [--hold-minutes N] [--alias ADDRESS]... [--config FILE]
+                           [--hold-minutes N] [--alias ADDRESS]... [--group NAME]... [--manager EMAIL]
+                           [--config FILE]
+  sendguard policy set SCOPE FILE [--config FILE]     SCOPE: org, group:NAME or user:EMAIL; FILE: YAML or JSON
+  sendguard policy show [--user EMAIL] [--config FILE]
   sendguard dkim keygen DOMAIN [--selector S] [--config FILE]
   sendguard check-config [--config FILE]`;
 
@@ -81,6 +87,8 @@ async function userAdd(
       language: values.language as string | undefined,
       holdMinutes,
       aliases: (values.alias as string[] | undefined) ?? [],
+      groups: (values.group as string[] | undefined) ?? [],
+      manager: values.manager as string | undefined,
     });
     await store.audit([
       { actor: "cli", action: "user_added", detail: { email: user.email, role: user.role } },
@@ -112,6 +120,38 @@ async function dkimKeygen(
   }
 }
 
+async function policySet(config: Config, scope: string | undefined, file: string | undefined): Promise<void> {
+  if (!scope || !file)
+    throw new UsageError("policy set needs a SCOPE (org, group:NAME, user:EMAIL) and a FILE");
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  const store = await openStore(config);
+  try {
+    const policies = new PolicyService(store, config);
+    await policies.set(scope, parsePolicyText(text), "cli");
+    console.log(`Policy for ${scope} saved; the running gateway applies it within a second.`);
+  } finally {
+    await store.close();
+  }
+}
+
+async function policyShow(config: Config, email: string | undefined): Promise<void> {
+  const store = await openStore(config);
+  try {
+    const user = email ? await store.userByEmail(email) : undefined;
+    if (email && !user) throw new UserInputError(`no user ${email}`);
+    const policies = new PolicyService(store, config);
+    const { policy, ignored } = await policies.effectiveFor(user ?? null, email ?? "");
+    console.log(stringifyYaml({ effectivePolicy: policy, ...(ignored.length ? { ignored } : {}) }));
+  } finally {
+    await store.close();
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -125,6 +165,9 @@ export async function main(argv: string[]): Promise<number> {
         language: { type: "string" },
         "hold-minutes": { type: "string" },
         alias: { type: "string", multiple: true },
+        group: { type: "string", multiple: true },
+        manager: { type: "string" },
+        user: { type: "string" },
         selector: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -144,10 +187,16 @@ export async function main(argv: string[]): Promise<number> {
     if (command === "start") await start(config);
     else if (command === "user" && sub === "add") await userAdd(config, arg, values);
     else if (command === "dkim" && sub === "keygen") await dkimKeygen(config, arg, values.selector);
+    else if (command === "policy" && sub === "set") await policySet(config, arg, positionals[3]);
+    else if (command === "policy" && sub === "show") await policyShow(config, values.user);
     else if (command === "check-config") console.log(`Configuration OK:\n${JSON.stringify(config, null, 2)}`);
     else throw new UsageError(`unknown command: ${positionals.join(" ")}`);
     return 0;
   } catch (err) {
+    if (err instanceof PolicyError) {
+      console.error(`sendguard: the policy was not saved:\n${err.errors.map((e) => `  - ${e}`).join("\n")}`);
+      return 1;
+    }
     if (err instanceof ConfigError || err instanceof UserInputError) {
       console.error(`sendguard: ${err.message}`);
       return 1;

@@ -16,6 +16,7 @@ import type { Logger } from "./log.js";
 import { Metrics } from "./metrics.js";
 import { NoticeSender } from "./notify/sender.js";
 import { Intake } from "./pipeline/intake.js";
+import { PolicyService } from "./policy/service.js";
 import { Spool } from "./store/spool.js";
 import { SqliteStore } from "./store/sqlite.js";
 import type { Store } from "./store/types.js";
@@ -64,7 +65,16 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   const links = new Links(publicUrl, await loadServerSecret(config.dataDir));
   const notices = new NoticeSender(config, store, relay, links, dkim);
   const scheduler = new Scheduler({ config, store, spool, relay, dkim, notices, metrics, log });
-  const intake = new Intake({ config, store, spool, metrics, log, onStored: () => scheduler.wake() });
+  const policies = new PolicyService(store, config);
+  const intake = new Intake({
+    config,
+    store,
+    spool,
+    policies,
+    metrics,
+    log,
+    onStored: () => scheduler.wake(),
+  });
   const tls = await loadTls(config);
 
   const smtp = createSmtpServer({ config, intake, passwords, store, log, tls }, false);
@@ -82,6 +92,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
     store,
     intake,
     passwords,
+    policies,
     links,
     metrics,
     log,

@@ -38,8 +38,26 @@ export class Links {
     return safeEqual(this.holdSignature(messageId), signature);
   }
 
+  /** The approval page of one approver for one message: /approve/ID/APPROVER/SIG. */
+  approveUrl(messageId: string, approver: string): string {
+    const sig = this.approveSignature(messageId, approver);
+    return `${this.publicUrl.replace(/\/$/, "")}/approve/${messageId}/${encodeURIComponent(approver.toLowerCase())}/${sig}`;
+  }
+
+  approveSignature(messageId: string, approver: string): string {
+    return hmac(this.secret, `approve:${messageId}:${approver.toLowerCase()}`);
+  }
+
+  verifyApprove(messageId: string, approver: string, signature: string): boolean {
+    return safeEqual(this.approveSignature(messageId, approver), signature);
+  }
+
   /** The CSRF token of the hold page's forms; bound to the message so it is useless elsewhere. */
   holdCsrf(messageId: string): string {
     return hmac(this.secret, `csrf:hold:${messageId}`);
+  }
+
+  approveCsrf(messageId: string, approver: string): string {
+    return hmac(this.secret, `csrf:approve:${messageId}:${approver.toLowerCase()}`);
   }
 }

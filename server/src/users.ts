@@ -23,6 +23,8 @@ export interface UserInput {
   language?: string;
   holdMinutes?: number;
   aliases?: string[];
+  groups?: string[];
+  manager?: string;
 }
 
 /** Creates a user; generates a password when none is given and returns it (shown once). */
@@ -44,6 +46,14 @@ export async function createUser(
     const aliasProblem = addressProblem(alias);
     if (aliasProblem) throw new UserInputError(`alias ${JSON.stringify(alias)}: ${aliasProblem}`);
   }
+  for (const group of input.groups ?? []) {
+    if (!/^[\p{L}\p{N}._-]{1,64}$/u.test(group)) {
+      throw new UserInputError(`group ${JSON.stringify(group)}: use letters, digits, . _ - (at most 64)`);
+    }
+  }
+  if (input.manager !== undefined && addressProblem(input.manager)) {
+    throw new UserInputError(`manager ${JSON.stringify(input.manager)}: ${addressProblem(input.manager)}`);
+  }
   const password = input.password ?? randomBytes(12).toString("base64url");
   if (password.length < MIN_PASSWORD_LENGTH) {
     throw new UserInputError(`password must have at least ${MIN_PASSWORD_LENGTH} characters`);
@@ -56,6 +66,8 @@ export async function createUser(
     language: (input.language as UserRecord["language"]) ?? null,
     holdMinutes: input.holdMinutes ?? null,
     aliases: input.aliases ?? [],
+    groups: input.groups ?? [],
+    manager: input.manager ?? null,
   });
   return { user, password };
 }

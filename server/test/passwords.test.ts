@@ -20,6 +20,8 @@ describe("PasswordChecker", () => {
       language: null,
       holdMinutes: null,
       aliases: [],
+      groups: [],
+      manager: null,
     });
   });
   after(() => store.close());

@@ -45,6 +45,11 @@ function newMessage(
     language: "ja",
     source: "smtp",
     createdAt,
+    headerRewrite: {},
+    approvalDeadline: null,
+    approvalTimeoutAction: null,
+    matchedRules: [],
+    approvers: [],
     groups: (spec.groups ?? [{}]).map((g, i) => ({
       id: uid("g"),
       name: g.name ?? `group${i}`,
@@ -135,9 +140,10 @@ describe("SqliteStore", () => {
       await store.insertMessages([m]);
       const got = await store.message(m.id);
       assert.ok(got);
-      const { groups, notices, audit, ...fields } = m;
+      const { groups, notices, audit, approvers, ...fields } = m;
       void notices;
       void audit;
+      void approvers;
       assert.deepEqual({ ...got, groups: undefined }, { ...fields, status: "held", groups: undefined });
       assert.deepEqual(
         got.groups.map((g) => [
@@ -218,6 +224,8 @@ describe("SqliteStore", () => {
         language: null,
         holdMinutes: null,
         aliases: [],
+        groups: [],
+        manager: null,
       });
       const mine = newMessage({ userId: user.id, createdAt: T + 100 });
       const asSender = newMessage({ userId: null, sender: user.email.toUpperCase(), createdAt: T + 200 });
@@ -699,6 +707,8 @@ describe("SqliteStore", () => {
         language: null,
         holdMinutes: null,
         aliases: [],
+        groups: [],
+        manager: null,
       });
       assert.equal((await store.userByEmail("mixed@corp.example"))?.id, u.id);
       await store.updateUser(u.id, { role: "admin", aliases: ["a@corp.example"] });
@@ -718,6 +728,8 @@ describe("SqliteStore", () => {
         language: "en",
         holdMinutes: 3,
         aliases: [],
+        groups: [],
+        manager: null,
       });
       await store.saveToken("hash-api", u.id, "api", null, null);
       await store.saveToken("hash-session", u.id, "session", "csrf-1", T + MIN);
@@ -756,6 +768,7 @@ describe("SqliteStore", () => {
       try {
         assert.deepEqual(await db.all("SELECT version FROM schema_version ORDER BY version"), [
           { version: 1 },
+          { version: 2 },
         ]);
       } finally {
         await db.close();
@@ -770,7 +783,7 @@ describe("SqliteStore", () => {
       await db.close();
       await assert.rejects(
         SqliteStore.open(path),
-        /database schema version 99 is newer than this Sendguard \(1\); upgrade Sendguard/,
+        /database schema version 99 is newer than this Sendguard \(2\); upgrade Sendguard/,
       );
     });
   });

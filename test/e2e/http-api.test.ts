@@ -1,6 +1,7 @@
 // The HTTP API with real HTTP requests: submission (raw and JSON), sign-in, CSRF, hostile input.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import type { ClientPolicy } from "@sendguard/shared";
 import { TestGateway, waitFor } from "../helpers/gateway.js";
 import { bodyText, uniqueId } from "../helpers/fixtures.js";
 import { SmtpSink } from "../helpers/sink.js";
@@ -297,13 +298,13 @@ describe("HTTP API", () => {
 
   test("GET /policy returns the effective client policy of the signed-in user", async () => {
     const held = await gw.token("held@corp.example", PW);
-    const r = await gw.api<{
-      holdMinutes: number;
-      organization: { internalDomains: string[]; timezone: string };
-    }>(held, "GET", "/policy");
+    const r = await gw.api<ClientPolicy>(held, "GET", "/policy");
     assert.equal(r.body.holdMinutes, 60);
-    assert.deepEqual(r.body.organization.internalDomains, ["corp.example"]);
+    assert.deepEqual(r.body.domains.internal, ["corp.example"]);
     assert.equal(r.body.organization.timezone, "Asia/Tokyo");
+    assert.deepEqual(r.body.hold, { internal: 60, semiInternal: 60, external: 60 });
+    assert.equal(r.body.client.confirmExternal, true);
+    assert.ok(r.body.client.attachmentReminderWords.includes("添付"));
   });
 
   test("admin endpoints are for admins only; admins can add users", async () => {

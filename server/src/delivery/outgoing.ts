@@ -6,6 +6,15 @@ import type { MessageRecord } from "../store/types.js";
 import { spoolName } from "../pipeline/intake.js";
 
 const INTERNAL = /^(x-sendguard-[!-9;-~]*|bcc|return-path)$/i;
+const INTERNAL_AND_VISIBLE_RECIPIENTS = /^(x-sendguard-[!-9;-~]*|bcc|return-path|to|cc)$/i;
+
+/** Forced Bcc: To becomes the sender (or an empty group) and only non-external Cc stay. */
+function rewrittenRecipients(message: MessageRecord): string {
+  const rewrite = message.headerRewrite;
+  const to = rewrite.forceBcc === "undisclosed" ? "undisclosed-recipients:;" : message.fromHeader;
+  const cc = rewrite.keepCc?.length ? `Cc: ${rewrite.keepCc.join(", ")}\r\n` : "";
+  return `To: ${to}\r\n${cc}`;
+}
 
 /** Removes whole fields (with their folded continuation lines) whose name matches `drop`. */
 export function removeHeaderFields(block: Buffer, drop: RegExp): Buffer {
@@ -30,9 +39,14 @@ export function removeHeaderFields(block: Buffer, drop: RegExp): Buffer {
 
 export async function outgoingStream(spool: Spool, message: MessageRecord): Promise<Readable> {
   const name = spoolName(message.id);
-  const head = removeHeaderFields(await spool.readHead(name, message.headerBytes), INTERNAL);
+  const forced = Boolean(message.headerRewrite.forceBcc);
+  const head = removeHeaderFields(
+    await spool.readHead(name, message.headerBytes),
+    forced ? INTERNAL_AND_VISIBLE_RECIPIENTS : INTERNAL,
+  );
   const body = spool.createReadStream(name, message.headerBytes);
-  const prefix = Buffer.concat([Buffer.from(message.addedHeaders, "latin1"), head]);
+  const added = message.addedHeaders + (forced ? rewrittenRecipients(message) : "");
+  const prefix = Buffer.concat([Buffer.from(added, "latin1"), head]);
   return Readable.from(
     (async function* () {
       yield prefix;

@@ -9,6 +9,7 @@ import type { NoticeSender } from "../notify/sender.js";
 import { GroupCommit } from "../store/group-commit.js";
 import type { Spool } from "../store/spool.js";
 import type { AttemptRecord, GroupRecord, MessageRecord, NoticeRecord, Store } from "../store/types.js";
+import { decideApproval } from "../approval.js";
 import { nextRetryAt } from "./backoff.js";
 import type { DkimKeys } from "./dkim.js";
 import { outgoingStream } from "./outgoing.js";
@@ -74,6 +75,7 @@ export class Scheduler {
         const now = Date.now();
         const groups = await this.deps.store.claimDueGroups(now, free);
         for (const { message, group } of groups) this.track(this.deliver(message, group));
+        await this.expireApprovals(now);
         const notices = await this.deps.store.claimDueNotices(now, Math.max(1, free - groups.length));
         for (const notice of notices) this.track(this.sendNotice(notice));
         if (groups.length + notices.length >= free) this.again = true;
@@ -175,6 +177,25 @@ export class Scheduler {
         },
       ],
     });
+  }
+
+  /** Applies each message's timeout action (deny or approve) once its approval deadline has passed. */
+  private async expireApprovals(now: number): Promise<void> {
+    const { store, log } = this.deps;
+    for (const id of await store.expiredApprovals(now)) {
+      const message = await store.message(id);
+      if (!message) continue;
+      const approve = message.approvalTimeoutAction === "approve";
+      const result = await decideApproval(
+        store,
+        message,
+        "timeout",
+        approve,
+        "no decision before the deadline",
+        now,
+      );
+      log.info({ msg_id: id, approve, outcome: result.outcome }, "approval timed out");
+    }
   }
 
   private async sendNotice(notice: NoticeRecord): Promise<void> {

@@ -26,10 +26,12 @@ export function holdNotice(
   timeZone: string,
   holdUrl: string,
 ): NoticeContent {
-  const recipients = message.groups.flatMap((g) => g.recipients.map((r) => r.address));
-  const releaseAt = Math.min(...message.groups.map((g) => g.releaseAt));
-  const shown =
-    recipients.slice(0, 20).join(", ") + (recipients.length > 20 ? ` (+${recipients.length - 20})` : "");
+  // Only what is still held: internal copies may already be on their way.
+  const held = message.groups.filter((g) => g.status === "held");
+  const groups = held.length ? held : message.groups;
+  const recipients = groups.flatMap((g) => g.recipients.map((r) => r.address));
+  const releaseAt = Math.min(...groups.map((g) => g.nextAt));
+  const shown = recipientsLine(recipients);
   return {
     subject: `${t(lang, "hold.tag")} ${safeSubject(message.subject)}`,
     text: [
@@ -67,6 +69,90 @@ export function bounceNotice(
       "",
       "--",
       t(lang, "bounce.footer"),
+      "",
+    ].join("\n"),
+  };
+}
+
+function recipientsLine(addresses: string[]): string {
+  return addresses.slice(0, 20).join(", ") + (addresses.length > 20 ? ` (+${addresses.length - 20})` : "");
+}
+
+export interface RejectData {
+  subject: string;
+  rule: string;
+  reason: string;
+  recipients: string[];
+}
+
+export function rejectNotice(data: RejectData, lang: Language): NoticeContent {
+  return {
+    subject: `${t(lang, "reject.tag")} ${safeSubject(data.subject)}`,
+    text: [
+      t(lang, "reject.intro"),
+      "",
+      t(lang, "hold.subject", { subject: safeSubject(data.subject) }),
+      t(lang, "hold.recipients", { recipients: recipientsLine(data.recipients) }),
+      t(lang, "reject.rule", { rule: data.rule }),
+      t(lang, "reject.reason", { reason: data.reason }),
+      "",
+      "--",
+      t(lang, "reject.footer"),
+      "",
+    ].join("\n"),
+  };
+}
+
+export function approvalRequestNotice(
+  message: MessageRecord,
+  lang: Language,
+  timeZone: string,
+  url: string,
+): NoticeContent {
+  const recipients = message.groups.flatMap((g) => g.recipients.map((r) => r.address));
+  return {
+    subject: `${t(lang, "approval.tag")} ${safeSubject(message.subject)}`,
+    text: [
+      t(lang, "approval.intro", { sender: message.sender }),
+      "",
+      t(lang, "hold.subject", { subject: safeSubject(message.subject) }),
+      t(lang, "hold.recipients", { recipients: recipientsLine(recipients) }),
+      t(lang, "approval.rules", { rules: message.matchedRules.join(", ") }),
+      ...(message.approvalDeadline
+        ? [
+            t(lang, "approval.deadline", {
+              time: formatLocalTime(new Date(message.approvalDeadline), timeZone),
+            }),
+          ]
+        : []),
+      "",
+      t(lang, "approval.link"),
+      url,
+      "",
+      "--",
+      t(lang, "hold.footer"),
+      "",
+    ].join("\n"),
+  };
+}
+
+export function deniedNotice(
+  message: MessageRecord,
+  lang: Language,
+  approver: string,
+  comment: string,
+): NoticeContent {
+  return {
+    subject: `${t(lang, "denied.tag")} ${safeSubject(message.subject)}`,
+    text: [
+      t(lang, "denied.intro"),
+      "",
+      t(lang, "hold.subject", { subject: safeSubject(message.subject) }),
+      t(lang, "denied.by", { approver }),
+      ...(comment ? [t(lang, "denied.comment", { comment: comment.slice(0, 2000) })] : []),
+      "",
+      "--",
+      t(lang, "hold.footer"),
       "",
     ].join("\n"),
   };

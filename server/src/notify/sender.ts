@@ -6,7 +6,17 @@ import type { Relay } from "../delivery/relay.js";
 import type { Links } from "../links.js";
 import type { NoticeRecord, RecipientResult, Store } from "../store/types.js";
 import { domainOf } from "@sendguard/shared";
-import { bounceNotice, composeNotice, holdNotice, type FailedRecipient } from "./compose.js";
+import {
+  approvalRequestNotice,
+  bounceNotice,
+  composeNotice,
+  deniedNotice,
+  holdNotice,
+  rejectNotice,
+  type FailedRecipient,
+  type NoticeContent,
+  type RejectData,
+} from "./compose.js";
 
 export class NoticeSender {
   readonly from: string;
@@ -21,26 +31,15 @@ export class NoticeSender {
     this.from = config.notify.from ?? `sendguard@${config.smtp.hostname}`;
   }
 
-  /** null when the notice has become pointless (the message is gone or no longer held). */
+  /** null when the notice has become pointless (the message is gone or no longer in that state). */
   async send(notice: NoticeRecord): Promise<RecipientResult | null> {
-    const message = await this.store.message(notice.messageId);
-    if (!message) return null;
-    let content;
-    if (notice.kind === "hold") {
-      if (message.status !== "held") return null;
-      content = holdNotice(
-        message,
-        notice.language,
-        this.config.organization.timezone,
-        this.links.holdUrl(message.id),
-      );
-    } else {
-      content = bounceNotice(message, notice.language, (notice.data.failed ?? []) as FailedRecipient[]);
-    }
+    const content = await this.content(notice);
+    if (!content) return null;
+    const inReplyTo = (notice.data.messageId as string | undefined) ?? content.messageId;
     const raw = await composeNotice(content, {
       from: this.from,
       to: notice.recipient,
-      inReplyTo: message.messageId,
+      inReplyTo,
       hostname: this.config.smtp.hostname,
     });
     const [result] = await this.relay.send(
@@ -50,5 +49,42 @@ export class NoticeSender {
       `notice-${notice.id}-${notice.kind}`,
     );
     return result ?? null;
+  }
+
+  private async content(notice: NoticeRecord): Promise<(NoticeContent & { messageId: string }) | null> {
+    const lang = notice.language;
+    if (notice.kind === "reject") {
+      return {
+        ...rejectNotice(notice.data as unknown as RejectData, lang),
+        messageId: String(notice.data.messageId),
+      };
+    }
+    const message = await this.store.message(notice.messageId);
+    if (!message) return null;
+    const tz = this.config.organization.timezone;
+    const messageId = message.messageId;
+    switch (notice.kind) {
+      case "hold":
+        if (!message.groups.some((g) => g.status === "held")) return null;
+        return { ...holdNotice(message, lang, tz, this.links.holdUrl(message.id)), messageId };
+      case "bounce":
+        return { ...bounceNotice(message, lang, (notice.data.failed ?? []) as FailedRecipient[]), messageId };
+      case "approval_request":
+        if (message.status !== "pending_approval") return null;
+        return {
+          ...approvalRequestNotice(message, lang, tz, this.links.approveUrl(message.id, notice.recipient)),
+          messageId,
+        };
+      case "denied":
+        return {
+          ...deniedNotice(
+            message,
+            lang,
+            String(notice.data.approver ?? ""),
+            String(notice.data.comment ?? ""),
+          ),
+          messageId,
+        };
+    }
   }
 }

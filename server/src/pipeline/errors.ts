@@ -7,6 +7,7 @@ export type IntakeCode =
   | "no_recipients"
   | "too_many_recipients"
   | "bad_recipient"
+  | "rejected"
   | "storage";
 
 const replies: Record<IntakeCode, { smtp: number; enhanced: string; http: number }> = {
@@ -17,6 +18,7 @@ const replies: Record<IntakeCode, { smtp: number; enhanced: string; http: number
   no_recipients: { smtp: 554, enhanced: "5.5.1", http: 400 },
   too_many_recipients: { smtp: 452, enhanced: "4.5.3", http: 400 },
   bad_recipient: { smtp: 553, enhanced: "5.1.3", http: 400 },
+  rejected: { smtp: 550, enhanced: "5.7.1", http: 422 },
   storage: { smtp: 451, enhanced: "4.3.0", http: 503 },
 };
 
@@ -38,5 +40,15 @@ export class IntakeError extends Error {
 
   get httpStatus(): number {
     return replies[this.code].http;
+  }
+}
+
+/** A policy rule refused the message: the reason is the rule's text for people. */
+export class PolicyRejection extends IntakeError {
+  constructor(
+    readonly rule: string,
+    readonly reason: { ja: string; en: string },
+  ) {
+    super("rejected", `${reason.en} (rule ${rule})`);
   }
 }

@@ -1,18 +1,26 @@
 // One intake pipeline behind SMTP and HTTP: inspect and spool the stream → parse the header →
-// plan the delivery → commit durably (spool file, its directory entry and the rows, all fsynced) →
-// only then acknowledge. Anything refused leaves nothing behind.
-import { addressProblem, type GroupView, type Language, type SubmitResponse } from "@sendguard/shared";
+// rules → plan the delivery → commit durably (spool file, its directory entry and the rows, all
+// fsynced) → only then acknowledge. Anything refused leaves nothing behind but an audit entry.
+import {
+  addressProblem,
+  type GroupView,
+  type Language,
+  type Localized,
+  type SubmitResponse,
+} from "@sendguard/shared";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
+import type { PolicyService } from "../policy/service.js";
 import { newId } from "../secrets.js";
 import { GroupCommit } from "../store/group-commit.js";
 import type { Spool } from "../store/spool.js";
-import type { NewMessage, Store, UserRecord } from "../store/types.js";
-import { IntakeError } from "./errors.js";
-import { HeaderError, parseHeaderBlock, summarize } from "./headers.js";
+import type { NewMessage, NewNotice, Store, UserRecord } from "../store/types.js";
+import { IntakeError, PolicyRejection } from "./errors.js";
+import { HeaderError, parseHeaderBlock, summarize, type HeaderSummary } from "./headers.js";
 import { MessageInspector, type LineEndings } from "./inspect.js";
-import { planDelivery } from "./plan.js";
+import { approversFor, headerRewrite, planGroups } from "./plan.js";
+import { applyRules } from "./rules.js";
 
 export interface IntakeRequest {
   source: "smtp" | "http";
@@ -31,14 +39,27 @@ export interface IntakeDeps {
   config: Config;
   store: Store;
   spool: Spool;
+  policies: PolicyService;
   metrics: Metrics;
   log: Logger;
-  /** Called after every commit so the scheduler looks at the new due times. */
+  /** Called after every commit (and queued notice) so the scheduler looks at the new due times. */
   onStored: () => void;
 }
 
 export function spoolName(id: string): string {
   return `${id}.eml`;
+}
+
+function bothLanguages(text: Localized): { ja: string; en: string } {
+  return typeof text === "string" ? { ja: text, en: text } : text;
+}
+
+interface Parsed {
+  headers: HeaderSummary;
+  recipients: string[];
+  messageId: string;
+  addedHeaders: string;
+  headerBytes: number;
 }
 
 export class Intake {
@@ -70,7 +91,8 @@ export class Intake {
     }
     const started = performance.now();
     try {
-      const record = this.prepare(id, size, inspector, req);
+      const parsed = this.parse(id, inspector, req);
+      const record = await this.decide(id, size, parsed, req);
       await this.commits.add(record).catch((err: unknown) => {
         log.error({ msg_id: id, err }, "commit failed");
         throw new IntakeError("storage", "the message could not be committed");
@@ -84,20 +106,23 @@ export class Intake {
           msg_id: id,
           message_id: record.messageId,
           sender: req.mailFrom,
-          rcpts: record.groups.flatMap((g) => g.recipients).length,
+          rcpts: parsed.recipients.length,
           size,
           source: req.source,
+          rules: record.matchedRules,
         },
         "accepted",
       );
+      const status = record.approvers.length ? "pending_approval" : "held";
       const groups: GroupView[] = record.groups.map((g) => ({
         id: g.id,
         name: g.name,
-        status: "held",
+        status,
         releaseAt: new Date(g.releaseAt).toISOString(),
         recipients: g.recipients.map((address) => ({ address, status: "pending" })),
       }));
-      return { id, status: "held", releaseAt: groups[0]?.releaseAt ?? new Date().toISOString(), groups };
+      const releaseAt = Math.min(...record.groups.map((g) => g.releaseAt));
+      return { id, status, releaseAt: new Date(releaseAt).toISOString(), groups };
     } catch (err) {
       await spool.remove(name);
       const code = err instanceof IntakeError ? err.code : "storage";
@@ -107,7 +132,7 @@ export class Intake {
     }
   }
 
-  private prepare(id: string, size: number, inspector: MessageInspector, req: IntakeRequest): NewMessage {
+  private parse(id: string, inspector: MessageInspector, req: IntakeRequest): Parsed {
     const { config } = this.deps;
     if (inspector.problem) throw new IntakeError(inspector.problem.code, inspector.problem.detail);
     const multipart = inspector.multipartProblem;
@@ -133,46 +158,154 @@ export class Intake {
       const problem = addressProblem(address);
       if (problem) throw new IntakeError("bad_recipient", `recipient ${JSON.stringify(address)}: ${problem}`);
     }
-
-    const now = Date.now();
     const messageId = headers.messageId ?? `${id}@${config.smtp.hostname}`;
     const added: string[] = [];
     if (!headers.messageId) added.push(`Message-ID: <${messageId}>`);
-    if (!headers.hasDate) added.push(`Date: ${new Date(now).toUTCString().replace("GMT", "+0000")}`);
+    if (!headers.hasDate) added.push(`Date: ${new Date().toUTCString().replace("GMT", "+0000")}`);
+    return {
+      headers,
+      recipients,
+      messageId,
+      addedHeaders: added.map((h) => `${h}\r\n`).join(""),
+      headerBytes: inspector.header?.length ?? 0,
+    };
+  }
 
-    const language: Language = req.user?.language ?? config.organization.language;
-    const holdMinutes = req.user?.holdMinutes ?? config.organization.holdMinutes;
-    const groups = planDelivery({ now, holdMinutes, recipients }).map((g) => ({ ...g, id: newId() }));
+  private async decide(id: string, size: number, parsed: Parsed, req: IntakeRequest): Promise<NewMessage> {
+    const { config, store, spool, policies } = this.deps;
+    const now = Date.now();
+    const user = req.user;
+    const language: Language = user?.language ?? config.organization.language;
+    const actor = user?.email ?? req.mailFrom;
+    const { policy } = await policies.effectiveFor(user, req.mailFrom);
+    const { decision } = await applyRules({
+      policy,
+      sender: req.mailFrom,
+      senderGroups: user?.groups ?? [],
+      headers: parsed.headers,
+      envelope: parsed.recipients,
+      size,
+      now: new Date(now),
+      timeZone: config.organization.timezone,
+      open: () => spool.createReadStream(spoolName(id)),
+    });
+
+    let approvers = approversFor(policy, decision, user, req.mailFrom);
+    if (decision.approval && !approvers.length) {
+      approvers = (await store.listUsers())
+        .filter((u) => u.role === "admin" && u.email !== actor)
+        .map((u) => u.email);
+    }
+    if (decision.reject || (decision.approval && !approvers.length)) {
+      const rule = decision.reject?.rule ?? decision.approval?.rules[0] ?? "approval";
+      const reason = decision.reject
+        ? bothLanguages(decision.reject.reason)
+        : {
+            ja: "承認者が設定されていないため送信できません。",
+            en: "Approval is required but no approver is configured.",
+          };
+      await this.recordRejection(id, parsed, req, language, actor, rule, reason, decision.matched);
+      this.deps.onStored(); // the reject notice is queued
+      throw new PolicyRejection(rule, reason);
+    }
+
+    const groups = planGroups(policy, decision, now).map((g) => ({ ...g, id: newId() }));
     const held = groups.some((g) => g.releaseAt > now);
+    const notices: NewNotice[] = approvers.length
+      ? approvers.map((approver) => ({
+          kind: "approval_request",
+          messageId: id,
+          recipient: approver,
+          language,
+        }))
+      : held
+        ? [{ kind: "hold", messageId: id, recipient: req.mailFrom, language }]
+        : [];
     return {
       id,
-      messageId,
-      userId: req.user?.id ?? null,
+      messageId: parsed.messageId,
+      userId: user?.id ?? null,
       sender: req.mailFrom,
-      fromHeader: headers.from[0] as string,
-      subject: headers.subject,
+      fromHeader: parsed.headers.from[0] as string,
+      subject: parsed.headers.subject,
       size,
-      headerBytes: inspector.header?.length ?? 0,
-      addedHeaders: added.map((h) => `${h}\r\n`).join(""),
+      headerBytes: parsed.headerBytes,
+      addedHeaders: parsed.addedHeaders,
       language,
       source: req.source,
       createdAt: now,
+      headerRewrite: headerRewrite(decision),
+      approvalDeadline: approvers.length ? now + policy.approval.timeoutMinutes * 60_000 : null,
+      approvalTimeoutAction: approvers.length ? policy.approval.timeoutAction : null,
+      matchedRules: decision.matched,
+      approvers,
       groups,
-      notices: held ? [{ kind: "hold", messageId: id, recipient: req.mailFrom, language }] : [],
+      notices,
       audit: [
         {
-          actor: req.user?.email ?? req.mailFrom,
-          action: "accepted",
+          actor,
+          action: approvers.length ? "awaiting_approval" : "accepted",
           messageId: id,
           detail: {
             source: req.source,
             ip: req.remoteAddress,
             size,
-            recipients: recipients.length,
-            holdMinutes,
+            recipients: parsed.recipients.length,
+            groups: groups.map((g) => ({
+              name: g.name,
+              releaseAt: g.releaseAt,
+              recipients: g.recipients.length,
+            })),
+            rules: decision.matched,
+            forceBcc: decision.forceBcc,
+            approvers,
           },
         },
       ],
     };
+  }
+
+  private async recordRejection(
+    id: string,
+    parsed: Parsed,
+    req: IntakeRequest,
+    language: Language,
+    actor: string,
+    rule: string,
+    reason: { ja: string; en: string },
+    matched: string[],
+  ): Promise<void> {
+    await this.deps.store.recordRejection(
+      {
+        actor,
+        action: "rejected",
+        messageId: id,
+        detail: {
+          rule,
+          reason,
+          matched,
+          subject: parsed.headers.subject,
+          recipients: parsed.recipients,
+          ip: req.remoteAddress,
+        },
+      },
+      req.mailFrom
+        ? [
+            {
+              kind: "reject",
+              messageId: id,
+              recipient: req.mailFrom,
+              language,
+              data: {
+                subject: parsed.headers.subject,
+                rule,
+                reason: reason[language],
+                recipients: parsed.recipients,
+                messageId: parsed.messageId,
+              },
+            },
+          ]
+        : [],
+    );
   }
 }

@@ -1,23 +1,75 @@
-// Decides when each recipient group is released. For now one group, held for the sender's hold
-// time; the policy engine replaces this step with rule-driven groups (internal first, …).
+// The plan step: turns a decision into recipient groups with their release times, the To/Cc
+// rewrite of forced Bcc, and the approvers a message must wait for.
+import { classifyAddress, type Decision, type EffectivePolicy, type RecipientClass } from "@sendguard/shared";
+import type { HeaderRewrite, UserRecord } from "../store/types.js";
+
 export interface PlannedGroup {
+  /** The recipient classes in the group, e.g. "internal" or "internal,external". */
   name: string;
   releaseAt: number;
   recipients: string[];
 }
 
-export interface PlanInput {
-  now: number;
-  holdMinutes: number;
-  recipients: string[];
+const ORDER: RecipientClass[] = ["internal", "semi_internal", "external"];
+
+/** Groups of recipients by class: each class is held (and delayed) for its own time. */
+export function planGroups(policy: EffectivePolicy, decision: Decision, now: number): PlannedGroup[] {
+  const byClass = new Map<RecipientClass, string[]>();
+  const add = (address: string, cls: RecipientClass) => {
+    const list = byClass.get(cls) ?? [];
+    if (!list.some((a) => a.toLowerCase() === address.toLowerCase())) list.push(address);
+    byClass.set(cls, list);
+  };
+  for (const r of decision.recipients) add(r.address, r.class);
+  for (const address of decision.addBcc) add(address, classifyAddress(address, policy.domains));
+  const minutes: Record<RecipientClass, number> = {
+    internal: decision.hold.internal,
+    semi_internal: decision.hold.semiInternal + decision.delay.semiInternal,
+    external: decision.hold.external + decision.delay.external,
+  };
+  // Classes released at the same moment travel together: one SMTP transaction, not one per class.
+  const groups: PlannedGroup[] = [];
+  for (const cls of ORDER.filter((c) => byClass.has(c))) {
+    const releaseAt = now + Math.round(minutes[cls] * 60_000);
+    const same = groups.find((g) => g.releaseAt === releaseAt);
+    if (same) {
+      same.name += `,${cls}`;
+      same.recipients.push(...(byClass.get(cls) ?? []));
+    } else {
+      groups.push({ name: cls, releaseAt, recipients: [...(byClass.get(cls) ?? [])] });
+    }
+  }
+  return groups;
 }
 
-export function planDelivery(input: PlanInput): PlannedGroup[] {
-  return [
-    {
-      name: "all",
-      releaseAt: input.now + Math.round(input.holdMinutes * 60_000),
-      recipients: input.recipients,
-    },
-  ];
+/** What the delivered copy's To/Cc become under forced Bcc: only non-external Cc stay visible. */
+export function headerRewrite(decision: Decision): HeaderRewrite {
+  if (!decision.forceBcc) return {};
+  const keepCc = decision.recipients
+    .filter((r) => r.field === "cc" && r.class !== "external")
+    .map((r) => r.address);
+  return { forceBcc: decision.forceBcc.to, keepCc };
+}
+
+/**
+ * Who may approve: approvers named by the matching rules, the policy's approvers, the approvers of
+ * the sender's groups and their manager; the sender only if self-approval is allowed.
+ */
+export function approversFor(
+  policy: EffectivePolicy,
+  decision: Decision,
+  user: UserRecord | null,
+  sender: string,
+): string[] {
+  if (!decision.approval) return [];
+  const set = new Set<string>();
+  const add = (a: string) => set.add(a.toLowerCase());
+  decision.approval.approvers.forEach(add);
+  policy.approval.approvers.forEach(add);
+  for (const group of user?.groups ?? []) (policy.approval.groupApprovers[group] ?? []).forEach(add);
+  if (policy.approval.useManager && user?.manager) add(user.manager);
+  if (!policy.approval.allowSelfApproval) {
+    for (const own of [sender, user?.email ?? "", ...(user?.aliases ?? [])]) set.delete(own.toLowerCase());
+  }
+  return [...set];
 }

@@ -89,6 +89,27 @@ const migrations: string[] = [
      private_key TEXT NOT NULL,
      created_at INTEGER NOT NULL
    );`,
+  `ALTER TABLE users ADD COLUMN groups TEXT NOT NULL DEFAULT '[]';
+   ALTER TABLE users ADD COLUMN manager TEXT;
+   CREATE TABLE policies (
+     scope TEXT PRIMARY KEY,
+     document TEXT NOT NULL,
+     updated_at INTEGER NOT NULL,
+     updated_by TEXT NOT NULL
+   );
+   CREATE TABLE policy_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
+   INSERT INTO policy_version (id, version) VALUES (1, 0);
+   ALTER TABLE messages ADD COLUMN header_rewrite TEXT NOT NULL DEFAULT '{}';
+   ALTER TABLE messages ADD COLUMN approval_deadline INTEGER;
+   ALTER TABLE messages ADD COLUMN approval_timeout_action TEXT;
+   ALTER TABLE messages ADD COLUMN matched_rules TEXT NOT NULL DEFAULT '[]';
+   CREATE INDEX messages_awaiting_approval ON messages(approval_deadline) WHERE status = 'pending_approval';
+   CREATE TABLE approvers (
+     message_id TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+     approver TEXT NOT NULL COLLATE NOCASE,
+     PRIMARY KEY (message_id, approver)
+   );
+   CREATE INDEX approvers_by_approver ON approvers(approver);`,
 ];
 
 export async function migrate(db: Db): Promise<number> {

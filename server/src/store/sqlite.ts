@@ -11,6 +11,8 @@ import type {
   GroupRecord,
   HeldAction,
   HeldActionResult,
+  HeaderRewrite,
+  PolicyRecord,
   MessageFilter,
   MessageRecord,
   NewMessage,
@@ -30,6 +32,8 @@ interface UserRow {
   language: Language | null;
   hold_minutes: number | null;
   aliases: string;
+  groups: string;
+  manager: string | null;
   created_at: number;
 }
 
@@ -47,6 +51,10 @@ interface MessageRow {
   status: MessageStatus;
   source: "smtp" | "http";
   created_at: number;
+  header_rewrite: string;
+  approval_deadline: number | null;
+  approval_timeout_action: "deny" | "approve" | null;
+  matched_rules: string;
 }
 
 interface GroupRow {
@@ -69,6 +77,8 @@ const toUser = (r: UserRow): UserRecord => ({
   language: r.language,
   holdMinutes: r.hold_minutes,
   aliases: JSON.parse(r.aliases) as string[],
+  groups: JSON.parse(r.groups) as string[],
+  manager: r.manager,
   createdAt: r.created_at,
 });
 
@@ -98,6 +108,10 @@ const toMessage = (r: MessageRow, groups: GroupRecord[]): MessageRecord => ({
   status: r.status,
   source: r.source,
   createdAt: r.created_at,
+  headerRewrite: JSON.parse(r.header_rewrite) as HeaderRewrite,
+  approvalDeadline: r.approval_deadline,
+  approvalTimeoutAction: r.approval_timeout_action,
+  matchedRules: JSON.parse(r.matched_rules) as string[],
   groups,
 });
 
@@ -133,7 +147,8 @@ export class SqliteStore implements Store {
     const now = Date.now();
     const { lastID } = await this.writer.transaction(() =>
       this.writer.run(
-        "INSERT INTO users (email, password_hash, role, language, hold_minutes, aliases, created_at) VALUES (?,?,?,?,?,?,?)",
+        `INSERT INTO users (email, password_hash, role, language, hold_minutes, aliases, groups, manager, created_at)
+         VALUES (?,?,?,?,?,?,?,?,?)`,
         [
           user.email,
           user.passwordHash,
@@ -141,6 +156,8 @@ export class SqliteStore implements Store {
           user.language,
           user.holdMinutes,
           JSON.stringify(user.aliases),
+          JSON.stringify(user.groups),
+          user.manager,
           now,
         ],
       ),
@@ -164,13 +181,15 @@ export class SqliteStore implements Store {
 
   async updateUser(
     id: number,
-    change: Partial<Pick<UserRecord, "role" | "language" | "holdMinutes" | "aliases">>,
+    change: Partial<Pick<UserRecord, "role" | "language" | "holdMinutes" | "aliases" | "groups" | "manager">>,
   ): Promise<void> {
     const columns: Record<string, unknown> = {};
     if (change.role !== undefined) columns.role = change.role;
     if (change.language !== undefined) columns.language = change.language;
     if (change.holdMinutes !== undefined) columns.hold_minutes = change.holdMinutes;
     if (change.aliases !== undefined) columns.aliases = JSON.stringify(change.aliases);
+    if (change.groups !== undefined) columns.groups = JSON.stringify(change.groups);
+    if (change.manager !== undefined) columns.manager = change.manager;
     const names = Object.keys(columns);
     if (!names.length) return;
     await this.writer.transaction(() =>
@@ -218,9 +237,12 @@ export class SqliteStore implements Store {
   async insertMessages(batch: NewMessage[]): Promise<void> {
     await this.writer.transaction(async () => {
       for (const m of batch) {
+        const status = m.approvers.length ? "pending_approval" : "held";
         await this.writer.run(
           `INSERT INTO messages (id, message_id, user_id, sender, from_header, subject, size, header_bytes,
-             added_headers, language, status, source, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+             added_headers, language, status, source, created_at, header_rewrite, approval_deadline,
+             approval_timeout_action, matched_rules)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
           [
             m.id,
             m.messageId,
@@ -232,15 +254,25 @@ export class SqliteStore implements Store {
             m.headerBytes,
             m.addedHeaders,
             m.language,
-            "held",
+            status,
             m.source,
             m.createdAt,
+            JSON.stringify(m.headerRewrite),
+            m.approvalDeadline,
+            m.approvalTimeoutAction,
+            JSON.stringify(m.matchedRules),
           ],
         );
+        for (const approver of m.approvers) {
+          await this.writer.run("INSERT OR IGNORE INTO approvers (message_id, approver) VALUES (?,?)", [
+            m.id,
+            approver,
+          ]);
+        }
         for (const g of m.groups) {
           await this.writer.run(
             "INSERT INTO groups (id, message_id, name, status, release_at, next_at) VALUES (?,?,?,?,?,?)",
-            [g.id, m.id, g.name, "held", g.releaseAt, g.releaseAt],
+            [g.id, m.id, g.name, status, g.releaseAt, g.releaseAt],
           );
           for (const address of g.recipients) {
             await this.writer.run("INSERT OR IGNORE INTO recipients (group_id, address) VALUES (?,?)", [
@@ -305,7 +337,10 @@ export class SqliteStore implements Store {
   async listMessages(filter: MessageFilter): Promise<MessageRecord[]> {
     const where: string[] = [];
     const params: unknown[] = [];
-    if (filter.userId !== undefined && filter.sender !== undefined) {
+    if (filter.approver !== undefined) {
+      where.push("id IN (SELECT message_id FROM approvers WHERE approver = ?)");
+      params.push(filter.approver);
+    } else if (filter.userId !== undefined && filter.sender !== undefined) {
       where.push("(user_id = ? OR sender = ? COLLATE NOCASE)");
       params.push(filter.userId, filter.sender);
     } else if (filter.userId !== undefined) {
@@ -343,7 +378,8 @@ export class SqliteStore implements Store {
       const change =
         action === "discard"
           ? await this.writer.run(
-              "UPDATE groups SET status = 'discarded', next_at = ? WHERE message_id = ? AND status = 'held'",
+              `UPDATE groups SET status = 'discarded', next_at = ?
+               WHERE message_id = ? AND status IN ('held','pending_approval')`,
               [now, id],
             )
           : await this.writer.run(
@@ -370,6 +406,105 @@ export class SqliteStore implements Store {
       if (action === "release" && status === "held") return { outcome: "ok", status };
       return { outcome: releasing && releasing.n > 0 ? "releasing" : "final", status };
     });
+  }
+
+  async decideApproval(
+    id: string,
+    approve: boolean,
+    actor: string,
+    now: number,
+    notices: NewNotice[],
+    detail: Record<string, unknown>,
+  ): Promise<HeldActionResult> {
+    return this.writer.transaction(async () => {
+      const change = approve
+        ? await this.writer.run(
+            `UPDATE groups SET status = 'held', next_at = max(release_at, ?)
+             WHERE message_id = ? AND status = 'pending_approval'`,
+            [now, id],
+          )
+        : await this.writer.run(
+            "UPDATE groups SET status = 'approval_denied' WHERE message_id = ? AND status = 'pending_approval'",
+            [id],
+          );
+      const status = await this.refreshStatus(id);
+      if (!change.changes) return { outcome: "final", status };
+      await this.insertNotices(notices, now);
+      await this.insertAudit(
+        [{ actor, action: approve ? "approved" : "denied", messageId: id, detail }],
+        now,
+      );
+      return { outcome: "ok", status };
+    });
+  }
+
+  async expiredApprovals(now: number): Promise<string[]> {
+    const rows = await this.reader.all<{ id: string }>(
+      "SELECT id FROM messages WHERE status = 'pending_approval' AND approval_deadline <= ? LIMIT 500",
+      [now],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async isApprover(messageId: string, address: string): Promise<boolean> {
+    const row = await this.reader.get<{ n: number }>(
+      "SELECT count(*) AS n FROM approvers WHERE message_id = ? AND approver = ?",
+      [messageId, address],
+    );
+    return (row?.n ?? 0) > 0;
+  }
+
+  async recordRejection(audit: AuditEntry, notices: NewNotice[]): Promise<void> {
+    const now = Date.now();
+    await this.writer.transaction(async () => {
+      await this.insertNotices(notices, now);
+      await this.insertAudit([audit], now);
+    });
+  }
+
+  // ── policies ──────────────────────────────────────────────────────────────────────────────
+
+  async listPolicies(): Promise<PolicyRecord[]> {
+    const rows = await this.reader.all<{
+      scope: string;
+      document: string;
+      updated_at: number;
+      updated_by: string;
+    }>("SELECT * FROM policies ORDER BY scope");
+    return rows.map((r) => ({
+      scope: r.scope,
+      document: r.document,
+      updatedAt: r.updated_at,
+      updatedBy: r.updated_by,
+    }));
+  }
+
+  async putPolicy(scope: string, document: string, actor: string): Promise<void> {
+    const now = Date.now();
+    await this.writer.transaction(async () => {
+      await this.writer.run(
+        `INSERT INTO policies (scope, document, updated_at, updated_by) VALUES (?,?,?,?)
+         ON CONFLICT(scope) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at,
+           updated_by = excluded.updated_by`,
+        [scope, document, now, actor],
+      );
+      await this.writer.run("UPDATE policy_version SET version = version + 1");
+      await this.insertAudit([{ actor, action: "policy_set", detail: { scope } }], now);
+    });
+  }
+
+  async deletePolicy(scope: string, actor: string): Promise<boolean> {
+    return this.writer.transaction(async () => {
+      const { changes } = await this.writer.run("DELETE FROM policies WHERE scope = ?", [scope]);
+      if (!changes) return false;
+      await this.writer.run("UPDATE policy_version SET version = version + 1");
+      await this.insertAudit([{ actor, action: "policy_deleted", detail: { scope } }], Date.now());
+      return true;
+    });
+  }
+
+  async policyVersion(): Promise<number> {
+    return (await this.reader.get<{ version: number }>("SELECT version FROM policy_version"))?.version ?? 0;
   }
 
   // ── scheduler ─────────────────────────────────────────────────────────────────────────────
@@ -512,7 +647,8 @@ export class SqliteStore implements Store {
     const row = await this.reader.get<{ at: number | null }>(
       `SELECT min(at) AS at FROM (
          SELECT min(next_at) AS at FROM groups WHERE status IN ('held','releasing') AND leased = 0
-         UNION ALL SELECT min(next_at) FROM notices WHERE status = 'pending' AND leased = 0)`,
+         UNION ALL SELECT min(next_at) FROM notices WHERE status = 'pending' AND leased = 0
+         UNION ALL SELECT min(approval_deadline) FROM messages WHERE status = 'pending_approval')`,
     );
     return row?.at ?? null;
   }

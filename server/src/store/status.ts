@@ -12,6 +12,7 @@ export function aggregateStatus(groups: readonly GroupTally[]): MessageStatus {
   if (has("pending_approval")) return "pending_approval";
   if (has("releasing")) return "releasing";
   if (has("held")) return "held";
+  if (groups.length && groups.every((g) => g.status === "approval_denied")) return "approval_denied";
   const sent = groups.reduce((n, g) => n + g.sent, 0);
   const failed = groups.reduce((n, g) => n + g.failed, 0);
   if (sent === 0 && failed === 0) return "discarded";

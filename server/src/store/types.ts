@@ -9,6 +9,10 @@ export interface UserRecord {
   language: Language | null;
   holdMinutes: number | null;
   aliases: string[];
+  /** Group names: policies and approvers can be set per group. */
+  groups: string[];
+  /** The approver of this user's messages when the policy uses managers. */
+  manager: string | null;
   createdAt: number;
 }
 
@@ -26,7 +30,7 @@ export interface AuditRecord extends Required<AuditEntry> {
   at: number;
 }
 
-export type NoticeKind = "hold" | "bounce";
+export type NoticeKind = "hold" | "bounce" | "reject" | "approval_request" | "denied";
 
 export interface NewNotice {
   kind: NoticeKind;
@@ -60,6 +64,13 @@ export interface GroupRecord {
   recipients: RecipientRecord[];
 }
 
+/** How the delivered copy's To/Cc differ from the submitted one (forced Bcc). */
+export interface HeaderRewrite {
+  forceBcc?: "sender" | "undisclosed";
+  /** Cc addresses that stay visible (internal ones) when external ones are hidden. */
+  keepCc?: string[];
+}
+
 export interface MessageRecord {
   id: string;
   messageId: string;
@@ -75,13 +86,27 @@ export interface MessageRecord {
   status: MessageStatus;
   source: "smtp" | "http";
   createdAt: number;
+  headerRewrite: HeaderRewrite;
+  approvalDeadline: number | null;
+  /** What happens when nobody decides before the deadline. */
+  approvalTimeoutAction: "deny" | "approve" | null;
+  matchedRules: string[];
   groups: GroupRecord[];
 }
 
 export interface NewMessage extends Omit<MessageRecord, "status" | "groups"> {
   groups: { id: string; name: string; releaseAt: number; recipients: string[] }[];
+  /** Non-empty: the message waits for one of these to approve it. */
+  approvers: string[];
   notices: NewNotice[];
   audit: AuditEntry[];
+}
+
+export interface PolicyRecord {
+  scope: string;
+  document: string;
+  updatedAt: number;
+  updatedBy: string;
 }
 
 /** Outcome of one relay attempt for one recipient. */
@@ -113,6 +138,8 @@ export interface HeldActionResult {
 export interface MessageFilter {
   userId?: number;
   sender?: string;
+  /** Messages this address may approve (instead of own messages). */
+  approver?: string;
   status?: MessageStatus;
   limit: number;
 }
@@ -124,7 +151,7 @@ export interface Store {
   listUsers(): Promise<UserRecord[]>;
   updateUser(
     id: number,
-    change: Partial<Pick<UserRecord, "role" | "language" | "holdMinutes" | "aliases">>,
+    change: Partial<Pick<UserRecord, "role" | "language" | "holdMinutes" | "aliases" | "groups" | "manager">>,
   ): Promise<void>;
 
   saveToken(
@@ -146,6 +173,24 @@ export interface Store {
   messagesByMessageId(messageId: string): Promise<MessageRecord[]>;
   listMessages(filter: MessageFilter): Promise<MessageRecord[]>;
   actOnHeld(id: string, action: HeldAction, actor: string, now: number): Promise<HeldActionResult>;
+  /** Approves (groups become held) or denies a message awaiting approval, atomically. */
+  decideApproval(
+    id: string,
+    approve: boolean,
+    actor: string,
+    now: number,
+    notices: NewNotice[],
+    detail: Record<string, unknown>,
+  ): Promise<HeldActionResult>;
+  expiredApprovals(now: number): Promise<string[]>;
+  isApprover(messageId: string, address: string): Promise<boolean>;
+  /** A refused message leaves only its audit entry and the notice to its sender. */
+  recordRejection(audit: AuditEntry, notices: NewNotice[]): Promise<void>;
+
+  listPolicies(): Promise<PolicyRecord[]>;
+  putPolicy(scope: string, document: string, actor: string): Promise<void>;
+  deletePolicy(scope: string, actor: string): Promise<boolean>;
+  policyVersion(): Promise<number>;
 
   resetLeases(): Promise<void>;
   claimDueGroups(now: number, limit: number): Promise<{ message: MessageRecord; group: GroupRecord }[]>;

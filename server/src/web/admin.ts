@@ -2,7 +2,8 @@
 import express, { Router } from "express";
 import { z } from "zod";
 import { generateDkimKey } from "../delivery/dkim.js";
-import type { Store } from "../store/types.js";
+import { parsePolicyText, PolicyError, type PolicyService } from "../policy/service.js";
+import type { Store, UserRecord } from "../store/types.js";
 import { createUser, UserInputError } from "../users.js";
 import { currentUser, requireRole } from "./auth.js";
 import { ApiError } from "./errors.js";
@@ -12,16 +13,14 @@ const userChange = z.strictObject({
   language: z.enum(["ja", "en"]).nullable().optional(),
   holdMinutes: z.number().min(0).max(10080).nullable().optional(),
   aliases: z.array(z.string().email()).max(50).optional(),
+  groups: z
+    .array(z.string().regex(/^[\p{L}\p{N}._-]{1,64}$/u, "use letters, digits, . _ -"))
+    .max(50)
+    .optional(),
+  manager: z.string().email().nullable().optional(),
 });
 
-function publicUser(u: {
-  id: number;
-  email: string;
-  role: string;
-  language: string | null;
-  holdMinutes: number | null;
-  aliases: string[];
-}) {
+function publicUser(u: UserRecord) {
   return {
     id: u.id,
     email: u.email,
@@ -29,6 +28,8 @@ function publicUser(u: {
     language: u.language,
     holdMinutes: u.holdMinutes,
     aliases: u.aliases,
+    groups: u.groups,
+    manager: u.manager,
   };
 }
 
@@ -39,22 +40,72 @@ function invalid(error: z.ZodError): ApiError {
   });
 }
 
-export function adminRouter(store: Store): Router {
+export function adminRouter(store: Store, policies: PolicyService): Router {
   const router = Router();
   router.use(requireRole("admin"), express.json({ limit: "16kb" }));
+
+  router.get("/policies", async (_req, res) => {
+    const list = await store.listPolicies();
+    res.json({ policies: list.map((p) => ({ ...p, document: JSON.parse(p.document) as unknown })) });
+  });
+
+  router.get("/policies/effective", async (req, res) => {
+    const email = typeof req.query.user === "string" ? req.query.user : "";
+    const user = email ? await store.userByEmail(email) : undefined;
+    if (email && !user) throw new ApiError(404, "not_found");
+    res.json(await policies.effectiveFor(user ?? null, email));
+  });
+
+  // YAML or JSON text, so an admin can PUT the file they keep under version control.
+  const policyBody = express.text({
+    type: ["application/yaml", "application/x-yaml", "text/yaml", "text/plain"],
+    limit: "1mb",
+  });
+  router.put("/policies/:scope", express.json({ limit: "1mb" }), policyBody, async (req, res) => {
+    const scope = String(req.params.scope);
+    try {
+      const input = typeof req.body === "string" ? parsePolicyText(req.body) : (req.body as unknown);
+      const document = await policies.set(scope, input, currentUser(res).email);
+      res.json({ scope, document });
+    } catch (err) {
+      if (!(err instanceof PolicyError)) throw err;
+      throw new ApiError(
+        400,
+        "invalid_policy",
+        { detail: err.errors.join("; ") },
+        {},
+        { errors: err.errors },
+      );
+    }
+  });
+
+  router.delete("/policies/:scope", async (req, res) => {
+    if (!(await policies.remove(String(req.params.scope), currentUser(res).email)))
+      throw new ApiError(404, "not_found");
+    res.status(204).end();
+  });
 
   router.get("/users", async (_req, res) => {
     res.json({ users: (await store.listUsers()).map(publicUser) });
   });
 
   router.post("/users", async (req, res) => {
-    const body = req.body as { email?: unknown; role?: unknown; password?: unknown; language?: unknown };
+    const body = req.body as {
+      email?: unknown;
+      role?: unknown;
+      password?: unknown;
+      language?: unknown;
+      groups?: unknown;
+      manager?: unknown;
+    };
     try {
       const { user, password } = await createUser(store, {
         email: String(body.email ?? ""),
         role: body.role === undefined ? "user" : String(body.role),
         password: typeof body.password === "string" ? body.password : undefined,
         language: typeof body.language === "string" ? body.language : undefined,
+        groups: Array.isArray(body.groups) ? body.groups.map(String) : undefined,
+        manager: typeof body.manager === "string" ? body.manager : undefined,
       });
       await store.audit([
         {

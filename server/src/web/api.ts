@@ -1,16 +1,18 @@
 // /api/v1: sign-in, tokens, policy, message submission and the sender's own messages.
-import type { MessageStatus } from "@sendguard/shared";
+import type { ClientPolicy, Language, MessageStatus } from "@sendguard/shared";
 import addressparser from "nodemailer/lib/addressparser";
 import express, { type Request, type Response, Router } from "express";
 import type { PasswordChecker } from "../auth/passwords.js";
 import type { Config } from "../config/schema.js";
-import { IntakeError } from "../pipeline/errors.js";
+import { IntakeError, PolicyRejection } from "../pipeline/errors.js";
+import type { PolicyService } from "../policy/service.js";
 import type { Intake } from "../pipeline/intake.js";
+import { decideApproval } from "../approval.js";
 import { newToken, sha256 } from "../secrets.js";
 import type { HeldAction, MessageRecord, Store, UserRecord } from "../store/types.js";
 import { cookie, currentUser, requireUser, SESSION_COOKIE } from "./auth.js";
 import { composeJson, describeJsonProblem, envelopeRecipients, jsonMessageSchema } from "./compose-json.js";
-import { ApiError } from "./errors.js";
+import { ApiError, languageOf } from "./errors.js";
 import { messageSummary, messageView } from "./views.js";
 
 export interface ApiDeps {
@@ -18,6 +20,7 @@ export interface ApiDeps {
   store: Store;
   intake: Intake;
   passwords: PasswordChecker;
+  policies: PolicyService;
   /** Called after a release so the scheduler sends without waiting for its timer. */
   onReleased: () => void;
 }
@@ -49,7 +52,10 @@ export function canSee(user: UserRecord, message: MessageRecord): boolean {
 }
 
 /** HTTP callers get fewer, broader codes than SMTP: the detail says what exactly was wrong. */
-function intakeToApi(err: IntakeError, limit: number): ApiError {
+function intakeToApi(err: IntakeError, limit: number, lang: Language): ApiError {
+  if (err instanceof PolicyRejection) {
+    return new ApiError(422, "rejected", { reason: err.reason[lang] }, {}, { rule: err.rule });
+  }
   if (err.code === "too_large") return new ApiError(err.httpStatus, "too_large", { limit });
   if (err.code === "no_recipients" || err.code === "storage") return new ApiError(err.httpStatus, err.code);
   return new ApiError(err.httpStatus, "bad_message", { detail: err.detail });
@@ -115,20 +121,22 @@ export function apiRouter(deps: ApiDeps): Router {
     res.status(201).json({ token });
   });
 
-  router.get("/policy", requireUser, (_req, res) => {
+  router.get("/policy", requireUser, async (_req, res) => {
     const user = currentUser(res);
     const org = config.organization;
-    res.json({
-      organization: {
-        name: org.name,
-        internalDomains: org.internalDomains,
-        semiInternalDomains: org.semiInternalDomains,
-        timezone: org.timezone,
-        language: org.language,
-      },
-      holdMinutes: user.holdMinutes ?? org.holdMinutes,
+    const { policy } = await deps.policies.effectiveFor(user, user.email);
+    const body: ClientPolicy = {
+      organization: { name: org.name, timezone: org.timezone, language: org.language },
       language: user.language ?? org.language,
-    });
+      domains: policy.domains,
+      hold: policy.hold,
+      delay: policy.delay,
+      holdMinutes: Math.max(policy.hold.internal, policy.hold.semiInternal, policy.hold.external),
+      forcedBcc: policy.forcedBcc,
+      attachmentAction: policy.attachments.action,
+      client: policy.client,
+    };
+    res.json(body);
   });
 
   router.post("/messages", requireUser, async (req, res) => {
@@ -173,7 +181,7 @@ export function apiRouter(deps: ApiDeps): Router {
         throw new ApiError(415, "unsupported_media_type");
       }
     } catch (err) {
-      throw err instanceof IntakeError ? intakeToApi(err, config.smtp.maxMessageBytes) : err;
+      throw err instanceof IntakeError ? intakeToApi(err, config.smtp.maxMessageBytes, languageOf(res)) : err;
     }
     res.status(202).json(accepted);
   });
@@ -181,6 +189,14 @@ export function apiRouter(deps: ApiDeps): Router {
   router.get("/messages", requireUser, async (req, res) => {
     const user = currentUser(res);
     const status = req.query.status;
+    if (req.query.approver === "me") {
+      const messages = await store.listMessages({
+        approver: user.email,
+        ...(status ? { status: status as MessageStatus } : {}),
+        limit: 500,
+      });
+      return void res.json({ messages: messages.map(messageSummary) });
+    }
     if (status !== undefined && !STATUSES.includes(status as MessageStatus)) {
       throw new ApiError(400, "bad_request", { detail: `status must be one of ${STATUSES.join(", ")}` });
     }
@@ -201,9 +217,14 @@ export function apiRouter(deps: ApiDeps): Router {
     res.json(messageView(found));
   });
 
+  /** Own messages, all for admins, and those the caller is asked to approve; 404 otherwise. */
   async function visibleMessage(req: Request, res: Response): Promise<MessageRecord> {
+    const user = currentUser(res);
     const message = await store.message(String(req.params.id));
-    if (!message || !canSee(currentUser(res), message)) throw new ApiError(404, "not_found");
+    if (!message) throw new ApiError(404, "not_found");
+    if (!canSee(user, message) && !(await store.isApprover(message.id, user.email))) {
+      throw new ApiError(404, "not_found");
+    }
     return message;
   }
 
@@ -218,6 +239,26 @@ export function apiRouter(deps: ApiDeps): Router {
       if (result.outcome === "releasing") throw new ApiError(409, "already_releasing");
       if (result.outcome === "final") throw new ApiError(409, "already_final", { status: result.status });
       if (action === "release") deps.onReleased();
+      res.json({ id: message.id, status: result.status });
+    });
+  }
+
+  for (const verdict of ["approve", "deny"] as const) {
+    router.post(`/messages/:id/${verdict}`, requireUser, smallJson, async (req, res) => {
+      const user = currentUser(res);
+      const message = await store.message(String(req.params.id));
+      if (!message) throw new ApiError(404, "not_found");
+      if (!(await store.isApprover(message.id, user.email))) {
+        throw new ApiError(
+          canSee(user, message) ? 403 : 404,
+          canSee(user, message) ? "not_approver" : "not_found",
+        );
+      }
+      const body = req.body as { comment?: unknown } | undefined;
+      const comment = typeof body?.comment === "string" ? body.comment : "";
+      const result = await decideApproval(store, message, user.email, verdict === "approve", comment);
+      if (result.outcome !== "ok") throw new ApiError(409, "already_final", { status: result.status });
+      deps.onReleased(); // approved groups may be due, and either way a notice is queued
       res.json({ id: message.id, status: result.status });
     });
   }

@@ -6,11 +6,13 @@ import type { Links } from "../links.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import type { Intake } from "../pipeline/intake.js";
+import type { PolicyService } from "../policy/service.js";
 import type { Store } from "../store/types.js";
 import { adminRouter } from "./admin.js";
 import { apiRouter } from "./api.js";
 import { authenticate, language } from "./auth.js";
 import { ApiError, errorHandler } from "./errors.js";
+import { approveRouter } from "./approve-page.js";
 import { holdRouter } from "./hold-page.js";
 
 export interface WebDeps {
@@ -18,6 +20,7 @@ export interface WebDeps {
   store: Store;
   intake: Intake;
   passwords: PasswordChecker;
+  policies: PolicyService;
   links: Links;
   metrics: Metrics;
   log: Logger;
@@ -47,8 +50,9 @@ export function createApp(deps: WebDeps): Express {
   });
 
   app.use(holdRouter(deps));
+  app.use(approveRouter(deps));
   app.use("/api/v1", authenticate(store));
-  app.use("/api/v1/admin", adminRouter(store));
+  app.use("/api/v1/admin", adminRouter(store, deps.policies));
   app.use("/api/v1", apiRouter(deps));
   app.use((_req, _res, next) => next(new ApiError(404, "not_found")));
   app.use(errorHandler(log));

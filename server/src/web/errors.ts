@@ -9,6 +9,8 @@ export class ApiError extends Error {
     readonly code: string,
     readonly vars: Record<string, string | number> = {},
     readonly headers: Record<string, string> = {},
+    /** More fields of the error object, e.g. {rule} for a policy rejection. */
+    readonly extra: Record<string, unknown> = {},
   ) {
     super(code);
   }
@@ -28,7 +30,7 @@ export function sendError(res: Response, err: ApiError): void {
     message = err.code;
   }
   for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
-  res.status(err.status).json({ error: { code: err.code, message } });
+  res.status(err.status).json({ error: { code: err.code, ...err.extra, message } });
 }
 
 /** Maps body-parser and unknown errors to the same error shape; never leaks a stack trace. */

@@ -4,10 +4,11 @@ export type Language = "ja" | "en";
 export type Role = "user" | "approver" | "admin";
 
 /** Life of one recipient group. `releasing` includes waiting for a retry: it can no longer be discarded. */
-export type GroupStatus = "pending_approval" | "held" | "releasing" | "sent" | "failed" | "discarded";
+export type GroupStatus =
+  "pending_approval" | "held" | "releasing" | "sent" | "failed" | "discarded" | "approval_denied";
 
 /** A message's status is the aggregate of its groups, plus the final outcomes decided at intake. */
-export type MessageStatus = GroupStatus | "partially_sent" | "rejected" | "approval_denied";
+export type MessageStatus = GroupStatus | "partially_sent" | "rejected";
 
 export interface ApiError {
   error: { code: string; message: string; rule?: string };
@@ -69,6 +70,32 @@ export interface JsonMessage {
   inReplyTo?: string;
   references?: string | string[];
   attachments?: { filename: string; contentType?: string; content: string }[];
+}
+
+/** GET /api/v1/policy: what the add-ins need of the sender's effective policy. */
+export interface ClientPolicy {
+  organization: { name: string; timezone: string; language: Language };
+  language: Language;
+  domains: { internal: string[]; semiInternal: string[] };
+  hold: { internal: number; semiInternal: number; external: number };
+  delay: { semiInternal: number; external: number };
+  /** The longest hold of any recipient class, for "held for N minutes". */
+  holdMinutes: number;
+  forcedBcc: { threshold: number; to: "sender" | "undisclosed" };
+  attachmentAction: "pass" | "encrypt_zip" | "web_download";
+  client: {
+    confirmExternal: boolean;
+    skipWhenInternalOnly: boolean;
+    requireTickEachExternal: boolean;
+    allowTickAll: boolean;
+    bccSuggestThreshold: number;
+    attachmentReminderWords: string[];
+    warnNewDomainInReply: boolean;
+    largeAttachmentBytes: number;
+    unsafeDomains: { domain: string; action: "warn" | "confirm" | "block" }[];
+    unsafeWords: { word: string; action: "warn" | "confirm" | "block" }[];
+    unsafeFileTypes: { extension: string; action: "warn" | "confirm" | "block" }[];
+  };
 }
 
 export interface ActionResponse {

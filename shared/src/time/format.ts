@@ -39,3 +39,10 @@ export function isValidTimeZone(timeZone: string): boolean {
     return false;
   }
 }
+
+/** Weekday (0 = Sunday) and minutes since midnight of `date` in `timeZone`. */
+export function localClock(date: Date, timeZone: string): { weekday: number; minutes: number } {
+  const p = parts(date, timeZone);
+  const weekday = new Date(Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day))).getUTCDay();
+  return { weekday, minutes: Number(p.hour) * 60 + Number(p.minute) };
+}
