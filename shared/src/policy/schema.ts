@@ -184,7 +184,7 @@ export const policyDocumentSchema = z.strictObject({
       approvers: z.array(email).optional(),
       groupApprovers: z.record(z.string().min(1), z.array(email)).optional(),
       useManager: z.boolean().optional(),
-      timeoutMinutes: z.number().min(1).max(43200).optional(),
+      timeoutMinutes: z.number().min(0.05, "expected at least 0.05 minutes").max(43200).optional(),
       timeoutAction: z.enum(["deny", "approve"]).optional(),
       allowSelfApproval: z.boolean().optional(),
     })
