@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import nodemailer from "nodemailer";
 import type { Browser } from "playwright-core";
 import { launchChromium } from "../helpers/browser.js";
-import { bodyText, uniqueId } from "../helpers/fixtures.js";
+import { bodyText, noticeLink, uniqueId } from "../helpers/fixtures.js";
 import { TestGateway, waitFor } from "../helpers/gateway.js";
 import { SmtpSink } from "../helpers/sink.js";
 
@@ -89,10 +89,7 @@ describe("approval", () => {
       5000,
       "request",
     );
-    const link = /http:\/\/\S+\/approve\/\S+/
-      .exec(await bodyText(request.raw))?.[0]
-      ?.replace("localhost", "127.0.0.1");
-    assert.ok(link);
+    const link = await noticeLink(request.raw, "approve");
     const page = await browser.newPage({ locale: "ja-JP" });
     await page.goto(link);
     assert.equal(await page.textContent("[data-testid=subject]"), "見積書の送付");
@@ -124,9 +121,7 @@ describe("approval", () => {
       5000,
       "request",
     );
-    const link = /http:\/\/\S+\/approve\/\S+/
-      .exec(await bodyText(request.raw))?.[0]
-      ?.replace("localhost", "127.0.0.1");
+    const link = await noticeLink(request.raw, "approve");
     const page = await browser.newPage({ locale: "en-US" });
     await page.goto(`${link}?lang=en`);
     await page.click("text=Approve and send");

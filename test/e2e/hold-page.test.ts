@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import type { Browser } from "playwright-core";
 import { launchChromium } from "../helpers/browser.js";
 import { TestGateway, waitFor } from "../helpers/gateway.js";
-import { bodyText, uniqueId } from "../helpers/fixtures.js";
+import { noticeLink, uniqueId } from "../helpers/fixtures.js";
 import { SmtpSink } from "../helpers/sink.js";
 
 const PW = "correct-horse-1";
@@ -47,9 +47,8 @@ describe("hold page in Chromium", () => {
       5000,
       "notice",
     );
-    const url = /http:\/\/\S+\/hold\/\S+/.exec(await bodyText(notice.raw))?.[0];
-    assert.ok(url);
-    return { id: r.body.id, url: url.replace("localhost", "127.0.0.1"), messageId: view.body.messageId };
+    const url = await noticeLink(notice.raw, "hold");
+    return { id: r.body.id, url, messageId: view.body.messageId };
   }
 
   test("shows the message with a running countdown, and Send now relays it", async () => {

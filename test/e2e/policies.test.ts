@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import nodemailer from "nodemailer";
 import { TestGateway, waitFor } from "../helpers/gateway.js";
-import { bodyText, uniqueId } from "../helpers/fixtures.js";
+import { bodyText, noticeLink, uniqueId } from "../helpers/fixtures.js";
 import { SmtpSink } from "../helpers/sink.js";
 
 const PW = "correct-horse-1";
@@ -364,10 +364,7 @@ describe("real-world policies through SMTP", () => {
       5000,
       "approval request",
     );
-    const link = /http:\/\/\S+\/approve\/\S+/
-      .exec(await bodyText(request.raw))?.[0]
-      ?.replace("localhost", "127.0.0.1");
-    assert.ok(link);
+    const link = await noticeLink(request.raw, "approve");
     const page = await fetch(link);
     assert.equal(page.status, 200);
     const html = await page.text();

@@ -6,7 +6,7 @@ import nodemailer from "nodemailer";
 import { TestGateway } from "../helpers/gateway.js";
 import { allMessages, rawMessage, spoolFiles, uniqueId } from "../helpers/fixtures.js";
 import { SmtpSink } from "../helpers/sink.js";
-import { authPlain, RawSmtp } from "../helpers/smtp-raw.js";
+import { authPlain, openData, RawSmtp } from "../helpers/smtp-raw.js";
 import { swaks } from "../helpers/swaks.js";
 
 const PASSWORD = "alice-password-1";
@@ -126,12 +126,7 @@ describe("SMTP intake", () => {
   test("refuses a message over the size limit with 552 and stores nothing", async () => {
     const count = (await allMessages(gw, admin)).length;
     const big = "x".repeat(76) + "\r\n";
-    const client = await RawSmtp.open(gw.ports.smtp);
-    await client.command("EHLO client.test");
-    assert.match(await client.command(authPlain(ALICE, PASSWORD)), /^235/);
-    assert.match(await client.command(`MAIL FROM:<${ALICE}>`), /^250/);
-    assert.match(await client.command("RCPT TO:<bob@partner.example>"), /^250/);
-    assert.match(await client.command("DATA"), /^354/);
+    const client = await openData(gw.ports.smtp, ALICE, PASSWORD, "bob@partner.example");
     client.write(
       rawMessage({ from: ALICE, to: ["bob@partner.example"], body: big.repeat(1200) }) + "\r\n.\r\n",
     );
@@ -149,12 +144,7 @@ describe("SMTP intake", () => {
   for (const [name, terminator] of smuggling) {
     test(`SMTP smuggling with ${name}: the whole message is refused and nothing is stored or relayed`, async () => {
       const count = (await allMessages(gw, admin)).length;
-      const client = await RawSmtp.open(gw.ports.smtp);
-      await client.command("EHLO client.test");
-      await client.command(authPlain(ALICE, PASSWORD));
-      await client.command(`MAIL FROM:<${ALICE}>`);
-      await client.command("RCPT TO:<bob@partner.example>");
-      assert.match(await client.command("DATA"), /^354/);
+      const client = await openData(gw.ports.smtp, ALICE, PASSWORD, "bob@partner.example");
       const smuggled = `MAIL FROM:<${ALICE}>\r\nRCPT TO:<victim@partner.example>\r\nDATA\r\nFrom: ${ALICE}\r\nSubject: smuggled\r\n\r\nsmuggled\r\n`;
       client.write(
         `${rawMessage({ from: ALICE, to: ["bob@partner.example"], body: "first part" })}${terminator}${smuggled}\r\n.\r\n`,
@@ -221,12 +211,7 @@ describe("SMTP intake", () => {
   for (const [name, message] of broken) {
     test(`broken MIME (${name}) is refused with 554 5.6.0 and nothing is stored`, async () => {
       const count = (await allMessages(gw, admin)).length;
-      const client = await RawSmtp.open(gw.ports.smtp);
-      await client.command("EHLO client.test");
-      await client.command(authPlain(ALICE, PASSWORD));
-      await client.command(`MAIL FROM:<${ALICE}>`);
-      await client.command("RCPT TO:<bob@partner.example>");
-      await client.command("DATA");
+      const client = await openData(gw.ports.smtp, ALICE, PASSWORD, "bob@partner.example");
       client.write(`${message}.\r\n`);
       assert.match(await client.reply(), /^554 5\.6\.0 /);
       client.close();

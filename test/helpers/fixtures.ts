@@ -58,3 +58,10 @@ export async function bodyText(raw: Buffer | string): Promise<string> {
   const { simpleParser } = await import("mailparser");
   return (await simpleParser(raw)).text ?? "";
 }
+
+/** The capability link (/hold/… or /approve/…) in a notice, pointed at 127.0.0.1. */
+export async function noticeLink(raw: Buffer, kind: "hold" | "approve"): Promise<string> {
+  const url = new RegExp(`http://\\S+/${kind}/\\S+`).exec(await bodyText(raw))?.[0];
+  if (!url) throw new Error(`no /${kind}/ link in the notice`);
+  return url.replace("localhost", "127.0.0.1");
+}

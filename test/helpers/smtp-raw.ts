@@ -64,6 +64,23 @@ export class RawSmtp {
   }
 }
 
+/** Opens a session, authenticates and reaches DATA (354): what each DATA-content test needs first. */
+export async function openData(port: number, user: string, password: string, rcpt: string): Promise<RawSmtp> {
+  const client = await RawSmtp.open(port);
+  const steps: [string, RegExp][] = [
+    ["EHLO client.test", /^250/],
+    [authPlain(user, password), /^235/],
+    [`MAIL FROM:<${user}>`, /^250/],
+    [`RCPT TO:<${rcpt}>`, /^250/],
+    ["DATA", /^354/],
+  ];
+  for (const [command, expected] of steps) {
+    const reply = await client.command(command);
+    if (!expected.test(reply)) throw new Error(`${command.split(" ")[0]} got ${reply}`);
+  }
+  return client;
+}
+
 export function authPlain(user: string, password: string): string {
   return `AUTH PLAIN ${Buffer.from(`\0${user}\0${password}`).toString("base64")}`;
 }

@@ -1,6 +1,6 @@
-// Builds notification mails (hold notice, bounce notice) in the recipient's language. MailComposer
+// Builds notification mails (hold, bounce, reject, approval request, denial) in the recipient's language. MailComposer
 // encodes non-ASCII headers as RFC 2047 words, so Japanese subjects survive any relay.
-import { formatLocalTime, t, type Language } from "@sendguard/shared";
+import { formatLocalTime, t, type Language, type MessageKey } from "@sendguard/shared";
 import MailComposer from "nodemailer/lib/mail-composer";
 import type { MessageRecord } from "../store/types.js";
 
@@ -20,6 +20,37 @@ function safeSubject(subject: string): string {
   return subject.replace(/[\u0000-\u001f\u007f]+/g, " ").slice(0, 500);
 }
 
+/** Every notice has the same shape: tag + subject, an intro, the facts, an optional link, a footer. */
+function notice(
+  lang: Language,
+  kind: "hold" | "bounce" | "reject" | "approval" | "denied",
+  subject: string,
+  parts: { intro: string; facts: string[]; link?: { text: string; url: string }; footer?: MessageKey },
+): NoticeContent {
+  const clean = safeSubject(subject);
+  return {
+    subject: `${t(lang, `${kind}.tag`)} ${clean}`,
+    text: [
+      parts.intro,
+      "",
+      t(lang, "hold.subject", { subject: clean }),
+      ...parts.facts,
+      ...(parts.link ? ["", parts.link.text, parts.link.url] : []),
+      "",
+      "--",
+      t(lang, parts.footer ?? "hold.footer"),
+      "",
+    ].join("\n"),
+  };
+}
+
+function recipientsLine(addresses: string[]): string {
+  return addresses.slice(0, 20).join(", ") + (addresses.length > 20 ? ` (+${addresses.length - 20})` : "");
+}
+
+const allRecipients = (message: MessageRecord) =>
+  message.groups.flatMap((g) => g.recipients.map((r) => r.address));
+
 export function holdNotice(
   message: MessageRecord,
   lang: Language,
@@ -31,24 +62,14 @@ export function holdNotice(
   const groups = held.length ? held : message.groups;
   const recipients = groups.flatMap((g) => g.recipients.map((r) => r.address));
   const releaseAt = Math.min(...groups.map((g) => g.nextAt));
-  const shown = recipientsLine(recipients);
-  return {
-    subject: `${t(lang, "hold.tag")} ${safeSubject(message.subject)}`,
-    text: [
-      t(lang, "hold.intro"),
-      "",
-      t(lang, "hold.subject", { subject: safeSubject(message.subject) }),
-      t(lang, "hold.recipients", { recipients: shown }),
+  return notice(lang, "hold", message.subject, {
+    intro: t(lang, "hold.intro"),
+    facts: [
+      t(lang, "hold.recipients", { recipients: recipientsLine(recipients) }),
       t(lang, "hold.releaseAt", { time: formatLocalTime(new Date(releaseAt), timeZone) }),
-      "",
-      t(lang, "hold.link"),
-      holdUrl,
-      "",
-      "--",
-      t(lang, "hold.footer"),
-      "",
-    ].join("\n"),
-  };
+    ],
+    link: { text: t(lang, "hold.link"), url: holdUrl },
+  });
 }
 
 export function bounceNotice(
@@ -56,26 +77,16 @@ export function bounceNotice(
   lang: Language,
   failed: FailedRecipient[],
 ): NoticeContent {
-  return {
-    subject: `${t(lang, "bounce.tag")} ${safeSubject(message.subject)}`,
-    text: [
-      t(lang, "bounce.intro"),
-      "",
-      t(lang, "hold.subject", { subject: safeSubject(message.subject) }),
+  return notice(lang, "bounce", message.subject, {
+    intro: t(lang, "bounce.intro"),
+    facts: [
       `Message-ID: <${message.messageId}>`,
       "",
       t(lang, "bounce.failed"),
       ...failed.map((f) => `  ${f.address}: ${f.response}`),
-      "",
-      "--",
-      t(lang, "bounce.footer"),
-      "",
-    ].join("\n"),
-  };
-}
-
-function recipientsLine(addresses: string[]): string {
-  return addresses.slice(0, 20).join(", ") + (addresses.length > 20 ? ` (+${addresses.length - 20})` : "");
+    ],
+    footer: "bounce.footer",
+  });
 }
 
 export interface RejectData {
@@ -86,21 +97,15 @@ export interface RejectData {
 }
 
 export function rejectNotice(data: RejectData, lang: Language): NoticeContent {
-  return {
-    subject: `${t(lang, "reject.tag")} ${safeSubject(data.subject)}`,
-    text: [
-      t(lang, "reject.intro"),
-      "",
-      t(lang, "hold.subject", { subject: safeSubject(data.subject) }),
+  return notice(lang, "reject", data.subject, {
+    intro: t(lang, "reject.intro"),
+    facts: [
       t(lang, "hold.recipients", { recipients: recipientsLine(data.recipients) }),
       t(lang, "reject.rule", { rule: data.rule }),
       t(lang, "reject.reason", { reason: data.reason }),
-      "",
-      "--",
-      t(lang, "reject.footer"),
-      "",
-    ].join("\n"),
-  };
+    ],
+    footer: "reject.footer",
+  });
 }
 
 export function approvalRequestNotice(
@@ -109,31 +114,18 @@ export function approvalRequestNotice(
   timeZone: string,
   url: string,
 ): NoticeContent {
-  const recipients = message.groups.flatMap((g) => g.recipients.map((r) => r.address));
-  return {
-    subject: `${t(lang, "approval.tag")} ${safeSubject(message.subject)}`,
-    text: [
-      t(lang, "approval.intro", { sender: message.sender }),
-      "",
-      t(lang, "hold.subject", { subject: safeSubject(message.subject) }),
-      t(lang, "hold.recipients", { recipients: recipientsLine(recipients) }),
+  const deadline = message.approvalDeadline;
+  return notice(lang, "approval", message.subject, {
+    intro: t(lang, "approval.intro", { sender: message.sender }),
+    facts: [
+      t(lang, "hold.recipients", { recipients: recipientsLine(allRecipients(message)) }),
       t(lang, "approval.rules", { rules: message.matchedRules.join(", ") }),
-      ...(message.approvalDeadline
-        ? [
-            t(lang, "approval.deadline", {
-              time: formatLocalTime(new Date(message.approvalDeadline), timeZone),
-            }),
-          ]
+      ...(deadline
+        ? [t(lang, "approval.deadline", { time: formatLocalTime(new Date(deadline), timeZone) })]
         : []),
-      "",
-      t(lang, "approval.link"),
-      url,
-      "",
-      "--",
-      t(lang, "hold.footer"),
-      "",
-    ].join("\n"),
-  };
+    ],
+    link: { text: t(lang, "approval.link"), url },
+  });
 }
 
 export function deniedNotice(
@@ -142,20 +134,13 @@ export function deniedNotice(
   approver: string,
   comment: string,
 ): NoticeContent {
-  return {
-    subject: `${t(lang, "denied.tag")} ${safeSubject(message.subject)}`,
-    text: [
-      t(lang, "denied.intro"),
-      "",
-      t(lang, "hold.subject", { subject: safeSubject(message.subject) }),
+  return notice(lang, "denied", message.subject, {
+    intro: t(lang, "denied.intro"),
+    facts: [
       t(lang, "denied.by", { approver }),
       ...(comment ? [t(lang, "denied.comment", { comment: comment.slice(0, 2000) })] : []),
-      "",
-      "--",
-      t(lang, "hold.footer"),
-      "",
-    ].join("\n"),
-  };
+    ],
+  });
 }
 
 export interface NoticeAddressing {
