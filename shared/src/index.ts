@@ -5,3 +5,4 @@ export * from "./time/format.js";
 export * from "./policy/index.js";
 export * from "./rules/index.js";
 export * from "./rules/pii.js";
+export * from "./checks/index.js";

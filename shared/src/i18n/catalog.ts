@@ -77,6 +77,21 @@ export const ja = {
   "error.not_approver": "このメールを承認する権限がありません。",
   "error.rejected": "{reason}",
   "error.invalid_policy": "ポリシーに誤りがあるため保存しませんでした (現在のポリシーのままです): {detail}",
+  "confirm.holdNotice": "送信後 {minutes} 分間は取り消せます。",
+  "confirm.holdNotice.one": "送信後 {minutes} 分間は取り消せます。",
+  "confirm.size.unknown": "サイズ不明",
+  "confirm.blocked": "組織のポリシーにより、このままでは送信できません。",
+  "confirm.warning.attachmentForgotten": "「{word}」と書かれていますが、ファイルが添付されていません。",
+  "confirm.warning.manyExternal":
+    "To / Cc に社外の宛先が {count} 件あります。Bcc に変更することをお勧めします。",
+  "confirm.warning.newDomain": "{domain} は返信元のメールの差出人・宛先になかったドメインです。",
+  "confirm.warning.unsafeDomain": "宛先のドメイン {domain} は注意が必要なドメインとして登録されています。",
+  "confirm.warning.unsafeWord": "件名または本文に注意が必要な語句「{word}」が含まれています。",
+  "confirm.warning.unsafeFileType": "添付ファイル {name} は注意が必要な種類 (.{extension}) のファイルです。",
+  "confirm.warning.largeAttachment": "添付ファイル {name} は大きなファイルです ({size})。",
+  "confirm.warning.webDownload":
+    "添付ファイルは Web ダウンロードに変換されます。受信者はダウンロードページから受け取ります。",
+  "confirm.warning.encryptZip": "添付ファイルは暗号化された ZIP ファイルに変換されて送信されます。",
 } as const;
 
 export type MessageKey = keyof typeof ja;
@@ -157,4 +172,19 @@ export const en: Record<MessageKey, string> = {
   "error.not_approver": "You may not approve this message.",
   "error.rejected": "{reason}",
   "error.invalid_policy": "The policy has errors and was not saved (the current one stays): {detail}",
+  "confirm.holdNotice": "You can undo for {minutes} minutes after sending.",
+  "confirm.holdNotice.one": "You can undo for {minutes} minute after sending.",
+  "confirm.size.unknown": "size unknown",
+  "confirm.blocked": "Your organisation's policy does not allow sending it as it is.",
+  "confirm.warning.attachmentForgotten": 'The message mentions "{word}" but nothing is attached.',
+  "confirm.warning.manyExternal": "{count} external addresses are in To / Cc: consider moving them to Bcc.",
+  "confirm.warning.newDomain":
+    "{domain} was not among the sender and recipients of the message you reply to.",
+  "confirm.warning.unsafeDomain": "The recipient domain {domain} is on your organisation's caution list.",
+  "confirm.warning.unsafeWord": 'The subject or body contains "{word}", which your organisation flags.',
+  "confirm.warning.unsafeFileType": "The attachment {name} is of a flagged file type (.{extension}).",
+  "confirm.warning.largeAttachment": "The attachment {name} is large ({size}).",
+  "confirm.warning.webDownload":
+    "Attachments will be converted to a web download: recipients fetch them from a download page.",
+  "confirm.warning.encryptZip": "Attachments will be sent as an encrypted ZIP file.",
 };

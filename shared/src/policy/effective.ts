@@ -1,5 +1,6 @@
 // The effective policy (every key set), the presets, and the merge of scoped documents with locks.
 import type { z } from "zod";
+import { clientDefaults } from "./defaults.js";
 import {
   clientSchema,
   policyDocumentSchema,
@@ -34,24 +35,6 @@ export interface EffectivePolicy {
   locks: string[];
 }
 
-const CLIENT_DEFAULTS: ClientSettings = {
-  confirmExternal: true,
-  skipWhenInternalOnly: true,
-  requireTickEachExternal: true,
-  allowTickAll: false,
-  bccSuggestThreshold: 10,
-  attachmentReminderWords: ["添付", "資料", "ファイル", "attached", "attachment", "enclosed"],
-  warnNewDomainInReply: true,
-  largeAttachmentBytes: 10 * 1024 * 1024,
-  unsafeDomains: [],
-  unsafeWords: [],
-  unsafeFileTypes: [
-    { extension: "exe", action: "block" },
-    { extension: "bat", action: "block" },
-    { extension: "js", action: "confirm" },
-  ],
-};
-
 function base(preset: PresetName): EffectivePolicy {
   return {
     preset,
@@ -69,7 +52,7 @@ function base(preset: PresetName): EffectivePolicy {
       allowSelfApproval: false,
     },
     rules: [],
-    client: clone(CLIENT_DEFAULTS),
+    client: clientDefaults(),
     locks: [],
   };
 }

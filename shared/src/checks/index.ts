@@ -1,0 +1,3 @@
+export * from "./confirm.js";
+export * from "./fallback.js";
+export { formatSize, ownText } from "./text.js";
