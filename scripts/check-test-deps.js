@@ -5,6 +5,10 @@ import { spawnSync } from "node:child_process";
 const missing = [];
 if (spawnSync("swaks", ["--version"]).error) missing.push("swaks");
 if (!existsSync(process.env.CHROMIUM_PATH ?? "/usr/bin/chromium")) missing.push("chromium");
+if (spawnSync(process.env.THUNDERBIRD_PATH ?? "thunderbird", ["--version"]).error)
+  missing.push("thunderbird");
+if (spawnSync("sh", ["-c", "command -v xvfb-run"]).status !== 0) missing.push("xvfb");
+if (spawnSync("sh", ["-c", "command -v xauth"]).status !== 0) missing.push("xauth");
 if (missing.length) {
   console.error(`Missing test tools: ${missing.join(", ")}. Install them with: scripts/install-test-deps.sh`);
   process.exit(1);

@@ -5,6 +5,9 @@ set -euo pipefail
 missing=()
 command -v swaks >/dev/null 2>&1 || missing+=(swaks)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v thunderbird >/dev/null 2>&1 || missing+=(thunderbird)
+command -v xvfb-run >/dev/null 2>&1 || missing+=(xvfb)
+command -v xauth >/dev/null 2>&1 || missing+=(xauth)
 [ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"

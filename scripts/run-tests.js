@@ -1,4 +1,4 @@
-// Runs every *.test.ts under shared/test, server/test and test/ with Node's test runner (via tsx).
+// Runs every *.test.ts under shared/test, server/test, addin-thunderbird/test and test/ with Node's test runner (via tsx).
 // Node 20 does not expand globs itself.
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
@@ -16,7 +16,9 @@ function find(dir) {
 }
 
 const only = process.argv.slice(2);
-const files = only.length ? only : ["shared/test", "server/test", "test"].flatMap(find).sort();
+const files = only.length
+  ? only
+  : ["shared/test", "server/test", "addin-thunderbird/test", "test"].flatMap(find).sort();
 const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...files], {
   stdio: "inherit",
 });

@@ -1,0 +1,41 @@
+// Builds the extension: bundles the background script and the confirm window with esbuild, then
+// packs dist/ into dist/sendguard.xpi (a ZIP with manifest.json at its root).
+import { BlobWriter, TextReader, Uint8ArrayReader, ZipWriter } from "@zip.js/zip.js";
+import { build } from "esbuild";
+import { copyFile, mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dist = join(here, "dist");
+const files = join(dist, "extension");
+
+await rm(dist, { recursive: true, force: true });
+await mkdir(files, { recursive: true });
+await build({
+  entryPoints: { background: join(here, "src/background.ts"), confirm: join(here, "src/confirm/main.tsx") },
+  outdir: files,
+  bundle: true,
+  format: "iife",
+  target: "firefox128",
+  jsx: "automatic",
+  minify: true,
+  legalComments: "none",
+  define: { "process.env.NODE_ENV": '"production"' },
+  logLevel: "warning",
+});
+for (const name of ["manifest.json", "confirm.html"]) await copyFile(join(here, name), join(files, name));
+
+const zip = new ZipWriter(new BlobWriter("application/x-xpinstall"));
+for (const name of (await readdir(files)).sort()) {
+  const data = await readFile(join(files, name));
+  await zip.add(
+    name,
+    name.endsWith(".json") || name.endsWith(".html")
+      ? new TextReader(data.toString("utf8"))
+      : new Uint8ArrayReader(data),
+  );
+}
+const xpi = Buffer.from(await (await zip.close()).arrayBuffer());
+await writeFile(join(dist, "sendguard.xpi"), xpi);
+console.log(`addin-thunderbird: dist/sendguard.xpi (${Math.round(xpi.length / 1024)} KB)`);

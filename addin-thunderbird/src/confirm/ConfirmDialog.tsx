@@ -1,0 +1,156 @@
+// The confirm dialog (React + Fluent UI v9). Pure: everything comes in through props, so the same
+// component can serve the Outlook task pane.
+import {
+  Body1,
+  Button,
+  Caption1,
+  Checkbox,
+  Divider,
+  MessageBar,
+  MessageBarBody,
+  Subtitle2,
+  Title3,
+  makeStyles,
+  tokens,
+} from "@fluentui/react-components";
+import { readyToSend, t, type ConfirmModel, type Language, type Severity } from "@sendguard/shared";
+import { useMemo, useState } from "react";
+
+const useStyles = makeStyles({
+  root: {
+    display: "flex",
+    flexDirection: "column",
+    gap: "12px",
+    padding: "16px 20px",
+    minHeight: "100vh",
+    boxSizing: "border-box",
+  },
+  section: { display: "flex", flexDirection: "column", gap: "4px" },
+  domain: { display: "block", color: tokens.colorNeutralForeground3, marginTop: "4px" },
+  external: { color: tokens.colorPaletteRedForeground2 },
+  footer: {
+    display: "flex",
+    gap: "8px",
+    justifyContent: "flex-end",
+    alignItems: "center",
+    marginTop: "auto",
+  },
+  hint: { color: tokens.colorNeutralForeground3, marginRight: "auto" },
+});
+
+const INTENT: Record<Severity, "info" | "warning" | "error"> = {
+  warn: "info",
+  confirm: "warning",
+  block: "error",
+};
+
+export interface ConfirmDialogProps {
+  model: ConfirmModel;
+  lang: Language;
+  onSend: () => void;
+  onCancel: () => void;
+  onConvertBcc: () => void;
+}
+
+export function ConfirmDialog({ model, lang, onSend, onCancel, onConvertBcc }: ConfirmDialogProps) {
+  const styles = useStyles();
+  const [recipients, setRecipients] = useState<ReadonlySet<string>>(new Set());
+  const [attachments, setAttachments] = useState<ReadonlySet<string>>(new Set());
+  const ready = useMemo(
+    () => readyToSend(model, { recipients, attachments }),
+    [model, recipients, attachments],
+  );
+  const toggle = (set: ReadonlySet<string>, key: string, on: boolean) => {
+    const next = new Set(set);
+    if (on) next.add(key.toLowerCase());
+    else next.delete(key.toLowerCase());
+    return next;
+  };
+
+  return (
+    <div className={styles.root}>
+      <Title3>{t(lang, "confirm.ui.title")}</Title3>
+      {model.warnings.map((w, i) => (
+        <MessageBar key={`${w.code}-${i}`} intent={INTENT[w.severity]} data-testid={`warning-${w.code}`}>
+          <MessageBarBody>{w.text}</MessageBarBody>
+        </MessageBar>
+      ))}
+      {model.suggestBcc && (
+        <Button appearance="secondary" onClick={onConvertBcc} data-testid="convert-bcc">
+          {t(lang, "confirm.ui.convertBcc")}
+        </Button>
+      )}
+      {model.groups.map((group) => (
+        <section key={group.class} className={styles.section} data-testid={`group-${group.class}`}>
+          <Subtitle2 className={group.class === "external" ? styles.external : undefined}>
+            {t(lang, `confirm.ui.class.${group.class}`)} (
+            {group.domains.reduce((n, d) => n + d.recipients.length, 0)})
+          </Subtitle2>
+          {group.domains.map((d) => (
+            <div key={d.domain}>
+              <Caption1 className={styles.domain}>{d.domain}</Caption1>
+              {d.recipients.map((r) => {
+                const label = `${r.field.toUpperCase()}: ${r.name ? `${r.name} <${r.address}>` : r.address}`;
+                return model.mustTick.some((m) => m.toLowerCase() === r.address.toLowerCase()) ? (
+                  <Checkbox
+                    key={r.address}
+                    label={label}
+                    checked={recipients.has(r.address.toLowerCase())}
+                    onChange={(_, data) =>
+                      setRecipients(toggle(recipients, r.address, data.checked === true))
+                    }
+                  />
+                ) : (
+                  <Body1 key={r.address} as="p">
+                    {label}
+                  </Body1>
+                );
+              })}
+            </div>
+          ))}
+        </section>
+      ))}
+      {model.allowTickAll && model.mustTick.length > 0 && (
+        <Button
+          appearance="subtle"
+          onClick={() => setRecipients(new Set(model.mustTick.map((a) => a.toLowerCase())))}
+        >
+          {t(lang, "confirm.ui.tickAll")}
+        </Button>
+      )}
+      {model.attachments.length > 0 && (
+        <section className={styles.section} data-testid="attachments">
+          <Divider />
+          <Subtitle2>{t(lang, "confirm.ui.attachments")}</Subtitle2>
+          {model.attachments.map((a) =>
+            a.mustTick ? (
+              <Checkbox
+                key={a.name}
+                label={`${a.name} (${a.sizeText})`}
+                checked={attachments.has(a.name.toLowerCase())}
+                onChange={(_, data) => setAttachments(toggle(attachments, a.name, data.checked === true))}
+              />
+            ) : (
+              <Body1 key={a.name} as="p">{`${a.name} (${a.sizeText})`}</Body1>
+            ),
+          )}
+        </section>
+      )}
+      <div className={styles.footer}>
+        <Caption1 className={styles.hint} data-testid="hint">
+          {ready.ok
+            ? model.holdNotice
+            : model.blocked
+              ? t(lang, "confirm.blocked")
+              : t(lang, "confirm.ui.mustTick", { count: ready.missing.length })}
+        </Caption1>
+        <Button onClick={onCancel} data-testid="cancel">
+          {t(lang, "confirm.ui.cancel")}
+        </Button>
+        <Button appearance="primary" disabled={!ready.ok} onClick={onSend} data-testid="send">
+          {t(lang, "confirm.ui.send")}
+        </Button>
+      </div>
+    </div>
+  );
+}

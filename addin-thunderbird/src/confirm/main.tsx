@@ -1,0 +1,42 @@
+// The confirm window: asks the background for the model of its request, shows the dialog, answers.
+import { FluentProvider, webLightTheme } from "@fluentui/react-components";
+import { StrictMode, useEffect, useState } from "react";
+import { createRoot } from "react-dom/client";
+import type { ConfirmMessage, ConfirmView } from "../send-guard.js";
+import { ConfirmDialog } from "./ConfirmDialog.js";
+
+const request = new URLSearchParams(location.search).get("request") ?? "";
+const send = (message: ConfirmMessage) => browser.runtime.sendMessage(message) as Promise<ConfirmView | null>;
+
+function App() {
+  const [view, setView] = useState<ConfirmView | null>(null);
+  useEffect(() => {
+    void send({ type: "sendguard:get", request }).then(setView);
+    // Keeps the MV3 background awake while the user reads (it is suspended when idle).
+    const timer = setInterval(() => void send({ type: "sendguard:ping", request }), 10_000);
+    return () => clearInterval(timer);
+  }, []);
+  if (!view) return null;
+  const answer = async (action: "send" | "cancel") => {
+    await send({ type: "sendguard:answer", request, answer: { action } });
+    window.close();
+  };
+  return (
+    <ConfirmDialog
+      model={view.model}
+      lang={view.lang}
+      onSend={() => void answer("send")}
+      onCancel={() => void answer("cancel")}
+      onConvertBcc={() => void send({ type: "sendguard:convertBcc", request }).then((v) => v && setView(v))}
+    />
+  );
+}
+
+document.documentElement.lang = navigator.language.startsWith("ja") ? "ja" : "en";
+createRoot(document.getElementById("root") as HTMLElement).render(
+  <StrictMode>
+    <FluentProvider theme={webLightTheme}>
+      <App />
+    </FluentProvider>
+  </StrictMode>,
+);

@@ -1,0 +1,64 @@
+// Thunderbird's compose details → the add-in-neutral Draft that shared/checks understands.
+import type { Draft, DraftRecipient, RecipientField } from "@sendguard/shared";
+import type { BrowserApi, ComposeDetailsLike } from "./browser-api.js";
+
+type RecipientList = ComposeDetailsLike["to"];
+
+/** "Name <addr>" / "addr"; address-book references we cannot resolve count as external unknowns. */
+function parseRecipients(list: RecipientList, field: RecipientField): DraftRecipient[] {
+  const items = list === undefined ? [] : Array.isArray(list) ? list : [list];
+  return items.flatMap((item) => {
+    if (typeof item !== "string") return [{ address: `${item.type}:${item.id}`, field }];
+    return item
+      .split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/)
+      .map((part) => part.trim())
+      .filter(Boolean)
+      .map((part) => {
+        const m = /^(.*?)<([^<>]+)>\s*$/.exec(part);
+        const name = m?.[1]?.trim().replace(/^"|"$/g, "");
+        return { address: (m?.[2] ?? part).trim(), ...(name ? { name } : {}), field };
+      });
+  });
+}
+
+function htmlToText(html: string): string {
+  return html
+    .replace(/<(script|style)[\s\S]*?<\/\1>/gi, "")
+    .replace(/<br\s*\/?>|<\/p>|<\/div>/gi, "\n")
+    .replace(/<[^>]+>/g, "")
+    .replace(/&nbsp;/g, " ")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&amp;/g, "&");
+}
+
+export async function draftFromCompose(
+  api: BrowserApi,
+  tabId: number,
+  details: ComposeDetailsLike,
+): Promise<Draft> {
+  const attachments = await api.compose.listAttachments(tabId).catch(() => []);
+  let replyTo: Draft["replyTo"];
+  if (details.relatedMessageId !== undefined && /reply|forward/.test(details.type ?? "")) {
+    const original = await api.messages.get(details.relatedMessageId).catch(() => null);
+    if (original) {
+      const all = [original.author, ...original.recipients, ...original.ccList].join(",");
+      replyTo = { addresses: parseRecipients(all, "to").map((r) => r.address) };
+    }
+  }
+  return {
+    from: details.from ?? "",
+    recipients: [
+      ...parseRecipients(details.to, "to"),
+      ...parseRecipients(details.cc, "cc"),
+      ...parseRecipients(details.bcc, "bcc"),
+    ],
+    subject: details.subject ?? "",
+    body:
+      details.isPlainText || details.plainTextBody
+        ? (details.plainTextBody ?? "")
+        : htmlToText(details.body ?? ""),
+    attachments: attachments.map((a) => ({ name: a.name, size: a.size })),
+    ...(replyTo ? { replyTo } : {}),
+  };
+}

@@ -1,0 +1,163 @@
+// The Thunderbird confirm window (the built extension page) in Chromium, with a fake runtime that
+// answers as the background would.
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import {
+  buildConfirmModel,
+  convertExternalToBcc,
+  FALLBACK_CLIENT_POLICY,
+  type ClientPolicy,
+  type Draft,
+} from "@sendguard/shared";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium } from "../helpers/browser.js";
+import { ROOT } from "../helpers/gateway.js";
+
+const SHOTS = process.env.SENDGUARD_SCREENSHOTS ?? "/tmp/sendguard-screenshots";
+const EXTENSION = join(ROOT, "addin-thunderbird/dist/extension");
+
+const policy: ClientPolicy = {
+  ...FALLBACK_CLIENT_POLICY,
+  domains: { internal: ["corp.example"], semiInternal: ["group.example"] },
+  hold: { internal: 5, semiInternal: 5, external: 5 },
+  holdMinutes: 5,
+  client: { ...FALLBACK_CLIENT_POLICY.client, bccSuggestThreshold: 2 },
+};
+
+const draft: Draft = {
+  from: "taro@corp.example",
+  recipients: [
+    { address: "hanako@corp.example", name: "花子", field: "to" },
+    { address: "jiro@group.example", field: "cc" },
+    { address: "a@client1.example", name: "取引先A", field: "to" },
+    { address: "b@client2.example", field: "cc" },
+  ],
+  subject: "見積書の送付",
+  body: "見積書を添付します。",
+  attachments: [{ name: "見積書.pdf", size: 123_456 }],
+};
+
+describe("Thunderbird confirm window in Chromium", () => {
+  let server: Server;
+  let browser: Browser;
+  let base: string;
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    server = createServer((req, res) => {
+      const name = new URL(req.url ?? "/", "http://x").pathname.slice(1);
+      try {
+        res.setHeader(
+          "content-type",
+          name.endsWith(".html") ? "text/html; charset=utf-8" : "text/javascript",
+        );
+        res.end(readFileSync(join(EXTENSION, name)));
+      } catch {
+        res.statusCode = 404;
+        res.end();
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await new Promise((r) => server.close(r));
+  });
+
+  /** A page whose `browser.runtime.sendMessage` answers like the background, recording what it was sent. */
+  async function open(lang: "ja" | "en"): Promise<Page> {
+    const view = { model: buildConfirmModel(draft, policy, lang), lang, converted: false };
+    const converted = {
+      model: buildConfirmModel(convertExternalToBcc(draft, policy), policy, lang),
+      lang,
+      converted: true,
+    };
+    const page = await browser.newPage({
+      locale: lang === "ja" ? "ja-JP" : "en-US",
+      viewport: { width: 640, height: 760 },
+    });
+    // A string, not a function: tsx compiles this file with keep-names helpers that do not exist in the page.
+    await page.addInitScript({
+      content: `
+        window.__sent = [];
+        window.close = () => { window.__closed = true; };
+        const view = ${JSON.stringify(view)}, converted = ${JSON.stringify(converted)};
+        window.browser = { runtime: { sendMessage: async (m) => {
+          window.__sent.push(m);
+          if (m.type === "sendguard:convertBcc") return converted;
+          return m.type === "sendguard:answer" ? null : view;
+        } } };`,
+    });
+    await page.goto(`${base}/confirm.html?request=r1`);
+    await page.waitForSelector("[data-testid=send]");
+    return page;
+  }
+
+  const sent = (page: Page) =>
+    page.evaluate("window.__sent") as Promise<{ type: string; answer?: unknown }[]>;
+  const closed = (page: Page) => page.waitForFunction("window.__closed === true");
+
+  test("groups recipients, warns, and enables Send only when externals and attachments are ticked", async () => {
+    const page = await open("ja");
+    assert.match(
+      (await page.textContent("[data-testid=group-internal]")) ?? "",
+      /社内 \(1\).*hanako@corp\.example/,
+    );
+    assert.match((await page.textContent("[data-testid=group-semi_internal]")) ?? "", /グループ会社 \(1\)/);
+    assert.match(
+      (await page.textContent("[data-testid=group-external]")) ?? "",
+      /社外 \(2\).*client1\.example.*client2\.example/,
+    );
+    assert.ok(await page.isVisible("[data-testid=warning-many_external]"));
+    assert.ok(await page.isDisabled("[data-testid=send]"));
+    assert.match(
+      (await page.textContent("[data-testid=hint]")) ?? "",
+      /チェックが必要な項目が残っています: 3 件/,
+    );
+    await page.screenshot({ path: `${SHOTS}/thunderbird-confirm-ja.png`, fullPage: true });
+    await page.getByLabel(/取引先A/).check();
+    await page.getByLabel(/b@client2\.example/).check();
+    assert.ok(await page.isDisabled("[data-testid=send]"), "the attachment is not ticked yet");
+    await page.getByLabel(/見積書\.pdf/).check();
+    assert.ok(await page.isEnabled("[data-testid=send]"));
+    assert.match((await page.textContent("[data-testid=hint]")) ?? "", /送信後 5 分間は取り消せます/);
+    await page.click("[data-testid=send]");
+    await closed(page);
+    const messages = await sent(page);
+    assert.deepEqual(messages[messages.length - 1], {
+      type: "sendguard:answer",
+      request: "r1",
+      answer: { action: "send" },
+    });
+    await page.close();
+  });
+
+  test("Convert to Bcc asks the background and shows the converted recipients", async () => {
+    const page = await open("en");
+    await page.click("[data-testid=convert-bcc]");
+    await page.waitForSelector("[data-testid=convert-bcc]", { state: "detached" });
+    assert.match((await page.textContent("[data-testid=group-external]")) ?? "", /BCC: .*a@client1\.example/);
+    assert.ok((await sent(page)).some((m) => m.type === "sendguard:convertBcc"));
+    await page.screenshot({ path: `${SHOTS}/thunderbird-confirm-en-bcc.png`, fullPage: true });
+    await page.close();
+  });
+
+  test("Cancel answers cancel and closes the window", async () => {
+    const page = await open("en");
+    await page.click("[data-testid=cancel]");
+    await closed(page);
+    const messages = await sent(page);
+    assert.deepEqual(messages[messages.length - 1], {
+      type: "sendguard:answer",
+      request: "r1",
+      answer: { action: "cancel" },
+    });
+    await page.close();
+  });
+});

@@ -1,0 +1,122 @@
+// A real Thunderbird (headless, driven over Marionette) submits through the gateway: STARTTLS with
+// the gateway's self-signed certificate (trusted via a certificate override, as a user would after
+// "Confirm Security Exception"), AUTH PLAIN, one attachment; the gateway holds it, then relays it.
+// Skips when Thunderbird is not installed (scripts/install-test-deps.sh installs it).
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { simpleParser } from "mailparser";
+import { TestGateway, waitFor } from "../helpers/gateway.js";
+import { uniqueId } from "../helpers/fixtures.js";
+import { SmtpSink } from "../helpers/sink.js";
+import { Thunderbird, findThunderbird } from "../helpers/thunderbird.js";
+
+const ALICE = "alice@corp.example";
+const PW = "correct-horse-1";
+const EXTERNAL = "partner@partner.example";
+const INTERNAL = "bob@corp.example";
+
+const skip = findThunderbird() ? false : "thunderbird is not installed (run scripts/install-test-deps.sh)";
+
+interface Summary {
+  id: string;
+  messageId: string;
+  status: string;
+  subject: string;
+}
+
+describe("Thunderbird → gateway → relay", { skip }, () => {
+  const sink = new SmtpSink();
+  let gw: TestGateway;
+  let tb: Thunderbird;
+  let alice: string;
+  let dir: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "sendguard-tb-att-"));
+    await sink.start();
+    gw = new TestGateway({ relayPort: sink.port, config: { organization: { holdMinutes: 0.05 } } });
+    gw.addUser(ALICE, PW);
+    await gw.start();
+    alice = await gw.token(ALICE, PW);
+    tb = new Thunderbird({
+      email: ALICE,
+      fullName: "Alice Example",
+      smtp: { host: "127.0.0.1", port: gw.ports.smtp, auth: "plain", username: ALICE, starttls: true },
+    });
+    await tb.start();
+    await tb.storeSmtpPassword("127.0.0.1", gw.ports.smtp, ALICE, PW);
+    // The gateway made a self-signed certificate into its data dir at first start.
+    await tb.trustCertificate(
+      "127.0.0.1",
+      gw.ports.smtp,
+      readFileSync(join(gw.dataDir, "tls/cert.pem"), "utf8"),
+    );
+  });
+
+  after(async () => {
+    await tb?.stop();
+    await gw?.stop();
+    await sink.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("a message composed and sent in Thunderbird is held, then relayed with its attachment", async () => {
+    const subject = `Quarterly figures ${uniqueId("tb")}`;
+    const attachment = join(dir, "figures.csv");
+    const csv = "quarter,revenue\nQ1,100\nQ2,120\n";
+    writeFileSync(attachment, csv);
+
+    const sentAt = Date.now();
+    const result = await tb.composeAndSend({
+      to: [EXTERNAL],
+      cc: [INTERNAL],
+      subject,
+      body: "Hello,\n\nthe figures are attached.\n\nAlice",
+      attachments: [attachment],
+      timeoutMs: 30_000,
+    });
+    assert.deepEqual(result, { sent: true, error: null }, tb.output.slice(-3000));
+
+    // Held by the gateway (hold 0.05 min = 3 s).
+    const held = await waitFor(
+      async () =>
+        (await gw.api<{ messages: Summary[] }>(alice, "GET", "/messages")).body.messages.find(
+          (m) => m.subject === subject,
+        ),
+      10_000,
+      "the message in the API",
+    );
+    assert.equal(held.status, "held");
+    assert.equal(
+      sink.messages.find((m) => m.text.includes(subject) && m.to.includes(EXTERNAL)),
+      undefined,
+      "not relayed while held",
+    );
+
+    // Relayed to the sink after the hold, to both recipients, with the attachment.
+    const got = await waitFor(
+      () => sink.messages.find((m) => m.to.includes(EXTERNAL) && m.messageId === held.messageId),
+      15_000,
+      "relay to the sink",
+    );
+    assert.ok(Date.now() - sentAt >= 2500, "relayed only after the hold time");
+    assert.equal(got.from, ALICE);
+    assert.deepEqual([...got.to].sort(), [INTERNAL, EXTERNAL].sort());
+    const parsed = await simpleParser(got.raw);
+    assert.equal(parsed.subject, subject);
+    assert.match(parsed.headers.get("user-agent")?.toString() ?? "", /Thunderbird/);
+    assert.equal(parsed.attachments.length, 1);
+    assert.equal(parsed.attachments[0]?.filename, "figures.csv");
+    assert.equal(parsed.attachments[0]?.content.toString("utf8"), csv);
+    assert.match(parsed.text ?? "", /the figures are attached/);
+    await waitFor(
+      async () =>
+        (await gw.api<{ status: string }>(alice, "GET", `/messages/${held.id}`)).body.status === "sent",
+      5000,
+      "status sent",
+    );
+  });
+});

@@ -1,0 +1,546 @@
+// A real Thunderbird for end-to-end tests: a fresh profile (one account, identity and SMTP server
+// seeded through user.js), started headless with Marionette, driven in chrome context.
+// See docs in /work/shared/notes/thunderbird.md (the facts this rests on).
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Marionette } from "./marionette.js";
+
+export const THUNDERBIRD_PATH = process.env.THUNDERBIRD_PATH ?? "thunderbird";
+
+/** The path of the thunderbird binary, or null when it is not installed (tests skip then). */
+export function findThunderbird(): string | null {
+  if (THUNDERBIRD_PATH.includes("/")) return existsSync(THUNDERBIRD_PATH) ? THUNDERBIRD_PATH : null;
+  const r = spawnSync("sh", ["-c", `command -v ${THUNDERBIRD_PATH}`], { encoding: "utf8" });
+  return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : null;
+}
+
+export interface SmtpAccount {
+  host: string;
+  port: number;
+  /** "plain" = AUTH PLAIN/LOGIN with a password (store it with storeSmtpPassword); "none" = no AUTH. */
+  auth: "plain" | "none";
+  username?: string;
+  starttls: boolean;
+}
+
+export interface ThunderbirdOptions {
+  email: string;
+  fullName?: string;
+  smtp: SmtpAccount;
+  /** .xpi files to install: { "<gecko id>": "/path/x.xpi" }. */
+  extensions?: Record<string, string>;
+  /** Extra user.js prefs. */
+  prefs?: Record<string, string | number | boolean>;
+  /** Keep the profile directory after stop() (for debugging). Also with THUNDERBIRD_KEEP_PROFILE=1. */
+  keepProfile?: boolean;
+  /** "headless" (default): MOZ_HEADLESS=1 --headless; "xvfb": xvfb-run -a, a real (virtual) X display. */
+  display?: "headless" | "xvfb";
+  /** Milliseconds to wait for Marionette (a cold start takes ~5-10 s). */
+  startTimeoutMs?: number;
+}
+
+export interface ComposeOptions {
+  /** Identity e-mail to send as; default: the profile's identity. */
+  from?: string;
+  to: string[];
+  cc?: string[];
+  bcc?: string[];
+  subject: string;
+  /** Plain-text body. */
+  body: string;
+  /** Files to attach (absolute paths). */
+  attachments?: string[];
+  /** Milliseconds to wait for the window to close or an error. */
+  timeoutMs?: number;
+}
+
+export interface SendResult {
+  /** true when the compose window closed after a successful send. */
+  sent: boolean;
+  /** The text of Thunderbird's error prompt (or the failure reason) when it did not send. */
+  error: string | null;
+}
+
+const BASE_PREFS: Record<string, string | number | boolean> = {
+  // No first-run account wizard, provider sign-up, default-client check, start page, rights bar.
+  "mail.provider.enabled": false,
+  "mail.shell.checkDefaultClient": false,
+  "mailnews.start_page.enabled": false,
+  "mail.rights.override": true,
+  "mail.rights.version": 1,
+  "app.donation.eoy.version.viewed": 999,
+  "mail.spotlight.firstRunDone": true,
+  "mail.winsearch.firstRunDone": true,
+  // No modal prompts that would block a send.
+  "mail.compose.attachment_reminder": false,
+  "mail.SpellCheckBeforeSend": false,
+  "mail.spellcheck.inline": false,
+  "mail.warn_on_send_accel_key": false,
+  "mail.compose.warn_public_recipients.aggressive": false,
+  "mailnews.show_send_progress": false,
+  "mail.biff.show_alert": false,
+  "mail.biff.play_sound": false,
+  "mail.biff.show_tray_icon": false,
+  // Quiet, offline-friendly.
+  "app.update.disabledForTesting": true,
+  "app.update.auto": false,
+  "datareporting.policy.dataSubmissionEnabled": false,
+  "datareporting.healthreport.uploadEnabled": false,
+  "toolkit.telemetry.reportingpolicy.firstRun": false,
+  "network.captive-portal-service.enabled": false,
+  "network.connectivity-service.enabled": false,
+  "extensions.update.enabled": false,
+  "extensions.getAddons.cache.enabled": false,
+  "browser.safebrowsing.malware.enabled": false,
+  "browser.safebrowsing.phishing.enabled": false,
+  "mailnews.auto_config.fetchFromISP.enabled": false,
+  "mailnews.auto_config.guess.enabled": false,
+  "messenger.startup.action": 0,
+  "mail.tabs.loadInBackground": true,
+  "browser.dom.window.dump.enabled": true,
+  "devtools.console.stdout.chrome": true,
+};
+
+function prefLine(name: string, value: string | number | boolean): string {
+  return `user_pref(${JSON.stringify(name)}, ${JSON.stringify(value)});`;
+}
+
+export class Thunderbird {
+  readonly profileDir: string;
+  readonly options: ThunderbirdOptions;
+  marionette: Marionette | null = null;
+  /** Everything Thunderbird wrote to stdout/stderr (useful when a test fails). */
+  output = "";
+  /** How it was started: "headless" or "xvfb". */
+  mode: "headless" | "xvfb";
+  private child: ChildProcess | null = null;
+
+  constructor(options: ThunderbirdOptions) {
+    this.options = options;
+    this.mode = options.display ?? (process.env.THUNDERBIRD_DISPLAY === "xvfb" ? "xvfb" : "headless");
+    this.profileDir = mkdtempSync(join(tmpdir(), "sendguard-tb-"));
+    this.writeProfile();
+  }
+
+  private writeProfile(): void {
+    const { email, fullName, smtp } = this.options;
+    const prefs: Record<string, string | number | boolean> = {
+      ...BASE_PREFS,
+      // Marionette on a free port chosen by Thunderbird itself; it writes it to MarionetteActivePort.
+      "marionette.port": 0,
+      // One account: a local ("none") server, which never connects anywhere, with one identity.
+      "mail.accountmanager.accounts": "account1",
+      "mail.accountmanager.defaultaccount": "account1",
+      "mail.accountmanager.localfoldersserver": "server1",
+      "mail.account.account1.server": "server1",
+      "mail.account.account1.identities": "id1",
+      "mail.server.server1.type": "none",
+      "mail.server.server1.hostname": "Local Folders",
+      "mail.server.server1.userName": "nobody",
+      "mail.server.server1.name": "Local Folders",
+      "mail.server.server1.login_at_startup": false,
+      "mail.identity.id1.useremail": email,
+      "mail.identity.id1.fullName": fullName ?? email.split("@")[0] ?? email,
+      "mail.identity.id1.valid": true,
+      "mail.identity.id1.smtpServer": "smtp1",
+      "mail.identity.id1.compose_html": false,
+      "mail.identity.id1.fcc": false,
+      "mail.identity.id1.attach_vcard": false,
+      "mail.identity.id1.sign_mail": false,
+      "mail.identity.id1.encryptionpolicy": 0,
+      "mail.smtpservers": "smtp1",
+      "mail.smtp.defaultserver": "smtp1",
+      "mail.smtpserver.smtp1.type": "smtp",
+      "mail.smtpserver.smtp1.description": "Sendguard test",
+      "mail.smtpserver.smtp1.hostname": smtp.host,
+      "mail.smtpserver.smtp1.port": smtp.port,
+      // nsMsgAuthMethod: 1 = none, 3 = passwordCleartext (PLAIN/LOGIN).
+      "mail.smtpserver.smtp1.authMethod": smtp.auth === "plain" ? 3 : 1,
+      // nsMsgSocketType: 0 = plain, 2 = alwaysSTARTTLS.
+      "mail.smtpserver.smtp1.try_ssl": smtp.starttls ? 2 : 0,
+      "mail.smtpserver.smtp1.username": smtp.auth === "plain" ? (smtp.username ?? email) : "",
+      ...(this.options.extensions && Object.keys(this.options.extensions).length
+        ? { "extensions.autoDisableScopes": 0, "xpinstall.signatures.required": false }
+        : {}),
+      ...this.options.prefs,
+    };
+    writeFileSync(
+      join(this.profileDir, "user.js"),
+      Object.entries(prefs)
+        .map(([k, v]) => prefLine(k, v))
+        .join("\n") + "\n",
+    );
+    const extensions = Object.entries(this.options.extensions ?? {});
+    if (extensions.length) {
+      const dir = join(this.profileDir, "extensions");
+      mkdirSync(dir, { recursive: true });
+      for (const [id, xpi] of extensions) copyFileSync(resolve(xpi), join(dir, `${id}.xpi`));
+    }
+  }
+
+  /** Starts Thunderbird and connects Marionette with a session in chrome context. */
+  async start(): Promise<this> {
+    const binary = findThunderbird();
+    if (!binary) throw new Error("thunderbird is not installed (scripts/install-test-deps.sh)");
+    const tbArgs = [
+      "--marionette",
+      "--remote-allow-system-access",
+      "--no-remote",
+      "--profile",
+      this.profileDir,
+    ];
+    const env: NodeJS.ProcessEnv = { ...process.env, MOZ_CRASHREPORTER_DISABLE: "1", MOZ_NO_REMOTE: "1" };
+    let cmd: string;
+    let args: string[];
+    if (this.mode === "xvfb") {
+      delete env.MOZ_HEADLESS;
+      cmd = "xvfb-run";
+      args = ["-a", "-s", "-screen 0 1280x1024x24", binary, ...tbArgs];
+    } else {
+      env.MOZ_HEADLESS = "1";
+      cmd = binary;
+      args = ["--headless", ...tbArgs];
+    }
+    // Its own process group, so stop() can end Thunderbird and all its content processes at once.
+    const child = spawn(cmd, args, { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    this.child = child;
+    // If the test process exits without stop() (a crash, an uncaught error), take Thunderbird along:
+    // it runs in its own process group and would otherwise outlive us. (A SIGKILLed test cannot.)
+    const pid = child.pid;
+    const killOnExit = () => {
+      try {
+        if (pid) process.kill(-pid, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
+    };
+    process.once("exit", killOnExit);
+    child.once("exit", () => process.off("exit", killOnExit));
+    const keep = (d: Buffer) => {
+      this.output += d.toString();
+      if (this.output.length > 1_000_000) this.output = this.output.slice(-500_000);
+    };
+    child.stdout?.on("data", keep);
+    child.stderr?.on("data", keep);
+
+    const timeout = this.options.startTimeoutMs ?? 45_000;
+    const until = Date.now() + timeout;
+    const portFile = join(this.profileDir, "MarionetteActivePort");
+    let port = 0;
+    while (!port) {
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(
+          `thunderbird exited (${child.exitCode ?? child.signalCode}) before Marionette:\n${this.output}`,
+        );
+      if (Date.now() > until) {
+        await this.stop();
+        throw new Error(`Marionette did not start within ${timeout} ms:\n${this.output.slice(-4000)}`);
+      }
+      if (existsSync(portFile)) port = Number(readFileSync(portFile, "utf8").trim()) || 0;
+      if (!port) await new Promise((r) => setTimeout(r, 100));
+    }
+    const m = await Marionette.connect(port, "127.0.0.1", Math.max(1000, until - Date.now()));
+    this.marionette = m;
+    await m.newSession();
+    await m.setContext("chrome");
+    await m.setTimeouts({ script: 120_000 });
+    await this.waitForMainWindow();
+    return this;
+  }
+
+  private get m(): Marionette {
+    if (!this.marionette) throw new Error("Thunderbird is not started");
+    return this.marionette;
+  }
+
+  /** Waits until the 3-pane window has loaded and the account manager knows our identity. */
+  private async waitForMainWindow(): Promise<void> {
+    const error = await this.m.executeAsyncScript<string | null>(`
+      const [done] = arguments;
+      const until = Date.now() + 30000;
+      const check = () => {
+        try {
+          const win = Services.wm.getMostRecentWindow("mail:3pane");
+          if (win && win.document.readyState === "complete" && win.gMailInit?.delayedStartupFinished !== false) {
+            const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailServices.sys.mjs");
+            if (MailServices.accounts.allIdentities.length > 0) return done(null);
+          }
+        } catch (e) {
+          return done(String(e));
+        }
+        if (Date.now() > until) return done("main window or identity not ready after 30 s");
+        setTimeout(check, 100);
+      };
+      check();
+    `);
+    if (error) throw new Error(error);
+  }
+
+  /** Runs a script in chrome context (a function body; `arguments` are `args`). */
+  exec<T = unknown>(script: string, ...args: unknown[]): Promise<T> {
+    return this.m.executeScript<T>(script, args);
+  }
+
+  /** Like exec, but the script reports through `arguments[arguments.length - 1](value)`. */
+  execAsync<T = unknown>(script: string, ...args: unknown[]): Promise<T> {
+    return this.m.executeAsyncScript<T>(script, args);
+  }
+
+  /**
+   * Saves the SMTP password in Thunderbird's login manager, so it can AUTH without a prompt.
+   * Note: Thunderbird keys SMTP logins by `smtp://host` only (no port), see SmtpServer.sys.mjs
+   * `_getPasswordWithoutUI`; `port` is accepted for symmetry but is not part of the key.
+   */
+  async storeSmtpPassword(host: string, _port: number, user: string, password: string): Promise<void> {
+    await this.execAsync(
+      `
+      const [host, user, password, done] = arguments;
+      (async () => {
+        const origin = "smtp://" + (host.includes(":") ? "[" + host + "]" : host);
+        for (const old of await Services.logins.searchLoginsAsync({ origin, httpRealm: origin }))
+          if (old.username === user) await Services.logins.removeLoginAsync(old);
+        const login = Cc["@mozilla.org/login-manager/loginInfo;1"].createInstance(Ci.nsILoginInfo);
+        login.init(origin, null, origin, user, password, "", "");
+        await Services.logins.addLoginAsync(login);
+      })().then(() => done(null), (e) => done(String(e)));
+      `,
+      host,
+      user,
+      password,
+    ).then((e) => {
+      if (e) throw new Error(`storeSmtpPassword: ${String(e)}`);
+    });
+  }
+
+  /**
+   * Trusts a (self-signed) server certificate for host:port, as "Confirm Security Exception" would.
+   * `certPem` is the PEM of the server's leaf certificate.
+   */
+  async trustCertificate(host: string, port: number, certPem: string): Promise<void> {
+    const base64 = certPem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, "").replace(/\s+/g, "");
+    const error = await this.exec<string | null>(
+      `
+      const [host, port, base64] = arguments;
+      try {
+        const certDB = Cc["@mozilla.org/security/x509certdb;1"].getService(Ci.nsIX509CertDB);
+        const cert = certDB.constructX509FromBase64(base64);
+        Cc["@mozilla.org/security/certoverride;1"]
+          .getService(Ci.nsICertOverrideService)
+          .rememberValidityOverride(host, port, {}, cert, false);
+        return null;
+      } catch (e) {
+        return String(e);
+      }
+      `,
+      host,
+      port,
+      base64,
+    );
+    if (error) throw new Error(`trustCertificate: ${error}`);
+  }
+
+  /**
+   * Opens a compose window, fills it, attaches files, runs "Send Now" and resolves when the compose
+   * window closes (sent) or Thunderbird reports a send error (its prompt is read and dismissed).
+   */
+  async composeAndSend(options: ComposeOptions): Promise<SendResult> {
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    await this.m.setTimeouts({ script: timeoutMs + 5_000 });
+    return this.m.executeAsyncScript<SendResult>(COMPOSE_AND_SEND, [
+      {
+        from: options.from ?? null,
+        to: options.to.join(", "),
+        cc: (options.cc ?? []).join(", "),
+        bcc: (options.bcc ?? []).join(", "),
+        subject: options.subject,
+        body: options.body,
+        attachments: (options.attachments ?? []).map((p) => resolve(p)),
+        timeoutMs,
+      },
+    ]);
+  }
+
+  /**
+   * Closes every compose window without a "save changes?" prompt (after a failed send the compose
+   * window stays open, as it does for a user). Returns how many it closed.
+   */
+  closeComposeWindows(): Promise<number> {
+    return this.exec<number>(`
+      let n = 0;
+      for (const win of [...Services.wm.getEnumerator("msgcompose")]) {
+        try { win.gContentChanged = false; if (win.gMsgCompose) win.gMsgCompose.bodyModified = false; } catch {}
+        win.close();
+        n++;
+      }
+      return n;
+    `);
+  }
+
+  /** PNG of the current window in chrome context (checked: works headless and under xvfb). */
+  screenshot(): Promise<Buffer> {
+    return this.m.takeScreenshot();
+  }
+
+  /** Kills Thunderbird and its child processes; removes the profile unless asked to keep it. */
+  async stop(): Promise<void> {
+    this.marionette?.close();
+    this.marionette = null;
+    const child = this.child;
+    this.child = null;
+    if (child && child.exitCode === null && child.signalCode === null && child.pid) {
+      const exited = new Promise((r) => child.once("exit", r));
+      const group = (signal: NodeJS.Signals) => {
+        try {
+          process.kill(-child.pid!, signal);
+        } catch {
+          /* already gone */
+        }
+      };
+      group("SIGTERM");
+      const killer = setTimeout(() => group("SIGKILL"), 5_000);
+      await exited;
+      clearTimeout(killer);
+      group("SIGKILL"); // stragglers (content processes) of the same group
+    }
+    const keep = this.options.keepProfile || process.env.THUNDERBIRD_KEEP_PROFILE === "1";
+    if (!keep) rmSync(this.profileDir, { recursive: true, force: true });
+  }
+}
+
+// Runs in Thunderbird's chrome context (a WebDriver:ExecuteAsyncScript body).
+const COMPOSE_AND_SEND = `
+const [opts, done] = arguments;
+const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailServices.sys.mjs");
+let finished = false;
+let composeWin = null;
+const cleanups = [];
+const finish = (result) => {
+  if (finished) return;
+  finished = true;
+  for (const c of cleanups) { try { c(); } catch {} }
+  done(result);
+};
+const timer = setTimeout(() => finish({ sent: false, error: "timed out after " + opts.timeoutMs + " ms" }), opts.timeoutMs);
+cleanups.push(() => clearTimeout(timer));
+
+// Error prompts (send failures) are common dialogs: read their text and dismiss them. One failure
+// can bring several (a failed login, then "Sending of the message failed"; an untrusted certificate,
+// then the exception dialog), so collect them until none has come for a moment, then report.
+const errors = [];
+let grace = null;
+const failed = (text) => {
+  errors.push(text);
+  if (grace) clearTimeout(grace);
+  grace = setTimeout(() => finish({ sent: false, error: errors.join("\\n") }), 1500);
+};
+cleanups.push(() => grace && clearTimeout(grace));
+const onDialog = (subject) => {
+  const win = subject.ownerGlobal ?? subject;
+  const read = () => {
+    const doc = win.document;
+    const text = [doc.getElementById("infoTitle")?.textContent, doc.getElementById("infoBody")?.textContent]
+      .filter((s) => s && s.trim()).join(": ").trim();
+    // Cancel where there is a choice (e.g. "Retry" on a failed login would loop), else OK.
+    try {
+      const dialog = doc.querySelector("dialog");
+      const cancel = dialog?.getButton("cancel");
+      if (cancel && !cancel.hidden) cancel.click();
+      else dialog?.getButton("accept")?.click();
+    } catch {}
+    try { if (!win.closed) win.close(); } catch {}
+    failed(text || "Thunderbird showed a dialog");
+  };
+  setTimeout(read, 0);
+};
+Services.obs.addObserver(onDialog, "common-dialog-loaded");
+cleanups.push(() => Services.obs.removeObserver(onDialog, "common-dialog-loaded"));
+
+// The "Add Security Exception" dialog after an untrusted certificate: close it, report it.
+const onWindow = (subject, topic) => {
+  if (topic !== "domwindowopened") return;
+  subject.addEventListener("load", () => {
+    const url = subject.location.href;
+    if (url.includes("exceptionDialog")) {
+      subject.close();
+      failed("certificate not trusted (Thunderbird opened its security exception dialog)");
+    }
+  }, { once: true });
+};
+Services.ww.registerNotification(onWindow);
+cleanups.push(() => Services.ww.unregisterNotification(onWindow));
+
+try {
+  let identity = null;
+  for (const id of MailServices.accounts.allIdentities) {
+    if (!opts.from || id.email.toLowerCase() === opts.from.toLowerCase()) { identity = id; break; }
+  }
+  if (!identity) throw new Error("no identity for " + (opts.from ?? "(default)"));
+
+  const fields = Cc["@mozilla.org/messengercompose/composefields;1"].createInstance(Ci.nsIMsgCompFields);
+  fields.to = opts.to;
+  fields.cc = opts.cc;
+  fields.bcc = opts.bcc;
+  fields.subject = opts.subject;
+  fields.body = opts.body;
+  fields.forcePlainText = true;
+  for (const path of opts.attachments) {
+    const file = Cc["@mozilla.org/file/local;1"].createInstance(Ci.nsIFile);
+    file.initWithPath(path);
+    if (!file.exists()) throw new Error("attachment not found: " + path);
+    const att = Cc["@mozilla.org/messengercompose/attachment;1"].createInstance(Ci.nsIMsgAttachment);
+    att.url = Services.io.newFileURI(file).spec;
+    att.name = file.leafName;
+    att.size = file.fileSize;
+    fields.addAttachment(att);
+  }
+  const params = Cc["@mozilla.org/messengercompose/composeparams;1"].createInstance(Ci.nsIMsgComposeParams);
+  params.type = Ci.nsIMsgCompType.New;
+  params.format = Ci.nsIMsgCompFormat.PlainText;
+  params.identity = identity;
+  params.composeFields = fields;
+
+  const onOpened = (subject, topic) => {
+    if (topic !== "domwindowopened") return;
+    subject.addEventListener("load", () => {
+      if (subject.document.documentElement.getAttribute("windowtype") !== "msgcompose" || composeWin) return;
+      composeWin = subject;
+      subject.addEventListener("unload", () => { if (!errors.length) finish({ sent: true, error: null }); });
+      subject.addEventListener("compose-editor-ready", () => {}, { once: true });
+      const send = () => {
+        // Send failures that do not prompt (e.g. a cancelled send) end here.
+        subject.addEventListener("compose-prepare-message-completed", (e) => {
+          if (e.detail?.exception) failed(String(e.detail.exception.message ?? e.detail.exception));
+        }, { once: true });
+        subject.goDoCommand("cmd_sendNow");
+      };
+      const whenReady = () => {
+        // Wait until the attachments from the compose fields are in the bucket, then send.
+        const want = opts.attachments.length;
+        const poll = () => {
+          if (finished) return;
+          if ((subject.gAttachmentBucket?.itemCount ?? 0) >= want && subject.gMsgCompose) return send();
+          setTimeout(poll, 50);
+        };
+        poll();
+      };
+      if (subject.gComposeEditorReady || subject.composeEditorReady) whenReady();
+      else subject.addEventListener("compose-editor-ready", whenReady, { once: true });
+    }, { once: true });
+  };
+  Services.ww.registerNotification(onOpened);
+  cleanups.push(() => Services.ww.unregisterNotification(onOpened));
+  MailServices.compose.OpenComposeWindowWithParams(null, params);
+} catch (e) {
+  finish({ sent: false, error: String(e) });
+}
+`;
