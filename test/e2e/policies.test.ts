@@ -97,7 +97,13 @@ describe("real-world policies through SMTP", () => {
     (
       await gw.api<{
         status: string;
-        groups: { name: string; status: string; releaseAt: string; recipients: { address: string }[] }[];
+        groups: {
+          id: string;
+          name: string;
+          status: string;
+          releaseAt: string;
+          recipients: { address: string }[];
+        }[];
       }>(admin, "GET", `/messages/${id}`)
     ).body;
   const delivered = (messageId: string) => sink.messages.filter((m) => m.messageId === messageId);
@@ -124,6 +130,24 @@ describe("real-world policies through SMTP", () => {
     assert.equal(external?.status, "held");
     const heldFor = Date.parse(external?.releaseAt ?? "") - Date.now();
     assert.ok(heldFor > 59 * 60_000 && heldFor <= 60 * 60_000, `external held for ${heldFor} ms`);
+    // Each group acts on its own: cancelling only the held external copies.
+    const discard = await gw.api<{ status: string }>(
+      admin,
+      "POST",
+      `/messages/${r.id}/groups/${external?.id}/discard`,
+    );
+    assert.equal(discard.status, 200);
+    const after = await view(r.id);
+    assert.equal(after.groups.find((g) => g.name === "external")?.status, "discarded");
+    assert.equal(after.status, "sent", "the internal copies were sent; nothing else is pending");
+    const again = await gw.api<{ error: { code: string } }>(
+      admin,
+      "POST",
+      `/messages/${r.id}/groups/${external?.id}/discard`,
+    );
+    assert.equal(again.body.error.code, "already_final");
+    const foreign = await gw.api(admin, "POST", `/messages/${r.id}/groups/not-a-group/discard`);
+    assert.equal(foreign.status, 404);
   });
 
   test("2. reject external mail 19:00–09:00 (it is 23:xx in the organisation's timezone)", async () => {
@@ -150,6 +174,20 @@ describe("real-world policies through SMTP", () => {
       external.reply,
       /^550 5\.7\.1 No external mail between 19:00 and 09:00 \(rule no-external-at-night\)/,
     );
+    const p2 = await gw.token("p2@corp.example", PW);
+    const viaApi = await fetch(`${gw.httpUrl}/api/v1/messages`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${p2}`, "content-type": "application/json", "accept-language": "ja" },
+      body: JSON.stringify({ to: "c@partner.example", subject: "API から", text: "本文" }),
+    });
+    assert.equal(viaApi.status, 422);
+    assert.deepEqual(await viaApi.json(), {
+      error: {
+        code: "rejected",
+        rule: "no-external-at-night",
+        message: "夜間 (19:00〜9:00) の社外宛送信は禁止されています",
+      },
+    });
     const internal = await send("p2@corp.example", { to: ["a@corp.example"] });
     assert.ok(internal.ok, internal.reply);
     const notice = await waitFor(

@@ -373,18 +373,26 @@ export class SqliteStore implements Store {
     return status;
   }
 
-  async actOnHeld(id: string, action: HeldAction, actor: string, now: number): Promise<HeldActionResult> {
+  async actOnHeld(
+    id: string,
+    action: HeldAction,
+    actor: string,
+    now: number,
+    groupId: string | null = null,
+  ): Promise<HeldActionResult> {
+    // One group (e.g. only the external copies) or, with groupId null, every group of the message.
+    const only = "AND (?1 IS NULL OR id = ?1)";
     return this.writer.transaction(async () => {
       const change =
         action === "discard"
           ? await this.writer.run(
-              `UPDATE groups SET status = 'discarded', next_at = ?
-               WHERE message_id = ? AND status IN ('held','pending_approval')`,
-              [now, id],
+              `UPDATE groups SET status = 'discarded', next_at = ?2
+               WHERE message_id = ?3 AND status IN ('held','pending_approval') ${only}`,
+              [groupId, now, id],
             )
           : await this.writer.run(
-              "UPDATE groups SET next_at = ? WHERE message_id = ? AND status = 'held' AND next_at > ?",
-              [now, id, now],
+              `UPDATE groups SET next_at = ?2 WHERE message_id = ?3 AND status = 'held' AND next_at > ?2 ${only}`,
+              [groupId, now, id],
             );
       if (action === "discard" && change.changes) {
         await this.writer.run(
@@ -395,12 +403,22 @@ export class SqliteStore implements Store {
       }
       const status = await this.refreshStatus(id);
       if (change.changes) {
-        await this.insertAudit([{ actor, action, messageId: id, detail: { groups: change.changes } }], now);
+        await this.insertAudit(
+          [
+            {
+              actor,
+              action,
+              messageId: id,
+              detail: { groups: change.changes, ...(groupId ? { group: groupId } : {}) },
+            },
+          ],
+          now,
+        );
         return { outcome: "ok", status };
       }
       const releasing = await this.writer.get<{ n: number }>(
-        "SELECT count(*) AS n FROM groups WHERE message_id = ? AND status IN ('held','releasing')",
-        [id],
+        `SELECT count(*) AS n FROM groups WHERE message_id = ?2 AND status IN ('held','releasing') ${only}`,
+        [groupId, id],
       );
       // Releasing a message that is already due is not an error: it is on its way.
       if (action === "release" && status === "held") return { outcome: "ok", status };

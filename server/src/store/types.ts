@@ -172,7 +172,14 @@ export interface Store {
   message(id: string): Promise<MessageRecord | undefined>;
   messagesByMessageId(messageId: string): Promise<MessageRecord[]>;
   listMessages(filter: MessageFilter): Promise<MessageRecord[]>;
-  actOnHeld(id: string, action: HeldAction, actor: string, now: number): Promise<HeldActionResult>;
+  /** Release or discard every held group of a message, or only `groupId`; atomic against the scheduler. */
+  actOnHeld(
+    id: string,
+    action: HeldAction,
+    actor: string,
+    now: number,
+    groupId?: string | null,
+  ): Promise<HeldActionResult>;
   /** Approves (groups become held) or denies a message awaiting approval, atomically. */
   decideApproval(
     id: string,

@@ -233,14 +233,22 @@ export function apiRouter(deps: ApiDeps): Router {
   });
 
   for (const action of ["release", "discard"] as HeldAction[]) {
-    router.post(`/messages/:id/${action}`, requireUser, async (req, res) => {
-      const message = await visibleMessage(req, res);
-      const result = await store.actOnHeld(message.id, action, currentUser(res).email, Date.now());
-      if (result.outcome === "releasing") throw new ApiError(409, "already_releasing");
-      if (result.outcome === "final") throw new ApiError(409, "already_final", { status: result.status });
-      if (action === "release") deps.onReleased();
-      res.json({ id: message.id, status: result.status });
-    });
+    // The whole message, or one recipient group of it (each group is held and released on its own).
+    router.post(
+      [`/messages/:id/${action}`, `/messages/:id/groups/:group/${action}`],
+      requireUser,
+      async (req, res) => {
+        const message = await visibleMessage(req, res);
+        const group = req.params.group === undefined ? null : String(req.params.group);
+        if (group !== null && !message.groups.some((g) => g.id === group))
+          throw new ApiError(404, "not_found");
+        const result = await store.actOnHeld(message.id, action, currentUser(res).email, Date.now(), group);
+        if (result.outcome === "releasing") throw new ApiError(409, "already_releasing");
+        if (result.outcome === "final") throw new ApiError(409, "already_final", { status: result.status });
+        if (action === "release") deps.onReleased();
+        res.json({ id: message.id, status: result.status });
+      },
+    );
   }
 
   for (const verdict of ["approve", "deny"] as const) {
