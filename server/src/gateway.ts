@@ -1,5 +1,5 @@
 // Wires the parts together: store → intake (SMTP + HTTP) → scheduler → relay, in one process.
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
@@ -54,6 +54,9 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   const store = await openStore(config);
   const spool = new Spool(join(config.dataDir, "spool"));
   await spool.init();
+  // Scratch space (DKIM signing of large messages): anything left there is from a previous run.
+  await rm(join(config.dataDir, "tmp"), { recursive: true, force: true });
+  await mkdir(join(config.dataDir, "tmp", "dkim"), { recursive: true, mode: 0o700 });
   const metrics = new Metrics(store);
   // Listen first so that a port chosen by the OS (0, in tests) is known for the links in notices.
   const httpServer = createServer();

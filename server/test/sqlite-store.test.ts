@@ -601,7 +601,9 @@ describe("SqliteStore", () => {
       const base = T + 100_000 * MIN;
       await store
         .claimDueNotices(base, 100_000)
-        .then((ns) => Promise.all(ns.map((n) => store.finishNotice(n.id, null, null))));
+        .then((ns) =>
+          Promise.all(ns.map((n) => store.finishNotices([{ id: n.id, retryAt: null, error: null }]))),
+        );
       const m = newMessage({ createdAt: base });
       await store.insertMessages([m]);
       const [notice, ...rest] = await store.claimDueNotices(base, 10);
@@ -633,13 +635,13 @@ describe("SqliteStore", () => {
         "a leased notice is not claimed twice",
       );
 
-      await store.finishNotice(notice.id, base + 2 * MIN, "421 busy");
+      await store.finishNotices([{ id: notice.id, retryAt: base + 2 * MIN, error: "421 busy" }]);
       assert.deepEqual(await store.claimDueNotices(base + 2 * MIN - 1, 10), []);
       const [retried] = await store.claimDueNotices(base + 2 * MIN, 10);
       assert.equal(retried?.id, notice.id);
       assert.equal(retried?.attempts, 2);
 
-      await store.finishNotice(notice.id, null, null);
+      await store.finishNotices([{ id: notice.id, retryAt: null, error: null }]);
       await store.resetLeases();
       assert.deepEqual(
         (await store.claimDueNotices(base + 1000 * MIN, 1000)).filter((n) => n.messageId === m.id),
@@ -653,7 +655,7 @@ describe("SqliteStore", () => {
       await store.insertMessages([m]);
       const [notice] = (await store.claimDueNotices(base, 1000)).filter((n) => n.messageId === m.id);
       assert.ok(notice);
-      await store.finishNotice(notice.id, null, "550 no such user");
+      await store.finishNotices([{ id: notice.id, retryAt: null, error: "550 no such user" }]);
       await store.resetLeases();
       assert.deepEqual(
         (await store.claimDueNotices(base + 1000 * MIN, 1000)).filter((n) => n.messageId === m.id),
@@ -687,7 +689,7 @@ describe("SqliteStore", () => {
         assert.equal(await s.nextDueAt(), T, "the hold notice is due at once");
         assert.deepEqual(await s.queueDepth(), { held: 2, releasing: 0, notices: 1 });
         const [n] = await s.claimDueNotices(T, 10);
-        await s.finishNotice(n?.id as number, null, null);
+        await s.finishNotices([{ id: n?.id as number, retryAt: null, error: null }]);
         assert.equal(await s.nextDueAt(), T + 5 * MIN);
         await s.claimDueGroups(T + 5 * MIN, 10);
         assert.equal(await s.nextDueAt(), T + 9 * MIN, "a leased group is not waited for");

@@ -59,11 +59,26 @@ export function classifySmtpResult(
   });
 }
 
+/**
+ * DKIM hashes the body before it can write the signature header first, so nodemailer buffers the
+ * message: in memory by default (a 100 MB message cost 90 MB more RSS), on disk past a threshold.
+ */
+interface DkimCache {
+  cacheDir: string;
+  cacheTreshold: number; // nodemailer's spelling
+}
+
+function dkimCache(config: Config): DkimCache {
+  return { cacheDir: join(config.dataDir, "tmp", "dkim"), cacheTreshold: 1024 * 1024 };
+}
+
 class SmtpRelay implements Relay {
   readonly description: string;
   private readonly transport: Transporter;
+  private readonly dkimCache: DkimCache;
 
   constructor(config: Config) {
+    this.dkimCache = dkimCache(config);
     const url = new URL(config.relay.url);
     this.description = `${url.protocol}//${url.host}`;
     this.transport = nodemailer.createTransport({
@@ -89,7 +104,7 @@ class SmtpRelay implements Relay {
       const info = await this.transport.sendMail({
         envelope: { ...envelope },
         raw: message,
-        ...(dkim ? { dkim: { ...dkim, cacheDir: false } } : {}),
+        ...(dkim ? { dkim: { ...dkim, ...this.dkimCache } } : {}),
       });
       return classifySmtpResult(
         envelope.to,
@@ -116,7 +131,10 @@ class OutboxRelay implements Relay {
   readonly description: string;
   private readonly transport = nodemailer.createTransport({ streamTransport: true, buffer: false });
 
-  constructor(private readonly dir: string) {
+  constructor(
+    private readonly dir: string,
+    private readonly dkimCache: DkimCache,
+  ) {
     this.description = `outbox ${dir}`;
   }
 
@@ -154,6 +172,6 @@ class OutboxRelay implements Relay {
 
 export function createRelay(config: Config): Relay {
   return config.relay.url === "outbox"
-    ? new OutboxRelay(join(config.dataDir, "outbox"))
+    ? new OutboxRelay(join(config.dataDir, "outbox"), dkimCache(config))
     : new SmtpRelay(config);
 }

@@ -8,7 +8,14 @@ import type { Metrics } from "../metrics.js";
 import type { NoticeSender } from "../notify/sender.js";
 import { GroupCommit } from "../store/group-commit.js";
 import type { Spool } from "../store/spool.js";
-import type { AttemptRecord, GroupRecord, MessageRecord, NoticeRecord, Store } from "../store/types.js";
+import type {
+  AttemptRecord,
+  GroupRecord,
+  MessageRecord,
+  NoticeRecord,
+  NoticeResult,
+  Store,
+} from "../store/types.js";
 import { decideApproval } from "../approval.js";
 import { nextRetryAt } from "./backoff.js";
 import type { DkimKeys } from "./dkim.js";
@@ -37,9 +44,11 @@ export class Scheduler {
   private inflight = 0;
   private readonly idle: (() => void)[] = [];
   private readonly attempts: GroupCommit<AttemptRecord>;
+  private readonly noticeResults: GroupCommit<NoticeResult>;
 
   constructor(private readonly deps: SchedulerDeps) {
     this.attempts = new GroupCommit((batch) => deps.store.recordAttempts(batch));
+    this.noticeResults = new GroupCommit((batch) => deps.store.finishNotices(batch));
   }
 
   async start(): Promise<void> {
@@ -73,10 +82,15 @@ export class Scheduler {
         const free = this.deps.config.relay.concurrency - this.inflight;
         if (free <= 0) break;
         const now = Date.now();
+        // A read first: claims are write transactions (an fsync each), and most wake-ups after an
+        // intake commit find nothing due (the message is held).
+        const due = await this.deps.store.nextDueAt();
+        if (due === null || due > now) break;
         const groups = await this.deps.store.claimDueGroups(now, free);
         for (const { message, group } of groups) this.track(this.deliver(message, group));
         await this.expireApprovals(now);
-        const notices = await this.deps.store.claimDueNotices(now, Math.max(1, free - groups.length));
+        const notices =
+          free > groups.length ? await this.deps.store.claimDueNotices(now, free - groups.length) : [];
         for (const notice of notices) this.track(this.sendNotice(notice));
         if (groups.length + notices.length >= free) this.again = true;
       } while (this.again && !this.stopped && this.inflight < this.deps.config.relay.concurrency);
@@ -216,6 +230,6 @@ export class Scheduler {
         ? null
         : nextRetryAt(config.relay, notice.attempts, notice.createdAt, Date.now());
     if (error) log.warn({ msg_id: notice.messageId, notice: notice.kind, error, retryAt }, "notice not sent");
-    await store.finishNotice(notice.id, retryAt, error);
+    await this.noticeResults.add({ id: notice.id, retryAt, error });
   }
 }

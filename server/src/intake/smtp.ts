@@ -10,7 +10,7 @@ import type { Logger } from "../log.js";
 import { IntakeError } from "../pipeline/errors.js";
 import type { Intake } from "../pipeline/intake.js";
 import type { Store, UserRecord } from "../store/types.js";
-import { smtpError } from "./replies.js";
+import { smtpError } from "./smtp-patches.js";
 import type { TlsMaterial } from "./tls.js";
 
 export interface SmtpDeps {

@@ -19,6 +19,7 @@ import type {
   NewNotice,
   NewUser,
   NoticeRecord,
+  NoticeResult,
   RecipientRecord,
   Store,
   UserRecord,
@@ -642,23 +643,28 @@ export class SqliteStore implements Store {
     }));
   }
 
-  async finishNotice(id: number, retryAt: number | null, error: string | null): Promise<void> {
-    await this.writer.transaction(() =>
-      error === null
-        ? this.writer.run("UPDATE notices SET status = 'sent', leased = 0, last_error = NULL WHERE id = ?", [
+  async finishNotices(results: NoticeResult[]): Promise<void> {
+    await this.writer.transaction(async () => {
+      for (const { id, retryAt, error } of results) {
+        if (error === null) {
+          await this.writer.run(
+            "UPDATE notices SET status = 'sent', leased = 0, last_error = NULL WHERE id = ?",
+            [id],
+          );
+        } else if (retryAt === null) {
+          await this.writer.run(
+            "UPDATE notices SET status = 'failed', leased = 0, last_error = ? WHERE id = ?",
+            [error, id],
+          );
+        } else {
+          await this.writer.run("UPDATE notices SET leased = 0, next_at = ?, last_error = ? WHERE id = ?", [
+            retryAt,
+            error,
             id,
-          ])
-        : retryAt === null
-          ? this.writer.run("UPDATE notices SET status = 'failed', leased = 0, last_error = ? WHERE id = ?", [
-              error,
-              id,
-            ])
-          : this.writer.run("UPDATE notices SET leased = 0, next_at = ?, last_error = ? WHERE id = ?", [
-              retryAt,
-              error,
-              id,
-            ]),
-    );
+          ]);
+        }
+      }
+    });
   }
 
   async nextDueAt(): Promise<number | null> {

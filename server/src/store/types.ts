@@ -46,6 +46,12 @@ export interface NoticeRecord extends Required<NewNotice> {
   createdAt: number;
 }
 
+export interface NoticeResult {
+  id: number;
+  retryAt: number | null;
+  error: string | null;
+}
+
 export interface RecipientRecord {
   address: string;
   status: "pending" | "sent" | "failed" | "discarded";
@@ -203,7 +209,8 @@ export interface Store {
   claimDueGroups(now: number, limit: number): Promise<{ message: MessageRecord; group: GroupRecord }[]>;
   recordAttempts(attempts: AttemptRecord[]): Promise<void>;
   claimDueNotices(now: number, limit: number): Promise<NoticeRecord[]>;
-  finishNotice(id: number, retryAt: number | null, error: string | null): Promise<void>;
+  /** Records how notices went, in one transaction: sent (no error), retry at a time, or failed. */
+  finishNotices(results: NoticeResult[]): Promise<void>;
   nextDueAt(): Promise<number | null>;
   queueDepth(): Promise<{ held: number; releasing: number; notices: number }>;
 

@@ -1,8 +1,13 @@
 // Date formatting in an organisation's timezone, always with the UTC offset so a reader abroad
 // cannot misread the time.
 
-function parts(date: Date, timeZone: string): Record<string, string> {
-  const fmt = new Intl.DateTimeFormat("en-US", {
+// Building a DateTimeFormat costs ~0.25 ms, using one ~0.007 ms: keep one per timezone.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let fmt = formatters.get(timeZone);
+  if (fmt) return fmt;
+  fmt = new Intl.DateTimeFormat("en-US", {
     timeZone,
     year: "numeric",
     month: "2-digit",
@@ -13,14 +18,22 @@ function parts(date: Date, timeZone: string): Record<string, string> {
     hourCycle: "h23",
     timeZoneName: "longOffset",
   });
+  formatters.set(timeZone, fmt);
+  return fmt;
+}
+
+function parts(date: Date, timeZone: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const p of fmt.formatToParts(date)) out[p.type] = p.value;
+  for (const p of formatter(timeZone).formatToParts(date)) out[p.type] = p.value;
   return out;
 }
 
 /** "+09:00" for Asia/Tokyo; "+00:00" for UTC. */
 export function utcOffset(date: Date, timeZone: string): string {
-  const name = parts(date, timeZone).timeZoneName ?? "GMT";
+  return offsetOf(parts(date, timeZone).timeZoneName);
+}
+
+function offsetOf(name = "GMT"): string {
   const m = /GMT([+-]\d{2}):?(\d{2})?/.exec(name);
   return m ? `${m[1]}:${m[2] ?? "00"}` : "+00:00";
 }
@@ -28,7 +41,7 @@ export function utcOffset(date: Date, timeZone: string): string {
 /** "2026-11-27 10:05 (+09:00)". */
 export function formatLocalTime(date: Date, timeZone: string): string {
   const p = parts(date, timeZone);
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute} (${utcOffset(date, timeZone)})`;
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute} (${offsetOf(p.timeZoneName)})`;
 }
 
 export function isValidTimeZone(timeZone: string): boolean {
