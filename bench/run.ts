@@ -1,36 +1,77 @@
 // Runs the benchmarks in turn: `npm run bench` for all, `npm run bench -- intake due-burst` for some.
 // Each prints a table with its baseline measured in the same run. Numbers only, no pass/fail.
-import { cpus, totalmem } from "node:os";
+import { spawnSync } from "node:child_process";
+import { cpus, loadavg, totalmem } from "node:os";
 import { performance } from "node:perf_hooks";
+import { CpuShare } from "./lib/util.js";
 
 const BENCHES: Record<string, { about: string; load: () => Promise<{ run: () => Promise<void> }> }> = {
   intake: { about: "durable SMTP intake, 1/10/50 sessions, vs Postfix", load: () => import("./intake.js") },
-  "large-message": { about: "peak RSS relaying one 100 MB message, vs idle and Postfix", load: () => import("./large-message.js") },
-  "due-burst": { about: "1,000 messages due at once → all relayed, vs Postfix", load: () => import("./due-burst.js") },
+  "large-message": {
+    about: "peak RSS relaying one 100 MB message, vs idle and Postfix",
+    load: () => import("./large-message.js"),
+  },
+  rules: {
+    about: "rule evaluation, 1,000 recipients × 20 rules, vs no rules",
+    load: () => import("./rules.js"),
+  },
+  "pii-scan": {
+    about: "text and PII of a 10 MB .xlsx, vs plain unzip",
+    load: () => import("./pii-scan.js"),
+  },
+  "due-burst": {
+    about: "1,000 messages due at once → all relayed, vs Postfix",
+    load: () => import("./due-burst.js"),
+  },
 };
+
+/** The commit measured, and whether server/ or shared/ had uncommitted changes. */
+function revision(): string {
+  const git = (...args: string[]) => spawnSync("git", args, { encoding: "utf8" }).stdout?.trim() ?? "";
+  const head = git("rev-parse", "--short", "HEAD") || "unknown";
+  const dirty = git("status", "--porcelain", "--", "server", "shared").split("\n").filter(Boolean).length;
+  return dirty ? `${head} + ${dirty} uncommitted change(s) in server/ shared/` : head;
+}
+
+/** 1/5/15-minute load averages: above the core count, other work shared the machine during the run. */
+function load(): string {
+  return loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
+}
 
 async function main(args: string[]): Promise<number> {
   const wanted = args.filter((a) => !a.startsWith("-"));
   const unknown = wanted.filter((w) => !(w in BENCHES));
   if (unknown.length || args.includes("--help") || args.includes("-h")) {
     if (unknown.length) console.error(`unknown benchmark: ${unknown.join(", ")}`);
-    console.error(`usage: npm run bench [-- NAME...]\n${Object.entries(BENCHES).map(([n, b]) => `  ${n.padEnd(14)} ${b.about}`).join("\n")}`);
+    console.error(
+      `usage: npm run bench [-- NAME...]\n${Object.entries(BENCHES)
+        .map(([n, b]) => `  ${n.padEnd(14)} ${b.about}`)
+        .join("\n")}`,
+    );
     return unknown.length ? 2 : 0;
   }
   const names = wanted.length ? wanted : Object.keys(BENCHES);
   const cpu = cpus();
   console.log(
-    `Sendguard benchmarks — node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GB, ${new Date().toISOString()}`,
+    `Sendguard benchmarks — ${revision()}, node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GB, ${new Date().toISOString()}`,
   );
   let failed = 0;
   for (const name of names) {
     const bench = BENCHES[name];
     if (!bench) continue;
     const started = performance.now();
-    console.log(`\n=== ${name}: ${bench.about}`);
+    const share = new CpuShare();
+    console.log(`\n=== ${name}: ${bench.about} (load average before: ${load()})`);
     try {
       await (await bench.load()).run();
-      console.log(`(${name} took ${((performance.now() - started) / 1000).toFixed(0)} s)`);
+      const usage = share.stop();
+      console.log(
+        `(${name} took ${((performance.now() - started) / 1000).toFixed(0)} s; CPU of the machine ${usage.machine.toFixed(0)} %,` +
+          ` of which this benchmark ${usage.ours.toFixed(0)} % and other processes ${usage.others.toFixed(0)} % (100 % = one core);` +
+          ` load average after: ${load()})`,
+      );
     } catch (err) {
       failed++;
       console.error(`${name} failed: ${(err as Error).stack ?? String(err)}`);
@@ -38,6 +79,10 @@ async function main(args: string[]): Promise<number> {
   }
   return failed ? 1 : 0;
 }
+
+// Ctrl-C: exit normally so the exit hooks stop the gateways, sinks and Postfix instances started.
+process.once("SIGINT", () => process.exit(130));
+process.once("SIGTERM", () => process.exit(143));
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

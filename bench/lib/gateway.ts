@@ -1,7 +1,10 @@
 // The real gateway (`sendguard start`) as a child process, through the test helper TestGateway,
 // plus what benchmarks need on top: its PID (for /proc sampling) and its Prometheus metrics.
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import sqlite3 from "sqlite3";
 import { BIN, TestGateway } from "../../test/helpers/gateway.js";
-import { findProcesses } from "./util.js";
+import { findProcesses, onExit } from "./util.js";
 
 export const SENDER = "sender@corp.example";
 export const RECIPIENT = "rcpt@partner.example";
@@ -16,6 +19,7 @@ export interface BenchGatewayOptions {
 export class BenchGateway {
   readonly gw: TestGateway;
   pid = 0;
+  private release: () => boolean | void = () => undefined;
 
   constructor(options: BenchGatewayOptions) {
     this.gw = new TestGateway({
@@ -44,11 +48,19 @@ export class BenchGateway {
     const pid = pids[pids.length - 1];
     if (pid === undefined) throw new Error("cannot find the gateway process in /proc");
     this.pid = pid;
+    this.release();
+    this.release = onExit(() => {
+      process.kill(pid, "SIGKILL");
+      rmSync(this.gw.dataDir, { recursive: true, force: true });
+    });
     return this;
   }
 
+  /** Stops the gateway and removes its data dir (spool, database): the runs write hundreds of MB. */
   async stop(): Promise<void> {
+    this.release();
     await this.gw.stop();
+    rmSync(this.gw.dataDir, { recursive: true, force: true });
   }
 
   /** Sum of the samples of one metric whose labels contain every given `key="value"`. */
@@ -64,6 +76,27 @@ export class BenchGateway {
       if (Object.entries(labels).every(([k, v]) => labelText.includes(`${k}="${v}"`))) sum += Number(m[3]);
     }
     return sum;
+  }
+
+  /**
+   * Release times of the recipient groups still held, read from the gateway's database (read-only;
+   * SQLite WAL lets this run beside the gateway).
+   */
+  async heldReleaseTimes(): Promise<{ count: number; first: number; last: number }> {
+    const file = join(this.gw.dataDir, "sendguard.db");
+    const db = await new Promise<sqlite3.Database>((resolve, reject) => {
+      const d = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (err) => (err ? reject(err) : resolve(d)));
+    });
+    try {
+      return await new Promise((resolve, reject) =>
+        db.get<{ count: number; first: number; last: number }>(
+          "SELECT count(*) AS count, min(release_at) AS first, max(release_at) AS last FROM groups WHERE status = 'held'",
+          (err, row) => (err ? reject(err) : resolve(row)),
+        ),
+      );
+    } finally {
+      await new Promise<void>((resolve) => db.close(() => resolve()));
+    }
   }
 
   /** Log lines at level warn or above (pino: 40 warn, 50 error, 60 fatal). */

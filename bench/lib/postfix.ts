@@ -2,12 +2,22 @@
 // under a temp folder (the system's /etc/postfix is only read, never changed), smtpd on loopback at
 // a free port, mynetworks 127.0.0.0/8, everything relayed to [127.0.0.1]:RELAYPORT. Optionally a
 // second smtpd port whose mail goes to the hold queue (HOLD action), to be released at once later.
-import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFile, spawnSync } from "node:child_process";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, poll, sleep } from "./util.js";
+import { promisify } from "node:util";
+import { adoptProcessTree, freePort, onExit, poll, releaseProcessTree, sleep } from "./util.js";
 
 export interface PostfixOptions {
   relayPort: number;
@@ -15,6 +25,8 @@ export interface PostfixOptions {
   holdPort?: boolean;
   messageSizeLimit?: number;
 }
+
+const execFileAsync = promisify(execFile);
 
 function run(cmd: string, args: string[]): { status: number | null; output: string } {
   const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 60_000 });
@@ -42,6 +54,7 @@ export class PostfixInstance {
   port = 0;
   holdPort = 0;
   private running = false;
+  private release: () => void = () => undefined;
 
   constructor(private readonly options: PostfixOptions) {
     this.dir = mkdtempSync(join(tmpdir(), "sendguard-bench-postfix-"));
@@ -53,7 +66,8 @@ export class PostfixInstance {
   }
 
   async start(): Promise<this> {
-    if (!existsSync("/usr/sbin/postfix")) throw new Error("postfix is not installed (apt-get install postfix)");
+    if (!existsSync("/usr/sbin/postfix"))
+      throw new Error("postfix is not installed (apt-get install postfix)");
     this.port = await freePort();
     if (this.options.holdPort) this.holdPort = await freePort();
     const dataDir = join(this.dir, "data");
@@ -87,12 +101,20 @@ export class PostfixInstance {
       maillog_file_prefixes: this.dir,
       maillog_file: this.maillog,
     };
-    writeFileSync(join(this.confDir, "main.cf"), Object.entries(main).map(([k, v]) => `${k} = ${v}\n`).join(""));
+    writeFileSync(
+      join(this.confDir, "main.cf"),
+      Object.entries(main)
+        .map(([k, v]) => `${k} = ${v}\n`)
+        .join(""),
+    );
     // Like Debian's master.cf, without chroot (a chroot would need copies of /etc files in the queue).
     const services = [
       `127.0.0.1:${this.port} inet n - n - - smtpd`,
       ...(this.options.holdPort
-        ? [`127.0.0.1:${this.holdPort} inet n - n - - smtpd`, "  -o smtpd_client_restrictions=check_client_access,static:HOLD"]
+        ? [
+            `127.0.0.1:${this.holdPort} inet n - n - - smtpd`,
+            "  -o smtpd_client_restrictions=check_client_access,static:HOLD",
+          ]
         : []),
       "pickup unix n - n 60 1 pickup",
       "cleanup unix n - n - 0 cleanup",
@@ -117,10 +139,16 @@ export class PostfixInstance {
     ];
     writeFileSync(join(this.confDir, "master.cf"), `${services.join("\n")}\n`);
     const r = run("/usr/sbin/postfix", ["-c", this.confDir, "start"]);
-    if (r.status !== 0) throw new Error(`postfix start failed (${r.status}): ${r.output}\n${this.log().slice(-2000)}`);
+    if (r.status !== 0)
+      throw new Error(`postfix start failed (${r.status}): ${r.output}\n${this.log().slice(-2000)}`);
     this.running = true;
+    this.release = onExit(() => {
+      run("/usr/sbin/postfix", ["-c", this.confDir, "stop"]);
+      rmSync(this.dir, { recursive: true, force: true });
+    });
     const up = await poll(() => canConnect(this.port), 10_000, 100);
     if (!up) throw new Error(`postfix is not listening on ${this.port}:\n${this.log().slice(-2000)}`);
+    adoptProcessTree(this.masterPid()); // a daemon, not our child: counted as ours for CpuShare
     return this;
   }
 
@@ -157,18 +185,21 @@ export class PostfixInstance {
     return Number(readFileSync(join(this.queueDir, "pid/master.pid"), "utf8").trim());
   }
 
-  /** Moves every held message to the deferred queue and asks for immediate delivery. */
-  releaseHoldAndFlush(): void {
-    const held = run("/usr/sbin/postsuper", ["-c", this.confDir, "-H", "ALL"]);
-    if (held.status !== 0) throw new Error(`postsuper -H ALL: ${held.output}`);
-    const flush = run("/usr/sbin/postqueue", ["-c", this.confDir, "-f"]);
-    if (flush.status !== 0) throw new Error(`postqueue -f: ${flush.output}`);
+  /**
+   * Moves every held message to the deferred queue and asks for immediate delivery. Asynchronous,
+   * so that a sink in this process keeps answering meanwhile.
+   */
+  async releaseHoldAndFlush(): Promise<void> {
+    await execFileAsync("/usr/sbin/postsuper", ["-c", this.confDir, "-H", "ALL"]);
+    await execFileAsync("/usr/sbin/postqueue", ["-c", this.confDir, "-f"]);
   }
 
   async stop(): Promise<void> {
+    this.release();
     if (this.running) {
       const pidFile = join(this.queueDir, "pid/master.pid");
       const pid = existsSync(pidFile) ? this.masterPid() : 0;
+      releaseProcessTree(pid);
       run("/usr/sbin/postfix", ["-c", this.confDir, "stop"]);
       this.running = false;
       if (pid) await poll(() => !alive(pid), 10_000, 100);

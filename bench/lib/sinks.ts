@@ -6,13 +6,15 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { connect } from "node:net";
 import { performance } from "node:perf_hooks";
 import { SMTPServer } from "smtp-server";
-import { freePort, poll } from "./util.js";
+import { freePort, onExit, poll } from "./util.js";
 
 export interface Arrival {
   to: string[];
   bytes: number;
   /** performance.now() when the final dot was read. */
   at: number;
+  /** Date.now() at the same moment (to compare with times the gateway stored). */
+  wall: number;
 }
 
 export class CountingSink {
@@ -32,7 +34,12 @@ export class CountingSink {
         let bytes = 0;
         stream.on("data", (c: Buffer) => (bytes += c.length));
         stream.on("end", () => {
-          this.arrivals.push({ to: session.envelope.rcptTo.map((r) => r.address), bytes, at: performance.now() });
+          this.arrivals.push({
+            to: session.envelope.rcptTo.map((r) => r.address),
+            bytes,
+            at: performance.now(),
+            wall: Date.now(),
+          });
           cb();
         });
       },
@@ -61,15 +68,21 @@ export class CountingSink {
 
 export class SmtpSinkProcess {
   private child: ChildProcess | null = null;
+  private release: () => void = () => undefined;
   port = 0;
 
   async start(): Promise<this> {
     this.port = await freePort();
     // As root smtp-sink must drop privileges (-u); -m raises the simultaneous-connection cap.
-    const child = spawn("/usr/sbin/smtp-sink", ["-u", "nobody", "-m", "1000", `127.0.0.1:${this.port}`, "1000"], {
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    const child = spawn(
+      "/usr/sbin/smtp-sink",
+      ["-u", "nobody", "-m", "1000", `127.0.0.1:${this.port}`, "1000"],
+      {
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
     this.child = child;
+    this.release = onExit(() => child.kill("SIGKILL"));
     let stderr = "";
     child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     const up = await poll(
@@ -92,6 +105,7 @@ export class SmtpSinkProcess {
   async stop(): Promise<void> {
     const child = this.child;
     this.child = null;
+    this.release();
     if (!child || child.exitCode !== null) return;
     const exited = new Promise((r) => child.once("exit", r));
     child.kill("SIGTERM");

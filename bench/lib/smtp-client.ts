@@ -110,7 +110,11 @@ export class SmtpSession {
   }
 
   /** Streams a message from `chunks` (dot-stuffed, ending with CRLF), waiting for 'drain' as needed. */
-  async sendStream(from: string, to: string, chunks: Iterable<Buffer>): Promise<{ reply: Reply; ms: number; bytes: number }> {
+  async sendStream(
+    from: string,
+    to: string,
+    chunks: Iterable<Buffer>,
+  ): Promise<{ reply: Reply; ms: number; bytes: number }> {
     const started = performance.now();
     const refused = await this.envelope(from, to);
     if (refused) return { reply: refused, ms: performance.now() - started, bytes: 0 };
@@ -151,7 +155,10 @@ export class SmtpSession {
 /** The body used for the intake benchmark: 5,120 bytes of 80-byte lines (78 characters + CRLF). */
 export function fiveKilobyteBody(): Buffer {
   const lines: string[] = [];
-  for (let i = 0; i < 64; i++) lines.push(`${String(i).padStart(2, "0")}${"abcdefghijklmnopqrstuvwxyz0123456789".repeat(3)}`.slice(0, 78));
+  for (let i = 0; i < 64; i++)
+    lines.push(
+      `${String(i).padStart(2, "0")}${"abcdefghijklmnopqrstuvwxyz0123456789".repeat(3)}`.slice(0, 78),
+    );
   return Buffer.from(lines.map((l) => `${l}\r\n`).join(""), "latin1");
 }
 
@@ -194,7 +201,9 @@ export interface LoadResult {
 /** Runs `count` messages over `sessions` persistent sessions. */
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const result: LoadResult = { accepted: 0, refused: 0, errors: [], seconds: 0, latencies: [] };
-  const sessions = await Promise.all(Array.from({ length: opts.sessions }, () => SmtpSession.open(opts.port)));
+  const sessions = await Promise.all(
+    Array.from({ length: opts.sessions }, () => SmtpSession.open(opts.port)),
+  );
   let next = 0;
   const started = performance.now();
   const deadline = started + opts.maxMs;
