@@ -64,6 +64,16 @@ export interface ComposeOptions {
   timeoutMs?: number;
 }
 
+/** What became of a send started with startSend (see sendState). */
+export interface SendState {
+  /** "sending": triggered, no outcome yet (e.g. held by an extension's onBeforeSend). */
+  state: "sending" | "sent" | "failed";
+  /** Why it failed: Thunderbird's error prompt, or e.g. "Send aborted by an onBeforeSend event". */
+  error: string | null;
+  /** Whether the compose window is still open. */
+  composeOpen: boolean;
+}
+
 export interface SendResult {
   /** true when the compose window closed after a successful send. */
   sent: boolean;
@@ -119,6 +129,8 @@ export class Thunderbird {
   readonly profileDir: string;
   readonly options: ThunderbirdOptions;
   marionette: Marionette | null = null;
+  /** Marionette's handle of the 3-pane window (chrome context), where every helper runs its scripts. */
+  mainHandle = "";
   /** Everything Thunderbird wrote to stdout/stderr (useful when a test fails). */
   output = "";
   /** How it was started: "headless" or "xvfb". */
@@ -254,6 +266,7 @@ export class Thunderbird {
     await m.newSession();
     await m.setContext("chrome");
     await m.setTimeouts({ script: 120_000 });
+    this.mainHandle = await m.getWindowHandle();
     await this.waitForMainWindow();
     return this;
   }
@@ -366,8 +379,162 @@ export class Thunderbird {
         body: options.body,
         attachments: (options.attachments ?? []).map((p) => resolve(p)),
         timeoutMs,
+        detach: null,
       },
     ]);
+  }
+
+  /**
+   * Like composeAndSend, but returns as soon as "Send Now" has been triggered, with a key for
+   * sendState/waitForSend. For sends an extension holds in compose.onBeforeSend (Thunderbird awaits
+   * the listener with no timeout, so composeAndSend would wait until the extension answers).
+   * `timeoutMs` (default 60 s) bounds how long the outcome is watched for.
+   */
+  async startSend(options: ComposeOptions): Promise<string> {
+    const key = `send-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+    await this.m.setTimeouts({ script: 30_000 });
+    const error = await this.m.executeAsyncScript<string | null>(COMPOSE_AND_SEND, [
+      {
+        from: options.from ?? null,
+        to: options.to.join(", "),
+        cc: (options.cc ?? []).join(", "),
+        bcc: (options.bcc ?? []).join(", "),
+        subject: options.subject,
+        body: options.body,
+        attachments: (options.attachments ?? []).map((p) => resolve(p)),
+        timeoutMs: options.timeoutMs ?? 60_000,
+        detach: key,
+      },
+    ]);
+    if (error) throw new Error(`startSend: ${error}`);
+    return key;
+  }
+
+  /** The outcome so far of a send started with startSend. */
+  async sendState(key: string): Promise<SendState> {
+    const state = await this.exec<SendState | null>(
+      `
+      const [key] = arguments;
+      const entry = Services.wm.getMostRecentWindow("mail:3pane")?.sendguardTestSends?.[key];
+      if (!entry) return null;
+      return { state: entry.state, error: entry.error, composeOpen: !!entry.win && !entry.win.closed };
+      `,
+      key,
+    );
+    if (!state) throw new Error(`sendState: unknown send ${key}`);
+    return state;
+  }
+
+  /** Waits until a send started with startSend has an outcome (sent or failed). */
+  async waitForSend(key: string, timeoutMs = 30_000): Promise<SendResult> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const s = await this.sendState(key);
+      if (s.state !== "sending") return { sent: s.state === "sent", error: s.error };
+      if (Date.now() > until) return { sent: false, error: `still sending after ${timeoutMs} ms` };
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /**
+   * storage.local.set() on behalf of an installed extension, from chrome context: waits until the
+   * extension runs, then writes its IndexedDB storage.local backend (the default since Firefox 66)
+   * and tells its storage.onChanged listeners. Settings a user would type into an options page.
+   */
+  async setExtensionStorage(id: string, items: Record<string, unknown>): Promise<void> {
+    const error = await this.execAsync<string | null>(
+      `
+      const [id, items, done] = arguments;
+      (async () => {
+        const { ExtensionParent } = ChromeUtils.importESModule("resource://gre/modules/ExtensionParent.sys.mjs");
+        const { ExtensionStorageIDB } = ChromeUtils.importESModule("resource://gre/modules/ExtensionStorageIDB.sys.mjs");
+        let extension = null;
+        const until = Date.now() + 20000;
+        while (!(extension = ExtensionParent.GlobalManager.getExtension(id))) {
+          if (Date.now() > until) throw new Error("extension " + id + " is not running");
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        // As the extension's first storage.local call would: pick the backend (migrating an old
+        // storage.js file into IndexedDB when there is one).
+        const { backendEnabled } = await ExtensionStorageIDB.selectBackend({ extension });
+        if (!backendEnabled) throw new Error("the IndexedDB storage.local backend is off");
+        const db = await ExtensionStorageIDB.open(ExtensionStorageIDB.getStoragePrincipal(extension));
+        const changes = await db.set(items);
+        if (changes) ExtensionStorageIDB.notifyListeners(id, changes);
+      })().then(() => done(null), (e) => done(String(e)));
+      `,
+      id,
+      items,
+    );
+    if (error) throw new Error(`setExtensionStorage: ${error}`);
+  }
+
+  /**
+   * Waits for a window (e.g. an extension's popup from windows.create) whose page URL contains
+   * `urlPart`; returns its Marionette handle (chrome context) and the page's full URL.
+   */
+  async waitForWindow(urlPart: string, timeoutMs = 15_000): Promise<{ handle: string; url: string }> {
+    const until = Date.now() + timeoutMs;
+    const m = this.m;
+    try {
+      for (;;) {
+        const url = await this.exec<string | null>(
+          FIND_PAGE + "return browser?.currentURI.spec ?? null;",
+          urlPart,
+        );
+        if (url) {
+          // Marionette's chrome handles are not reachable from a script: switch to each to compare.
+          for (const handle of await m.getWindowHandles()) {
+            await m.switchToWindow(handle, false);
+            const here = await m.executeScript<boolean>(
+              `return [...document.querySelectorAll("browser")].some((b) => b.currentURI?.spec === arguments[0]);`,
+              [url],
+            );
+            if (here) return { handle, url };
+          }
+        }
+        if (Date.now() > until) throw new Error(`no window showing ${urlPart} after ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      await m.switchToWindow(this.mainHandle, false);
+    }
+  }
+
+  /**
+   * Runs `script` (a function body; `arguments` are `args`) inside the web page whose URL contains
+   * `urlPart`, e.g. an extension popup, and returns its JSON-able result. Thunderbird's Marionette
+   * has no content context for windows that are not Firefox tabs ("Browsing context has been
+   * discarded"), so this goes through Marionette's own window actor in that page's process.
+   */
+  async execInPage<T = unknown>(urlPart: string, script: string, ...args: unknown[]): Promise<T> {
+    const r = await this.execAsync<{ value?: T; error?: string }>(
+      FIND_PAGE +
+        `
+      const [, script, args, done] = arguments;
+      if (!browser) return done({ error: "no page showing " + arguments[0] });
+      browser.browsingContext.currentWindowGlobal
+        .getActor("MarionetteCommands")
+        .executeScript(script, args, {})
+        .then((value) => done({ value }), (e) => done({ error: String(e?.message ?? e) }));
+      `,
+      urlPart,
+      script,
+      args,
+    );
+    if (r.error !== undefined) throw new Error(`execInPage: ${r.error}`);
+    return r.value as T;
+  }
+
+  /** PNG of another window (by handle), then back to the main window. */
+  async screenshotWindow(handle: string): Promise<Buffer> {
+    const m = this.m;
+    try {
+      await m.switchToWindow(handle, false);
+      return await m.takeScreenshot();
+    } finally {
+      await m.switchToWindow(this.mainHandle, false);
+    }
   }
 
   /**
@@ -424,11 +591,24 @@ const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailSer
 let finished = false;
 let composeWin = null;
 const cleanups = [];
+// Detached (startSend): the script returns once Send Now is triggered (null) or with the error that
+// stopped it before; the outcome goes into a registry on the 3-pane window, read by sendState.
+let entry = null;
+if (opts.detach) {
+  const main = Services.wm.getMostRecentWindow("mail:3pane");
+  main.sendguardTestSends ??= {};
+  entry = main.sendguardTestSends[opts.detach] = { state: "sending", error: null, win: null };
+}
+let returned = false;
 const finish = (result) => {
   if (finished) return;
   finished = true;
   for (const c of cleanups) { try { c(); } catch {} }
-  done(result);
+  if (entry) {
+    entry.state = result.sent ? "sent" : "failed";
+    entry.error = result.error;
+    if (!returned) { returned = true; done(result.error ?? "finished before Send was triggered"); }
+  } else done(result);
 };
 const timer = setTimeout(() => finish({ sent: false, error: "timed out after " + opts.timeoutMs + " ms" }), opts.timeoutMs);
 cleanups.push(() => clearTimeout(timer));
@@ -514,6 +694,7 @@ try {
     subject.addEventListener("load", () => {
       if (subject.document.documentElement.getAttribute("windowtype") !== "msgcompose" || composeWin) return;
       composeWin = subject;
+      if (entry) entry.win = subject;
       subject.addEventListener("unload", () => { if (!errors.length) finish({ sent: true, error: null }); });
       subject.addEventListener("compose-editor-ready", () => {}, { once: true });
       const send = () => {
@@ -522,6 +703,7 @@ try {
           if (e.detail?.exception) failed(String(e.detail.exception.message ?? e.detail.exception));
         }, { once: true });
         subject.goDoCommand("cmd_sendNow");
+        if (entry && !returned) { returned = true; done(null); }
       };
       const whenReady = () => {
         // Wait until the attachments from the compose fields are in the bucket, then send.
@@ -543,4 +725,12 @@ try {
 } catch (e) {
   finish({ sent: false, error: String(e) });
 }
+`;
+
+// Script prefix (chrome context): `browser` = the <browser> whose page URL contains arguments[0].
+const FIND_PAGE = `
+let browser = null;
+for (const win of Services.wm.getEnumerator(null))
+  for (const b of win.document.querySelectorAll("browser"))
+    if (!browser && b.currentURI?.spec.includes(arguments[0])) browser = b;
 `;
