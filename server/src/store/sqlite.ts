@@ -235,57 +235,78 @@ export class SqliteStore implements Store {
 
   // ── messages ──────────────────────────────────────────────────────────────────────────────
 
+  /**
+   * One multi-row INSERT per table for the whole batch: under load a batch holds dozens of messages,
+   * and a statement per row cost more CPU than the rows themselves.
+   */
   async insertMessages(batch: NewMessage[]): Promise<void> {
+    const status = (m: NewMessage) => (m.approvers.length ? "pending_approval" : "held");
     await this.writer.transaction(async () => {
-      for (const m of batch) {
-        const status = m.approvers.length ? "pending_approval" : "held";
-        await this.writer.run(
-          `INSERT INTO messages (id, message_id, user_id, sender, from_header, subject, size, header_bytes,
-             added_headers, language, status, source, created_at, header_rewrite, approval_deadline,
-             approval_timeout_action, matched_rules)
-           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-          [
-            m.id,
-            m.messageId,
-            m.userId,
-            m.sender,
-            m.fromHeader,
-            m.subject,
-            m.size,
-            m.headerBytes,
-            m.addedHeaders,
-            m.language,
-            status,
-            m.source,
-            m.createdAt,
-            JSON.stringify(m.headerRewrite),
-            m.approvalDeadline,
-            m.approvalTimeoutAction,
-            JSON.stringify(m.matchedRules),
-          ],
-        );
-        for (const approver of m.approvers) {
-          await this.writer.run("INSERT OR IGNORE INTO approvers (message_id, approver) VALUES (?,?)", [
-            m.id,
-            approver,
-          ]);
-        }
-        for (const g of m.groups) {
-          await this.writer.run(
-            "INSERT INTO groups (id, message_id, name, status, release_at, next_at) VALUES (?,?,?,?,?,?)",
-            [g.id, m.id, g.name, status, g.releaseAt, g.releaseAt],
-          );
-          for (const address of g.recipients) {
-            await this.writer.run("INSERT OR IGNORE INTO recipients (group_id, address) VALUES (?,?)", [
-              g.id,
-              address,
-            ]);
-          }
-        }
-        await this.insertNotices(m.notices, m.createdAt);
-        await this.insertAudit(m.audit, m.createdAt);
-      }
+      await this.insertRows(
+        `INSERT INTO messages (id, message_id, user_id, sender, from_header, subject, size, header_bytes,
+           added_headers, language, status, source, created_at, header_rewrite, approval_deadline,
+           approval_timeout_action, matched_rules)`,
+        batch.map((m) => [
+          m.id,
+          m.messageId,
+          m.userId,
+          m.sender,
+          m.fromHeader,
+          m.subject,
+          m.size,
+          m.headerBytes,
+          m.addedHeaders,
+          m.language,
+          status(m),
+          m.source,
+          m.createdAt,
+          JSON.stringify(m.headerRewrite),
+          m.approvalDeadline,
+          m.approvalTimeoutAction,
+          JSON.stringify(m.matchedRules),
+        ]),
+      );
+      await this.insertRows(
+        "INSERT OR IGNORE INTO approvers (message_id, approver)",
+        batch.flatMap((m) => m.approvers.map((a) => [m.id, a])),
+      );
+      await this.insertRows(
+        "INSERT INTO groups (id, message_id, name, status, release_at, next_at)",
+        batch.flatMap((m) => m.groups.map((g) => [g.id, m.id, g.name, status(m), g.releaseAt, g.releaseAt])),
+      );
+      await this.insertRows(
+        "INSERT OR IGNORE INTO recipients (group_id, address)",
+        batch.flatMap((m) => m.groups.flatMap((g) => g.recipients.map((a) => [g.id, a]))),
+      );
+      await this.insertRows(
+        "INSERT INTO notices (kind, message_id, recipient, language, data, next_at, created_at)",
+        batch.flatMap((m) => m.notices.map((n) => this.noticeRow(n, m.createdAt))),
+      );
+      await this.insertRows(
+        "INSERT INTO audit (at, actor, action, message_id, detail)",
+        batch.flatMap((m) => m.audit.map((e) => this.auditRow(e, m.createdAt))),
+      );
     });
+  }
+
+  /** `prefix VALUES (…),(…)…`, in chunks that stay under SQLite's limit on bound variables. */
+  private async insertRows(prefix: string, rows: unknown[][]): Promise<void> {
+    const width = rows[0]?.length ?? 0;
+    if (!width) return;
+    const perStatement = Math.max(1, Math.floor(30_000 / width));
+    const tuple = `(${placeholders(width)})`;
+    for (let start = 0; start < rows.length; start += perStatement) {
+      const chunk = rows.slice(start, start + perStatement);
+      await this.writer.run(`${prefix} VALUES ${chunk.map(() => tuple).join(",")}`, chunk.flat());
+    }
+  }
+
+  private noticeRow(n: NewNotice, now: number): unknown[] {
+    return [n.kind, n.messageId, n.recipient, n.language, JSON.stringify(n.data ?? {}), now, now];
+  }
+
+  private auditRow(e: AuditEntry, now: number): unknown[] {
+    return [now, e.actor, e.action, e.messageId ?? null, JSON.stringify(e.detail ?? {})];
   }
 
   private async loadGroups(db: Db, messageIds: string[]): Promise<Map<string, GroupRecord[]>> {
@@ -604,12 +625,10 @@ export class SqliteStore implements Store {
   }
 
   private async insertNotices(notices: NewNotice[], now: number): Promise<void> {
-    for (const n of notices) {
-      await this.writer.run(
-        "INSERT INTO notices (kind, message_id, recipient, language, data, next_at, created_at) VALUES (?,?,?,?,?,?,?)",
-        [n.kind, n.messageId, n.recipient, n.language, JSON.stringify(n.data ?? {}), now, now],
-      );
-    }
+    await this.insertRows(
+      "INSERT INTO notices (kind, message_id, recipient, language, data, next_at, created_at)",
+      notices.map((n) => this.noticeRow(n, now)),
+    );
   }
 
   async claimDueNotices(now: number, limit: number): Promise<NoticeRecord[]> {
@@ -689,15 +708,10 @@ export class SqliteStore implements Store {
   // ── audit and DKIM ────────────────────────────────────────────────────────────────────────
 
   private async insertAudit(entries: AuditEntry[], now: number): Promise<void> {
-    for (const e of entries) {
-      await this.writer.run("INSERT INTO audit (at, actor, action, message_id, detail) VALUES (?,?,?,?,?)", [
-        now,
-        e.actor,
-        e.action,
-        e.messageId ?? null,
-        JSON.stringify(e.detail ?? {}),
-      ]);
-    }
+    await this.insertRows(
+      "INSERT INTO audit (at, actor, action, message_id, detail)",
+      entries.map((e) => this.auditRow(e, now)),
+    );
   }
 
   async audit(entries: AuditEntry[]): Promise<void> {
