@@ -18,6 +18,21 @@ import { Marionette } from "./marionette.js";
 export const THUNDERBIRD_PATH = process.env.THUNDERBIRD_PATH ?? "thunderbird";
 
 /** The path of the thunderbird binary, or null when it is not installed (tests skip then). */
+/** What COMPOSE_AND_SEND takes; `detach` is the key of a send that is watched in the background. */
+function composeArguments(options: ComposeOptions, timeoutMs: number, detach: string | null) {
+  return {
+    from: options.from ?? null,
+    to: options.to.join(", "),
+    cc: (options.cc ?? []).join(", "),
+    bcc: (options.bcc ?? []).join(", "),
+    subject: options.subject,
+    body: options.body,
+    attachments: (options.attachments ?? []).map((p) => resolve(p)),
+    timeoutMs,
+    detach,
+  };
+}
+
 export function findThunderbird(): string | null {
   if (THUNDERBIRD_PATH.includes("/")) return existsSync(THUNDERBIRD_PATH) ? THUNDERBIRD_PATH : null;
   const r = spawnSync("sh", ["-c", `command -v ${THUNDERBIRD_PATH}`], { encoding: "utf8" });
@@ -370,17 +385,7 @@ export class Thunderbird {
     const timeoutMs = options.timeoutMs ?? 60_000;
     await this.m.setTimeouts({ script: timeoutMs + 5_000 });
     return this.m.executeAsyncScript<SendResult>(COMPOSE_AND_SEND, [
-      {
-        from: options.from ?? null,
-        to: options.to.join(", "),
-        cc: (options.cc ?? []).join(", "),
-        bcc: (options.bcc ?? []).join(", "),
-        subject: options.subject,
-        body: options.body,
-        attachments: (options.attachments ?? []).map((p) => resolve(p)),
-        timeoutMs,
-        detach: null,
-      },
+      composeArguments(options, timeoutMs, null),
     ]);
   }
 
@@ -394,17 +399,7 @@ export class Thunderbird {
     const key = `send-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
     await this.m.setTimeouts({ script: 30_000 });
     const error = await this.m.executeAsyncScript<string | null>(COMPOSE_AND_SEND, [
-      {
-        from: options.from ?? null,
-        to: options.to.join(", "),
-        cc: (options.cc ?? []).join(", "),
-        bcc: (options.bcc ?? []).join(", "),
-        subject: options.subject,
-        body: options.body,
-        attachments: (options.attachments ?? []).map((p) => resolve(p)),
-        timeoutMs: options.timeoutMs ?? 60_000,
-        detach: key,
-      },
+      composeArguments(options, options.timeoutMs ?? 60_000, key),
     ]);
     if (error) throw new Error(`startSend: ${error}`);
     return key;
