@@ -13,7 +13,11 @@ const files = join(dist, "extension");
 await rm(dist, { recursive: true, force: true });
 await mkdir(files, { recursive: true });
 await build({
-  entryPoints: { background: join(here, "src/background.ts"), confirm: join(here, "src/confirm/main.tsx") },
+  entryPoints: {
+    background: join(here, "src/background.ts"),
+    confirm: join(here, "src/confirm/main.tsx"),
+    options: join(here, "src/options/main.tsx"),
+  },
   outdir: files,
   bundle: true,
   format: "iife",
@@ -24,7 +28,8 @@ await build({
   define: { "process.env.NODE_ENV": '"production"' },
   logLevel: "warning",
 });
-for (const name of ["manifest.json", "confirm.html"]) await copyFile(join(here, name), join(files, name));
+for (const name of ["manifest.json", "confirm.html", "options.html"])
+  await copyFile(join(here, name), join(files, name));
 
 const zip = new ZipWriter(new BlobWriter("application/x-xpinstall"));
 for (const name of (await readdir(files)).sort()) {

@@ -1,9 +1,7 @@
 // The Thunderbird confirm window (the built extension page) in Chromium, with a fake runtime that
 // answers as the background would.
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
@@ -16,6 +14,7 @@ import {
 import type { Browser, Page } from "playwright-core";
 import { launchChromium } from "../helpers/browser.js";
 import { ROOT } from "../helpers/gateway.js";
+import { serveDirectory } from "../helpers/static.js";
 
 const SHOTS = process.env.SENDGUARD_SCREENSHOTS ?? "/tmp/sendguard-screenshots";
 const EXTENSION = join(ROOT, "addin-thunderbird/dist/extension");
@@ -42,32 +41,19 @@ const draft: Draft = {
 };
 
 describe("Thunderbird confirm window in Chromium", () => {
-  let server: Server;
+  let site: Awaited<ReturnType<typeof serveDirectory>>;
   let browser: Browser;
   let base: string;
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    server = createServer((req, res) => {
-      const name = new URL(req.url ?? "/", "http://x").pathname.slice(1);
-      try {
-        res.setHeader(
-          "content-type",
-          name.endsWith(".html") ? "text/html; charset=utf-8" : "text/javascript",
-        );
-        res.end(readFileSync(join(EXTENSION, name)));
-      } catch {
-        res.statusCode = 404;
-        res.end();
-      }
-    });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    site = await serveDirectory(EXTENSION);
+    base = site.url;
     browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
-    await new Promise((r) => server.close(r));
+    await site.close();
   });
 
   /** A page whose `browser.runtime.sendMessage` answers like the background, recording what it was sent. */

@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { BrowserApi } from "../src/browser-api.js";
+import { managedKeys, signIn } from "../src/options/signin.js";
+
+function fakeApi(
+  local: Record<string, unknown> = {},
+  managed: Record<string, unknown> | null = null,
+): BrowserApi {
+  return {
+    compose: { listAttachments: async () => [] },
+    messages: { get: async () => ({ author: "", recipients: [], ccList: [] }) },
+    windows: { create: async () => ({}) },
+    storage: {
+      local: {
+        get: async (key: string) => (key in local ? { [key]: local[key] } : {}),
+        set: async (items: Record<string, unknown>) => void Object.assign(local, items),
+      },
+      managed: {
+        get: async (key: string) => {
+          if (!managed) throw new Error("Managed storage manifest not found");
+          return key in managed ? { [key]: managed[key] } : {};
+        },
+      },
+    },
+    i18n: { getUILanguage: () => "ja" },
+    runtime: { getURL: (p: string) => p },
+  };
+}
+
+const respond = (status: number, body: unknown) =>
+  (async () => new Response(JSON.stringify(body), { status })) as typeof fetch;
+
+describe("signIn", () => {
+  test("stores the gateway URL and the token, never the password, and keeps other settings", async () => {
+    const local: Record<string, unknown> = { settings: { mode: "relay" } };
+    let sent = "";
+    const fetchImpl = (async (url: string | URL | Request, init?: RequestInit) => {
+      sent = `${String(url)} ${String(init?.body)}`;
+      return new Response(JSON.stringify({ token: "t".repeat(43) }), { status: 201 });
+    }) as typeof fetch;
+    const r = await signIn(
+      fakeApi(local),
+      { gatewayUrl: " https://gw.example.co.jp/ ", email: "a@corp.example ", password: "pw" },
+      "ja",
+      fetchImpl,
+    );
+    assert.deepEqual(r, {
+      ok: true,
+      settings: { gatewayUrl: "https://gw.example.co.jp", token: "t".repeat(43) },
+    });
+    assert.equal(sent, 'https://gw.example.co.jp/api/v1/tokens {"email":"a@corp.example","password":"pw"}');
+    assert.deepEqual(local.settings, {
+      mode: "relay",
+      gatewayUrl: "https://gw.example.co.jp",
+      token: "t".repeat(43),
+    });
+    assert.ok(!JSON.stringify(local).includes('"pw"'));
+  });
+
+  test("a bad URL, an unreachable gateway and a refused password give clear messages and store nothing", async () => {
+    const local: Record<string, unknown> = {};
+    const bad = await signIn(
+      fakeApi(local),
+      { gatewayUrl: "gw.example", email: "a@b.c", password: "x" },
+      "en",
+      respond(201, {}),
+    );
+    assert.deepEqual(bad, { ok: false, message: "Enter the gateway URL as https://…" });
+    const down = await signIn(
+      fakeApi(local),
+      { gatewayUrl: "https://gw.example", email: "a@b.c", password: "x" },
+      "ja",
+      (async () => {
+        throw new TypeError("fetch failed");
+      }) as typeof fetch,
+    );
+    assert.equal(down.ok, false);
+    assert.match(!down.ok ? down.message : "", /https:\/\/gw\.example に接続できません/);
+    const refused = await signIn(
+      fakeApi(local),
+      { gatewayUrl: "https://gw.example", email: "a@b.c", password: "x" },
+      "ja",
+      respond(401, {
+        error: { code: "bad_credentials", message: "メールアドレスまたはパスワードが正しくありません。" },
+      }),
+    );
+    assert.deepEqual(refused, { ok: false, message: "メールアドレスまたはパスワードが正しくありません。" });
+    assert.deepEqual(local, {});
+  });
+
+  test("managedKeys lists what policies.json sets, and nothing without a policy", async () => {
+    assert.deepEqual(await managedKeys(fakeApi({}, { settings: { gatewayUrl: "https://x", token: "" } })), [
+      "gatewayUrl",
+    ]);
+    assert.deepEqual(await managedKeys(fakeApi()), []);
+  });
+});
