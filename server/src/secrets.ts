@@ -65,5 +65,13 @@ export async function verifyPassword(password: string, stored: string): Promise<
   }
 }
 
-/** A hash that costs the same to check as a real one: used when the user does not exist. */
-export const DUMMY_PASSWORD_HASH = await hashPassword(randomBytes(16).toString("hex"));
+let dummyHash: Promise<string> | null = null;
+
+/**
+ * A hash that costs the same to check as a real one, used when the user does not exist. Made on
+ * first need, not at import: every CLI command would otherwise pay a scrypt at start-up.
+ */
+export function dummyPasswordHash(): Promise<string> {
+  dummyHash ??= hashPassword(randomBytes(16).toString("hex"));
+  return dummyHash;
+}

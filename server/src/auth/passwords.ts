@@ -1,7 +1,7 @@
 // Checks an e-mail/password pair for SMTP AUTH and the web, with per-user and per-IP lockout.
 import type { Config } from "../config/schema.js";
 import { randomBytes } from "node:crypto";
-import { DUMMY_PASSWORD_HASH, hmac, verifyPassword } from "../secrets.js";
+import { dummyPasswordHash, hmac, verifyPassword } from "../secrets.js";
 import type { Store, UserRecord } from "../store/types.js";
 import { FailureLimiter } from "./limiter.js";
 
@@ -46,7 +46,7 @@ export class PasswordChecker {
       return { ok: true, user };
     }
     // Hash even for unknown users so response time does not reveal which addresses exist.
-    const valid = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
+    const valid = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()));
     if (!user || !valid) {
       this.limiter.fail([userKey, ipKey]);
       return { ok: false, reason: "bad_credentials" };
