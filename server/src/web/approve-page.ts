@@ -1,13 +1,13 @@
 // The approver's page linked from the approval request: the message's facts and Approve / Deny with
 // a comment. The link is per approver (HMAC over message and approver); POSTs carry a CSRF token.
-import { formatLocalTime, isLanguage, t, type Language } from "@sendguard/shared";
+import { formatLocalTime, t } from "@sendguard/shared";
 import express, { type Request, type Response, Router } from "express";
 import { decideApproval } from "../approval.js";
 import type { Config } from "../config/schema.js";
 import type { Links } from "../links.js";
 import { safeEqual } from "../secrets.js";
 import type { MessageRecord, Store } from "../store/types.js";
-import { esc, sendPage } from "./html.js";
+import { esc, pageLanguage, sendNotFound, sendPage } from "./html.js";
 
 export interface ApprovePageDeps {
   config: Config;
@@ -33,17 +33,11 @@ export function approveRouter(deps: ApprovePageDeps): Router {
     return message && { message, approver };
   }
 
-  function language(req: Request, message?: MessageRecord): Language {
-    return isLanguage(req.query.lang) ? req.query.lang : (message?.language ?? config.organization.language);
-  }
+  const language = (req: Request, message?: MessageRecord) =>
+    pageLanguage(req, message, config.organization.language);
 
   function notFound(req: Request, res: Response): void {
-    const lang = language(req);
-    sendPage(res, 404, {
-      lang,
-      title: t(lang, "page.approvalTitle"),
-      body: () => `<p>${esc(t(lang, "page.notFound"))}</p>`,
-    });
+    sendNotFound(res, language(req), "page.approvalTitle");
   }
 
   router.get(path, async (req, res) => {

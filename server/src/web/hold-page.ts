@@ -1,12 +1,12 @@
 // The capability page linked from the hold notice: shows the held message with a countdown and lets
 // the sender send it now or cancel it. POSTs carry a CSRF token bound to the message.
-import { formatLocalTime, isLanguage, t, type Language } from "@sendguard/shared";
+import { formatLocalTime, t, type Language } from "@sendguard/shared";
 import express, { type Request, type Response, Router } from "express";
 import type { Config } from "../config/schema.js";
 import type { Links } from "../links.js";
 import { safeEqual } from "../secrets.js";
 import type { HeldAction, MessageRecord, Store } from "../store/types.js";
-import { esc, sendPage } from "./html.js";
+import { esc, pageLanguage, sendNotFound, sendPage } from "./html.js";
 import { releaseAt } from "./views.js";
 
 export interface HoldPageDeps {
@@ -17,12 +17,6 @@ export interface HoldPageDeps {
 }
 
 type Done = "released" | "discarded" | "already_releasing" | "already_final" | "csrf";
-
-function pageLanguage(req: Request, message: MessageRecord | undefined, fallback: Language): Language {
-  const asked = req.query.lang;
-  if (isLanguage(asked)) return asked;
-  return message?.language ?? fallback;
-}
 
 export function holdRouter(deps: HoldPageDeps): Router {
   const { config, store, links } = deps;
@@ -36,12 +30,7 @@ export function holdRouter(deps: HoldPageDeps): Router {
   }
 
   function notFound(req: Request, res: Response): void {
-    const lang = pageLanguage(req, undefined, config.organization.language);
-    sendPage(res, 404, {
-      lang,
-      title: t(lang, "page.title"),
-      body: () => `<p>${esc(t(lang, "page.notFound"))}</p>`,
-    });
+    sendNotFound(res, pageLanguage(req, undefined, config.organization.language), "page.title");
   }
 
   router.get("/hold/:id/:sig", async (req, res) => {

@@ -1,6 +1,8 @@
 // Minimal server-side HTML: escaping and a page shell with a strict CSP (inline code needs the nonce).
 import { randomBytes } from "node:crypto";
-import type { Response } from "express";
+import { isLanguage, t, type Language, type MessageKey } from "@sendguard/shared";
+import type { Request, Response } from "express";
+import type { MessageRecord } from "../store/types.js";
 
 const ESCAPES: Record<string, string> = {
   "&": "&amp;",
@@ -12,6 +14,16 @@ const ESCAPES: Record<string, string> = {
 
 export function esc(value: string | number): string {
   return String(value).replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
+}
+
+/** A capability page's language: ?lang=, else the message's, else the organisation's. */
+export function pageLanguage(req: Request, message: MessageRecord | undefined, fallback: Language): Language {
+  return isLanguage(req.query.lang) ? req.query.lang : (message?.language ?? fallback);
+}
+
+/** What a wrong, tampered or expired capability link gets: 404 and nothing about the message. */
+export function sendNotFound(res: Response, lang: Language, title: MessageKey): void {
+  sendPage(res, 404, { lang, title: t(lang, title), body: () => `<p>${esc(t(lang, "page.notFound"))}</p>` });
 }
 
 export function sendPage(
