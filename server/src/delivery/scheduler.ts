@@ -213,7 +213,7 @@ export class Scheduler {
   }
 
   private async sendNotice(notice: NoticeRecord): Promise<void> {
-    const { config, store, notices, log } = this.deps;
+    const { config, notices, log } = this.deps;
     let error: string | null = null;
     let permanent = false;
     try {
