@@ -1,4 +1,4 @@
-// Builds the extension: bundles the background script and the confirm window with esbuild, then
+// Builds the extension: bundles the background script and the pages (confirm window, options, held-messages popup) with esbuild, then
 // packs dist/ into dist/sendguard.xpi (a ZIP with manifest.json at its root).
 import { BlobWriter, TextReader, Uint8ArrayReader, ZipWriter } from "@zip.js/zip.js";
 import { build } from "esbuild";
@@ -17,6 +17,7 @@ await build({
     background: join(here, "src/background.ts"),
     confirm: join(here, "src/confirm/main.tsx"),
     options: join(here, "src/options/main.tsx"),
+    held: join(here, "src/held/main.tsx"),
   },
   outdir: files,
   bundle: true,
@@ -28,7 +29,7 @@ await build({
   define: { "process.env.NODE_ENV": '"production"' },
   logLevel: "warning",
 });
-for (const name of ["manifest.json", "confirm.html", "options.html"])
+for (const name of ["manifest.json", "confirm.html", "options.html", "held.html", "icon.svg"])
   await copyFile(join(here, name), join(files, name));
 
 const zip = new ZipWriter(new BlobWriter("application/x-xpinstall"));
@@ -36,9 +37,7 @@ for (const name of (await readdir(files)).sort()) {
   const data = await readFile(join(files, name));
   await zip.add(
     name,
-    name.endsWith(".json") || name.endsWith(".html")
-      ? new TextReader(data.toString("utf8"))
-      : new Uint8ArrayReader(data),
+    /\.(json|html|svg)$/.test(name) ? new TextReader(data.toString("utf8")) : new Uint8ArrayReader(data),
   );
 }
 const xpi = Buffer.from(await (await zip.close()).arrayBuffer());

@@ -2,30 +2,24 @@
 // reached. With neither, the frozen fail-closed policy applies: never "no checks".
 import { FALLBACK_CLIENT_POLICY, type ClientPolicy } from "@sendguard/shared";
 import type { BrowserApi } from "./browser-api.js";
-import type { Settings } from "./settings.js";
+import type { GatewayClient } from "./gateway-client.js";
 
+/** Send waits for the policy at most this long before using the cached one. */
 const TIMEOUT_MS = 3000;
 
 export type PolicySource = "gateway" | "cache" | "fallback";
 
 export async function loadPolicy(
   api: BrowserApi,
-  settings: Settings,
-  fetchImpl: typeof fetch = fetch,
+  gateway: GatewayClient,
 ): Promise<{ policy: ClientPolicy; source: PolicySource }> {
-  if (settings.gatewayUrl && settings.token) {
+  if (gateway.configured) {
     try {
-      const res = await fetchImpl(`${settings.gatewayUrl}/api/v1/policy`, {
-        headers: { authorization: `Bearer ${settings.token}` },
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
-      if (res.ok) {
-        const policy = (await res.json()) as ClientPolicy;
-        await api.storage.local.set({ policyCache: policy });
-        return { policy, source: "gateway" };
-      }
+      const policy = await gateway.policy(TIMEOUT_MS);
+      await api.storage.local.set({ policyCache: policy });
+      return { policy, source: "gateway" };
     } catch {
-      // unreachable or slow: fall through to the cache
+      // unreachable, slow or refused: fall through to the cache
     }
   }
   const cached = (await api.storage.local.get("policyCache").catch(() => ({}))) as {

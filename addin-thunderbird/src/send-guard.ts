@@ -1,17 +1,24 @@
 // What happens when the user clicks Send: build the confirm model from the draft and the policy,
 // show the confirm window unless the policy says nothing needs confirming, and turn the answer
 // into Thunderbird's onBeforeSend result (cancel, or go ahead with a confirmation header and,
-// when asked, external recipients moved to Bcc).
+// when asked, external recipients moved to Bcc). In api mode a confirmed message is handed to
+// the gateway over HTTP instead (handoff.ts). After either, the user is told until when the
+// message is held and can be undone.
 import {
   buildConfirmModel,
   convertExternalToBcc,
   type ClientPolicy,
   type ConfirmModel,
   type Draft,
+  t,
   type Language,
 } from "@sendguard/shared";
-import type { BeforeSendResult, BrowserApi, ComposeDetailsLike } from "./browser-api.js";
+import type { BeforeSendResult, BrowserApi, ComposeDetailsLike, SendInfo } from "./browser-api.js";
 import { draftFromCompose } from "./draft.js";
+import { GatewayClient } from "./gateway-client.js";
+import { handOff, type HandoffOptions } from "./handoff.js";
+import { HeldNotice } from "./held-notice.js";
+import { uiLanguage } from "./language.js";
 import { loadPolicy } from "./policy-client.js";
 import { loadSettings } from "./settings.js";
 
@@ -47,37 +54,89 @@ function joined(draft: Draft, field: "to" | "cc" | "bcc"): string[] {
     .map((r) => (r.name ? `"${r.name.replace(/"/g, "")}" <${r.address}>` : r.address));
 }
 
+/** Options of SendGuard; defaults in brackets. */
+export interface SendGuardOptions {
+  fetchImpl?: typeof fetch;
+  handoff?: HandoffOptions;
+  /** After a relayed send, how often and how far apart to look the message up at the gateway [5 × 1000 ms]. */
+  lookupAttempts?: number;
+  lookupIntervalMs?: number;
+}
+
 export class SendGuard {
   private readonly pending = new Map<string, Pending>();
   private counter = 0;
+  private readonly notice: HeldNotice;
+  /** Hand-offs still running (api mode); tests await them. */
+  readonly handoffs = new Set<Promise<void>>();
 
   constructor(
     private readonly api: BrowserApi,
-    private readonly fetchImpl: typeof fetch = fetch,
-  ) {}
+    private readonly options: SendGuardOptions = {},
+  ) {
+    this.notice = new HeldNotice(api);
+  }
 
-  private language(policy: ClientPolicy): Language {
-    const ui = this.api.i18n.getUILanguage().toLowerCase();
-    return ui.startsWith("ja") ? "ja" : ui.startsWith("en") ? "en" : policy.language;
+  private async gateway() {
+    const settings = await loadSettings(this.api);
+    const client = new GatewayClient(
+      settings,
+      this.options.fetchImpl ? { fetchImpl: this.options.fetchImpl } : {},
+    );
+    return { settings, client };
   }
 
   async onBeforeSend(tab: { id?: number }, details: ComposeDetailsLike): Promise<BeforeSendResult> {
-    const settings = await loadSettings(this.api);
+    const { settings, client } = await this.gateway();
     const [{ policy }, draft] = await Promise.all([
-      loadPolicy(this.api, settings, this.fetchImpl),
+      loadPolicy(this.api, client),
       draftFromCompose(this.api, tab.id ?? -1, details),
     ]);
-    const lang = this.language(policy);
+    const lang = uiLanguage(this.api, policy.language);
     const model = buildConfirmModel(draft, policy, lang);
-    if (model.skip) return this.proceed(details, draft, false, "no confirmation needed");
+    let changes: ComposeDetailsLike;
+    if (model.skip) {
+      changes = this.changes(details, draft, false, "no confirmation needed");
+    } else {
+      const answered = await this.confirm({ draft, policy, lang, model });
+      if (!answered) return { cancel: true };
+      changes = this.changes(details, answered.draft, answered.view.converted, "confirmed");
+    }
+    if (settings.handoff === "relay") return { details: changes };
 
+    // api mode: Thunderbird must not send it; the hand-off starts once the cancel has gone through.
+    if (!client.configured) {
+      await this.notice.failed(new Error(t(lang, "held.ui.notSignedIn")), lang);
+      return { cancel: true };
+    }
+    const running = this.handOff(tab.id ?? -1, details.identityId, changes, client, lang, draft.subject);
+    this.handoffs.add(running);
+    void running.finally(() => this.handoffs.delete(running));
+    return { cancel: true };
+  }
+
+  private async handOff(
+    tabId: number,
+    identityId: string | undefined,
+    changes: ComposeDetailsLike,
+    client: GatewayClient,
+    lang: Language,
+    subject: string,
+  ): Promise<void> {
+    const outcome = await handOff(this.api, client, { tabId, identityId, changes }, this.options.handoff);
+    if (!outcome.ok) return this.notice.failed(outcome.error, lang);
+    await this.notice.held({ ...outcome.accepted, subject }, lang);
+  }
+
+  /** Opens the confirm window and waits for the answer: the (maybe converted) draft, or null for cancel. */
+  private async confirm(start: { draft: Draft; policy: ClientPolicy; lang: Language; model: ConfirmModel }) {
     const request = `r${++this.counter}`;
     const answer = await new Promise<Answer>((resolve) => {
       this.pending.set(request, {
-        draft,
-        policy,
-        lang,
-        view: { model, lang, converted: false },
+        draft: start.draft,
+        policy: start.policy,
+        lang: start.lang,
+        view: { model: start.model, lang: start.lang, converted: false },
         windowId: null,
         resolve,
       });
@@ -85,8 +144,30 @@ export class SendGuard {
     });
     const pending = this.pending.get(request);
     this.pending.delete(request);
-    if (answer.action !== "send" || !pending) return { cancel: true };
-    return this.proceed(details, pending.draft, pending.view.converted, "confirmed");
+    return answer.action === "send" && pending ? pending : null;
+  }
+
+  /** compose.onAfterSend: a message Thunderbird sent through the gateway's SMTP (relay mode). */
+  async onAfterSend(info: SendInfo): Promise<void> {
+    if (info.error || info.mode !== "sendNow" || !info.headerMessageId) return;
+    const { settings, client } = await this.gateway();
+    if (settings.handoff !== "relay" || !client.configured) return;
+    const attempts = this.options.lookupAttempts ?? 5;
+    for (let i = 0; i < attempts; i++) {
+      const found = await client.byMessageId(info.headerMessageId).catch(() => null);
+      if (found) {
+        const cached = (await this.api.storage.local.get("policyCache").catch(() => ({}))) as {
+          policyCache?: ClientPolicy;
+        };
+        return this.notice.held(found, uiLanguage(this.api, cached.policyCache?.language ?? "en"));
+      }
+      await new Promise((r) => setTimeout(r, this.options.lookupIntervalMs ?? 1000));
+    }
+  }
+
+  /** notifications.onClicked */
+  onNotificationClicked(id: string): Promise<void> {
+    return this.notice.clicked(id);
   }
 
   private async openWindow(request: string): Promise<void> {
@@ -105,21 +186,20 @@ export class SendGuard {
     }
   }
 
-  private proceed(
+  /** The confirmed details: the confirmation header and, when asked, external recipients in Bcc. */
+  private changes(
     details: ComposeDetailsLike,
     draft: Draft,
     converted: boolean,
     how: string,
-  ): BeforeSendResult {
+  ): ComposeDetailsLike {
     const headers = (details.customHeaders ?? []).filter(
       (h) => h.name.toLowerCase() !== CONFIRMED_HEADER.toLowerCase(),
     );
     headers.push({ name: CONFIRMED_HEADER, value: `${how}; ${new Date().toISOString()}` });
     return {
-      details: {
-        customHeaders: headers,
-        ...(converted ? { to: joined(draft, "to"), cc: joined(draft, "cc"), bcc: joined(draft, "bcc") } : {}),
-      },
+      customHeaders: headers,
+      ...(converted ? { to: joined(draft, "to"), cc: joined(draft, "cc"), bcc: joined(draft, "bcc") } : {}),
     };
   }
 

@@ -3,8 +3,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { ClientPolicy } from "@sendguard/shared";
 import { FALLBACK_CLIENT_POLICY } from "@sendguard/shared";
-import type { BrowserApi, ComposeDetailsLike } from "../src/browser-api.js";
+import type { ComposeDetailsLike } from "../src/browser-api.js";
 import { CONFIRMED_HEADER, SendGuard, type ConfirmView } from "../src/send-guard.js";
+import { FakeBrowser } from "./fake-browser.js";
 
 const POLICY: ClientPolicy = {
   ...FALLBACK_CLIENT_POLICY,
@@ -13,41 +14,6 @@ const POLICY: ClientPolicy = {
   holdMinutes: 5,
   client: { ...FALLBACK_CLIENT_POLICY.client, skipWhenInternalOnly: true, bccSuggestThreshold: 2 },
 };
-
-class FakeBrowser implements BrowserApi {
-  local: Record<string, unknown> = {};
-  managed: Record<string, unknown> | null = null;
-  windowsOpened: string[] = [];
-  attachments: { id: number; name: string; size: number }[] = [];
-  compose = { listAttachments: async () => this.attachments };
-  messages = {
-    get: async () => ({
-      author: "Client <client@partner.example>",
-      recipients: ["taro@corp.example"],
-      ccList: [],
-    }),
-  };
-  windows = {
-    create: async (o: { url: string }) => {
-      this.windowsOpened.push(o.url);
-      return { id: 42 };
-    },
-  };
-  storage = {
-    local: {
-      get: async (key: string) => (key in this.local ? { [key]: this.local[key] } : {}),
-      set: async (items: Record<string, unknown>) => void Object.assign(this.local, items),
-    },
-    managed: {
-      get: async (key: string) => {
-        if (!this.managed) throw new Error("Managed storage manifest not found");
-        return key in this.managed ? { [key]: this.managed[key] } : {};
-      },
-    },
-  };
-  i18n = { getUILanguage: () => "ja" };
-  runtime = { getURL: (path: string) => `moz-extension://x/${path}` };
-}
 
 const gatewayUp = (policy: ClientPolicy = POLICY, seen: string[] = []) =>
   (async (url: string | URL | Request, init?: RequestInit) => {
@@ -95,7 +61,10 @@ describe("SendGuard.onBeforeSend", () => {
     const fake = new FakeBrowser();
     fake.local.settings = { gatewayUrl: "https://gw.example", token: "tok" };
     const seen: string[] = [];
-    const result = await new SendGuard(fake, gatewayUp(POLICY, seen)).onBeforeSend({ id: 1 }, details());
+    const result = await new SendGuard(fake, { fetchImpl: gatewayUp(POLICY, seen) }).onBeforeSend(
+      { id: 1 },
+      details(),
+    );
     assert.equal(fake.windowsOpened.length, 0);
     assert.ok("details" in result);
     assert.match(
@@ -109,7 +78,7 @@ describe("SendGuard.onBeforeSend", () => {
   test("external recipients open the confirm window; Send goes ahead once answered", async () => {
     const fake = new FakeBrowser();
     fake.local.settings = { gatewayUrl: "https://gw.example", token: "tok" };
-    const guard = new SendGuard(fake, gatewayUp());
+    const guard = new SendGuard(fake, { fetchImpl: gatewayUp() });
     const result = await sendAndAnswer(
       guard,
       fake,
@@ -127,7 +96,7 @@ describe("SendGuard.onBeforeSend", () => {
 
   test("Cancel, or closing the window, cancels the send", async () => {
     const fake = new FakeBrowser();
-    const guard = new SendGuard(fake, gatewayUp());
+    const guard = new SendGuard(fake, { fetchImpl: gatewayUp() });
     fake.local.settings = { gatewayUrl: "https://gw.example", token: "tok" };
     const cancelled = await sendAndAnswer(guard, fake, details({ to: ["x@partner.example"] }), (request) =>
       guard
@@ -144,7 +113,7 @@ describe("SendGuard.onBeforeSend", () => {
   test("convert to Bcc moves external To/Cc to Bcc in the sent details", async () => {
     const fake = new FakeBrowser();
     fake.local.settings = { gatewayUrl: "https://gw.example", token: "tok" };
-    const guard = new SendGuard(fake, gatewayUp());
+    const guard = new SendGuard(fake, { fetchImpl: gatewayUp() });
     const d = details({ to: ["a@client1.example", "b@client2.example"], cc: ["hanako@corp.example"] });
     const result = await sendAndAnswer(guard, fake, d, async (request, view) => {
       assert.equal(view.model.suggestBcc, true);
@@ -162,7 +131,7 @@ describe("SendGuard.onBeforeSend", () => {
   test("gateway unreachable and nothing cached: fail closed, even internal mail is confirmed", async () => {
     const fake = new FakeBrowser();
     fake.local.settings = { gatewayUrl: "https://gw.example", token: "tok" };
-    const guard = new SendGuard(fake, gatewayDown);
+    const guard = new SendGuard(fake, { fetchImpl: gatewayDown });
     const result = await sendAndAnswer(guard, fake, details(), async (request, view) => {
       assert.deepEqual(view.model.mustTick, ["hanako@corp.example"], "no internal domain is known");
       await guard.onMessage({ type: "sendguard:answer", request, answer: { action: "send" } });
@@ -174,7 +143,7 @@ describe("SendGuard.onBeforeSend", () => {
     const fake = new FakeBrowser();
     fake.local.settings = { gatewayUrl: "https://gw.example", token: "tok" };
     fake.local.policyCache = POLICY;
-    const result = await new SendGuard(fake, gatewayDown).onBeforeSend({ id: 1 }, details());
+    const result = await new SendGuard(fake, { fetchImpl: gatewayDown }).onBeforeSend({ id: 1 }, details());
     assert.equal(fake.windowsOpened.length, 0, "internal-only mail is skipped by the cached policy");
     assert.ok("details" in result);
   });
@@ -184,14 +153,14 @@ describe("SendGuard.onBeforeSend", () => {
     fake.local.settings = { gatewayUrl: "https://user-typed.example", token: "user" };
     fake.managed = { settings: { gatewayUrl: "https://managed.example/", token: "managed" } };
     const seen: string[] = [];
-    await new SendGuard(fake, gatewayUp(POLICY, seen)).onBeforeSend({ id: 1 }, details());
+    await new SendGuard(fake, { fetchImpl: gatewayUp(POLICY, seen) }).onBeforeSend({ id: 1 }, details());
     assert.deepEqual(seen, ["https://managed.example/api/v1/policy Bearer managed"]);
   });
 
   test("a reply to a new domain and a forgotten attachment are warned about", async () => {
     const fake = new FakeBrowser();
     fake.local.settings = { gatewayUrl: "https://gw.example", token: "tok" };
-    const guard = new SendGuard(fake, gatewayUp());
+    const guard = new SendGuard(fake, { fetchImpl: gatewayUp() });
     const d = details({
       type: "reply",
       relatedMessageId: 7,

@@ -2,30 +2,16 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { BrowserApi } from "../src/browser-api.js";
 import { managedKeys, signIn } from "../src/options/signin.js";
+import { FakeBrowser } from "./fake-browser.js";
 
 function fakeApi(
   local: Record<string, unknown> = {},
   managed: Record<string, unknown> | null = null,
 ): BrowserApi {
-  return {
-    compose: { listAttachments: async () => [] },
-    messages: { get: async () => ({ author: "", recipients: [], ccList: [] }) },
-    windows: { create: async () => ({}) },
-    storage: {
-      local: {
-        get: async (key: string) => (key in local ? { [key]: local[key] } : {}),
-        set: async (items: Record<string, unknown>) => void Object.assign(local, items),
-      },
-      managed: {
-        get: async (key: string) => {
-          if (!managed) throw new Error("Managed storage manifest not found");
-          return key in managed ? { [key]: managed[key] } : {};
-        },
-      },
-    },
-    i18n: { getUILanguage: () => "ja" },
-    runtime: { getURL: (p: string) => p },
-  };
+  const fake = new FakeBrowser();
+  fake.local = local;
+  fake.managed = managed;
+  return fake;
 }
 
 const respond = (status: number, body: unknown) =>
@@ -47,7 +33,7 @@ describe("signIn", () => {
     );
     assert.deepEqual(r, {
       ok: true,
-      settings: { gatewayUrl: "https://gw.example.co.jp", token: "t".repeat(43) },
+      settings: { gatewayUrl: "https://gw.example.co.jp", token: "t".repeat(43), handoff: "relay" },
     });
     assert.equal(sent, 'https://gw.example.co.jp/api/v1/tokens {"email":"a@corp.example","password":"pw"}');
     assert.deepEqual(local.settings, {

@@ -1,7 +1,7 @@
-// Local time formatting with the UTC offset (shared/src/time/format.ts).
+// Local time formatting with the UTC offset, and countdowns (shared/src/time/format.ts).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { formatLocalTime, isValidTimeZone, utcOffset } from "../src/index.js";
+import { formatCountdown, formatLocalTime, isValidTimeZone, utcOffset } from "../src/index.js";
 
 describe("formatLocalTime and utcOffset", () => {
   const cases: [utc: string, zone: string, formatted: string, why: string][] = [
@@ -90,6 +90,25 @@ describe("isValidTimeZone", () => {
   for (const [zone, expected] of cases) {
     test(`${JSON.stringify(zone)} → ${expected}`, () => {
       assert.equal(isValidTimeZone(zone), expected);
+    });
+  }
+});
+
+describe("formatCountdown", () => {
+  const cases: [ms: number, expected: string, why: string][] = [
+    [272_000, "4:32", "minutes and zero-padded seconds"],
+    [5_000, "0:05", "under a minute keeps the 0: prefix"],
+    [3_723_000, "1:02:03", "an hour or more adds hours, minutes padded"],
+    [36_000_000, "10:00:00", "hours are not padded or capped"],
+    [59_999, "1:00", "a partial second rounds up: 0:00 only when the time has come"],
+    [1, "0:01", "one millisecond left is still a second to go"],
+    [0, "0:00", "due"],
+    [-5_000, "0:00", "past the time is never negative"],
+    [Number.NaN, "0:00", "an unparsable time reads as due"],
+  ];
+  for (const [ms, expected, why] of cases) {
+    test(`${why}: ${ms} ms → ${expected}`, () => {
+      assert.equal(formatCountdown(ms), expected);
     });
   }
 });

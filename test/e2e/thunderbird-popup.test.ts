@@ -57,10 +57,10 @@ describe("Thunderbird confirm window in Chromium", () => {
   });
 
   /** A page whose `browser.runtime.sendMessage` answers like the background, recording what it was sent. */
-  async function open(lang: "ja" | "en"): Promise<Page> {
-    const view = { model: buildConfirmModel(draft, policy, lang), lang, converted: false };
+  async function open(lang: "ja" | "en", d: Draft = draft, p: ClientPolicy = policy): Promise<Page> {
+    const view = { model: buildConfirmModel(d, p, lang), lang, converted: false };
     const converted = {
-      model: buildConfirmModel(convertExternalToBcc(draft, policy), policy, lang),
+      model: buildConfirmModel(convertExternalToBcc(d, p), p, lang),
       lang,
       converted: true,
     };
@@ -114,6 +114,9 @@ describe("Thunderbird confirm window in Chromium", () => {
     assert.ok(await page.isEnabled("[data-testid=send]"));
     assert.match((await page.textContent("[data-testid=hint]")) ?? "", /送信後 5 分間は取り消せます/);
     await page.click("[data-testid=send]");
+    // "Many external To/Cc" is a warning of severity confirm: Send asks once more.
+    assert.match((await page.textContent("[data-testid=again]")) ?? "", /To \/ Cc に社外の宛先が 2 件/);
+    await page.click("[data-testid=again-send]");
     await closed(page);
     const messages = await sent(page);
     assert.deepEqual(messages[messages.length - 1], {
@@ -143,6 +146,37 @@ describe("Thunderbird confirm window in Chromium", () => {
       type: "sendguard:answer",
       request: "r1",
       answer: { action: "cancel" },
+    });
+    await page.close();
+  });
+
+  test("a warning of severity confirm asks once more after Send; Back returns to the dialog", async () => {
+    const flagged: ClientPolicy = {
+      ...policy,
+      client: { ...policy.client, unsafeWords: [{ word: "極秘", action: "confirm" }] },
+    };
+    const page = await open(
+      "ja",
+      { ...draft, recipients: draft.recipients.slice(0, 3), body: "極秘の見積書です。" },
+      flagged,
+    );
+    await page.getByLabel(/取引先A/).check();
+    await page.getByLabel(/見積書\.pdf/).check();
+    await page.click("[data-testid=send]");
+    await page.waitForSelector("[data-testid=again]");
+    assert.match((await page.textContent("[data-testid=again]")) ?? "", /本当に送信しますか\?.*「極秘」/);
+    await page.screenshot({ path: `${SHOTS}/thunderbird-confirm-again.png`, fullPage: true });
+    await page.click("[data-testid=again-back]");
+    await page.waitForSelector("[data-testid=again]", { state: "detached" });
+    assert.ok(!(await sent(page)).some((m) => m.type === "sendguard:answer"), "Back did not answer");
+    await page.click("[data-testid=send]");
+    await page.click("[data-testid=again-send]");
+    await closed(page);
+    const messages = await sent(page);
+    assert.deepEqual(messages[messages.length - 1], {
+      type: "sendguard:answer",
+      request: "r1",
+      answer: { action: "send" },
     });
     await page.close();
   });

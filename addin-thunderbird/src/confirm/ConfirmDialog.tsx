@@ -5,6 +5,12 @@ import {
   Button,
   Caption1,
   Checkbox,
+  Dialog,
+  DialogActions,
+  DialogBody,
+  DialogContent,
+  DialogSurface,
+  DialogTitle,
   Divider,
   MessageBar,
   MessageBarBody,
@@ -56,6 +62,9 @@ export function ConfirmDialog({ model, lang, onSend, onCancel, onConvertBcc }: C
   const styles = useStyles();
   const [recipients, setRecipients] = useState<ReadonlySet<string>>(new Set());
   const [attachments, setAttachments] = useState<ReadonlySet<string>>(new Set());
+  // Warnings of severity "confirm" ask twice: once shown, once more after Send.
+  const [askingAgain, setAskingAgain] = useState(false);
+  const confirmAgain = model.warnings.filter((w) => w.severity === "confirm");
   const ready = useMemo(
     () => readyToSend(model, { recipients, attachments }),
     [model, recipients, attachments],
@@ -147,10 +156,38 @@ export function ConfirmDialog({ model, lang, onSend, onCancel, onConvertBcc }: C
         <Button onClick={onCancel} data-testid="cancel">
           {t(lang, "confirm.ui.cancel")}
         </Button>
-        <Button appearance="primary" disabled={!ready.ok} onClick={onSend} data-testid="send">
+        <Button
+          appearance="primary"
+          disabled={!ready.ok}
+          onClick={() => (confirmAgain.length > 0 ? setAskingAgain(true) : onSend())}
+          data-testid="send"
+        >
           {t(lang, "confirm.ui.send")}
         </Button>
       </div>
+      <Dialog open={askingAgain} modalType="alert" onOpenChange={(_, data) => setAskingAgain(data.open)}>
+        <DialogSurface data-testid="again">
+          <DialogBody>
+            <DialogTitle>{t(lang, "confirm.ui.again.title")}</DialogTitle>
+            <DialogContent className={styles.section}>
+              <Body1>{t(lang, "confirm.ui.again.intro")}</Body1>
+              {confirmAgain.map((w, i) => (
+                <MessageBar key={`${w.code}-${i}`} intent="warning">
+                  <MessageBarBody>{w.text}</MessageBarBody>
+                </MessageBar>
+              ))}
+            </DialogContent>
+            <DialogActions>
+              <Button onClick={() => setAskingAgain(false)} data-testid="again-back">
+                {t(lang, "confirm.ui.again.back")}
+              </Button>
+              <Button appearance="primary" onClick={onSend} data-testid="again-send">
+                {t(lang, "confirm.ui.again.send")}
+              </Button>
+            </DialogActions>
+          </DialogBody>
+        </DialogSurface>
+      </Dialog>
     </div>
   );
 }

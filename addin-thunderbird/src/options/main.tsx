@@ -17,11 +17,12 @@ import type { Language } from "@sendguard/shared";
 import { StrictMode, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 import type { BrowserApi } from "../browser-api.js";
+import { uiLanguage } from "../language.js";
 import { loadSettings } from "../settings.js";
 import { managedKeys, signIn } from "./signin.js";
 
 const api = browser as unknown as BrowserApi;
-const lang: Language = api.i18n.getUILanguage().toLowerCase().startsWith("ja") ? "ja" : "en";
+const lang: Language = uiLanguage(api, "en");
 const text = {
   ja: {
     title: "Sendguard の設定",

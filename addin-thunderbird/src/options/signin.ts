@@ -2,16 +2,13 @@
 // (POST /api/v1/tokens). The password is never stored; the token is.
 import type { Language } from "@sendguard/shared";
 import type { BrowserApi } from "../browser-api.js";
-import { loadSettings, type Settings } from "../settings.js";
+import { loadSettings, managedSettings, type Settings } from "../settings.js";
 
 export type SignInResult = { ok: true; settings: Settings } | { ok: false; message: string };
 
 /** Settings an administrator set through policies.json cannot be changed here. */
 export async function managedKeys(api: BrowserApi): Promise<string[]> {
-  const managed = (await api.storage.managed.get("settings").catch(() => ({}))) as {
-    settings?: Record<string, unknown>;
-  };
-  return Object.keys(managed.settings ?? {}).filter((k) => managed.settings?.[k]);
+  return Object.keys(await managedSettings(api));
 }
 
 export async function signIn(

@@ -59,3 +59,15 @@ export function localClock(date: Date, timeZone: string): { weekday: number; min
   const weekday = new Date(Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day))).getUTCDay();
   return { weekday, minutes: Number(p.hour) * 60 + Number(p.minute) };
 }
+
+/**
+ * Time left as "4:32", "0:05" or "1:02:03". Rounds up, so "0:00" shows only once the time has come;
+ * never negative, since a message past its time is being sent, not overdue.
+ */
+export function formatCountdown(ms: number): string {
+  const total = Number.isFinite(ms) && ms > 0 ? Math.ceil(ms / 1000) : 0;
+  const h = Math.floor(total / 3600);
+  const m = Math.floor(total / 60) % 60;
+  const s = String(total % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
+}

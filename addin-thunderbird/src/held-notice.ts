@@ -1,0 +1,67 @@
+// "Held until 10:05 — Undo": the notification after a message reached the gateway, and the
+// notifications for a hand-off that failed. A click opens the held-messages popup, where Undo is.
+import { t, type Language, type MessageStatus } from "@sendguard/shared";
+import type { BrowserApi } from "./browser-api.js";
+import { GatewayError } from "./gateway-client.js";
+
+const PREFIX = "sendguard-";
+
+export interface HeldMessage {
+  id: string;
+  subject: string;
+  status: MessageStatus;
+  releaseAt: string;
+}
+
+function clock(iso: string, lang: Language): string {
+  return new Date(iso).toLocaleTimeString(lang === "ja" ? "ja-JP" : "en-GB", {
+    hour: "2-digit",
+    minute: "2-digit",
+  });
+}
+
+export class HeldNotice {
+  constructor(private readonly api: BrowserApi) {}
+
+  /** Only messages the user can still undo are worth a notification. */
+  async held(message: HeldMessage, lang: Language): Promise<void> {
+    if (message.status !== "held" && message.status !== "pending_approval") return;
+    const vars = { subject: message.subject, time: clock(message.releaseAt, lang) };
+    await this.show(
+      `${PREFIX}held-${message.id}`,
+      t(lang, "held.notify.title"),
+      t(lang, message.status === "held" ? "held.notify.body" : "held.notify.approval", vars),
+    );
+  }
+
+  /** The gateway refused the message (a rule) or could not be reached. */
+  async failed(error: unknown, lang: Language): Promise<void> {
+    const refused = error instanceof GatewayError && error.status === 422;
+    const detail = error instanceof Error ? error.message : String(error);
+    await this.show(
+      `${PREFIX}failed-${Date.now()}`,
+      t(lang, refused ? "held.notify.rejectedTitle" : "held.notify.failedTitle"),
+      refused ? detail : t(lang, "held.notify.failed", { detail }),
+    );
+  }
+
+  private async show(id: string, title: string, message: string): Promise<void> {
+    await this.api.notifications
+      .create(id, { type: "basic", title, message, iconUrl: this.api.runtime.getURL("icon.svg") })
+      .catch(() => undefined); // a notification is a courtesy: never let it break a send
+  }
+
+  /** notifications.onClicked: ours open the held-messages popup. */
+  async clicked(notificationId: string): Promise<void> {
+    if (!notificationId.startsWith(PREFIX)) return;
+    // openPopup needs the toolbar button to be visible; a popup window works everywhere.
+    await this.api.action.openPopup().catch(() =>
+      this.api.windows.create({
+        type: "popup",
+        url: this.api.runtime.getURL("held.html"),
+        width: 400,
+        height: 560,
+      }),
+    );
+  }
+}
