@@ -27,6 +27,8 @@ const INTERNAL = "bob@corp.example";
 const EXTERNAL = "partner@partner.example";
 /** The confirm window's page: moz-extension://<uuid>/confirm.html?request=rN */
 const POPUP = "/confirm.html?request=";
+/** The toolbar button's popup. */
+const HELD = "/held.html";
 
 const skip = !findThunderbird()
   ? "thunderbird is not installed (run scripts/install-test-deps.sh)"
@@ -90,6 +92,7 @@ describe("Sendguard extension in Thunderbird → gateway → relay", { skip }, (
   let gw: TestGateway;
   let tb: Thunderbird;
   let alice: string;
+  let admin: string;
   let dir: string;
 
   before(async () => {
@@ -102,11 +105,8 @@ describe("Sendguard extension in Thunderbird → gateway → relay", { skip }, (
     await gw.start();
     alice = await gw.token(ALICE, PW);
     // Alice's client policy: suggest "convert to Bcc" from 2 external To/Cc addresses (default 10).
-    const admin = await gw.token(ADMIN, PW);
-    const set = await gw.api(admin, "PUT", `/admin/policies/user:${ALICE}`, {
-      client: { bccSuggestThreshold: 2 },
-    });
-    assert.equal(set.status, 200, JSON.stringify(set.body));
+    admin = await gw.token(ADMIN, PW);
+    await alicePolicy({});
 
     tb = new Thunderbird({
       email: ALICE,
@@ -130,6 +130,24 @@ describe("Sendguard extension in Thunderbird → gateway → relay", { skip }, (
     await sink.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
+
+  /** Alice's policy: always "convert to Bcc" from 2 external To/Cc addresses (default 10), plus `extra`. */
+  async function alicePolicy(extra: Record<string, unknown>): Promise<void> {
+    const set = await gw.api(admin, "PUT", `/admin/policies/user:${ALICE}`, {
+      client: { bccSuggestThreshold: 2 },
+      ...extra,
+    });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+  }
+
+  /** Sends to EXTERNAL and confirms in the confirm window (ticking the address). */
+  async function sendConfirmed(subject: string): Promise<string> {
+    const send = await tb.startSend({ to: [EXTERNAL], subject, body: "Hello." });
+    const popup = await openedPopup();
+    await tb.execInPage(popup.url, TICK, [EXTERNAL]);
+    await tb.execInPage(popup.url, CLICK, "[data-testid=send]");
+    return send;
+  }
 
   async function inGateway(subject: string): Promise<Summary | undefined> {
     const res = await gw.api<{ messages: Summary[] }>(alice, "GET", "/messages");
@@ -315,5 +333,101 @@ describe("Sendguard extension in Thunderbird → gateway → relay", { skip }, (
     assert.match(received.get("x-sendguard-confirmed")?.toString() ?? "", /^confirmed; /);
     assert.deepEqual(addresses(received.get("to") as AddressObject), [INTERNAL], "To as Thunderbird sent it");
     assert.equal(received.has("cc"), false, "no Cc as Thunderbird sent it");
+  });
+
+  test("Undo in the toolbar popup: the held message is discarded and never relayed", async () => {
+    await alicePolicy({ hold: { internal: 10, semiInternal: 10, external: 10 } });
+    try {
+      const subject = `Wrong recipient ${uniqueId("tbx")}`;
+      const send = await sendConfirmed(subject);
+      assert.deepEqual(
+        await tb.waitForSend(send, 20_000),
+        { sent: true, error: null },
+        tb.output.slice(-3000),
+      );
+      const held = await waitFor(() => inGateway(subject), 10_000, "the message in the API");
+      assert.equal(held.status, "held");
+
+      await tb.clickExtensionButton(EXTENSION_ID);
+      const row = `[data-testid=held-row][data-id="${held.id}"]`;
+      const text = await waitFor(
+        () =>
+          tb
+            .execInPage<string | null>(
+              HELD,
+              `return document.querySelector(arguments[0])?.innerText ?? null`,
+              row,
+            )
+            .catch(() => null),
+        15_000,
+        "the held message in the toolbar popup",
+      );
+      assert.match(text, new RegExp(subject));
+      assert.match(text, /Sends in (9|10):\d\d/);
+      writeFileSync(join(SHOTS, "thunderbird-toolbar-popup.png"), await tb.screenshotPage(HELD));
+
+      await tb.execInPage(HELD, CLICK, `${row} [data-testid=undo]`);
+      await waitFor(
+        async () => (await inGateway(subject))?.status === "discarded",
+        10_000,
+        "the message discarded at the gateway",
+      );
+      await waitFor(
+        () => tb.execInPage<boolean>(HELD, "return !document.querySelector(arguments[0])", row),
+        10_000,
+        "the row gone from the popup",
+      );
+      await new Promise((r) => setTimeout(r, 2000));
+      assert.equal(
+        sink.messages.some((m) => m.messageId === held.messageId),
+        false,
+        "never relayed",
+      );
+    } finally {
+      await alicePolicy({});
+    }
+  });
+
+  test("api mode: Thunderbird does not send; the gateway holds the message and a copy is in Sent", async () => {
+    await tb.setExtensionStorage(EXTENSION_ID, {
+      settings: { gatewayUrl: gw.httpUrl, token: alice, handoff: "api" },
+    });
+    try {
+      const subject = `Handed over ${uniqueId("tbx")}`;
+      const send = await sendConfirmed(subject);
+      await waitFor(
+        async () => !(await tb.sendState(send)).composeOpen,
+        20_000,
+        "the compose window to close after the hand-off",
+      );
+      const held = await waitFor(() => inGateway(subject), 10_000, "the message in the API");
+      assert.equal(held.status, "held");
+      const all = await gw.api<{ messages: Summary[] }>(alice, "GET", "/messages");
+      assert.equal(
+        all.body.messages.filter((m) => m.subject === subject).length,
+        1,
+        "handed over once, not also by SMTP",
+      );
+
+      const received = await receivedHeaders(held.id);
+      assert.match(received.get("x-sendguard-confirmed")?.toString() ?? "", /^confirmed; /);
+      assert.deepEqual(
+        [...received.keys()].filter((k) => /^x-mozilla|^x-identity-key|^x-account-key|^fcc$/.test(k)),
+        [],
+        "Thunderbird's draft headers are not handed over",
+      );
+      assert.deepEqual(await tb.localFolderSubjects("Sent"), [subject]);
+      assert.deepEqual(await tb.localFolderSubjects("Drafts"), [], "the draft is deleted");
+
+      const got = await waitFor(
+        () => sink.messages.find((m) => m.messageId === held.messageId),
+        15_000,
+        "relay to the sink",
+      );
+      assert.deepEqual(got.to, [EXTERNAL]);
+      assert.equal((await simpleParser(got.raw)).subject, subject);
+    } finally {
+      await tb.setExtensionStorage(EXTENSION_ID, { settings: { gatewayUrl: gw.httpUrl, token: alice } });
+    }
   });
 });

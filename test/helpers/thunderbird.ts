@@ -521,6 +521,60 @@ export class Thunderbird {
     return r.value as T;
   }
 
+  /** Clicks an extension's button in the main window's toolbar (opening its action popup). */
+  async clickExtensionButton(id: string): Promise<void> {
+    const error = await this.exec<string | null>(
+      `
+      const button = Services.wm
+        .getMostRecentWindow("mail:3pane")
+        ?.document.querySelector('button[extension="' + arguments[0] + '"]');
+      if (!button) return "no toolbar button of " + arguments[0];
+      button.click();
+      return null;
+      `,
+      id,
+    );
+    if (error) throw new Error(`clickExtensionButton: ${error}`);
+  }
+
+  /** Subjects of the messages in a folder of Local Folders (e.g. "Sent", "Drafts"); [] when it does not exist. */
+  localFolderSubjects(name: string): Promise<string[]> {
+    return this.exec<string[]>(
+      `
+      const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailServices.sys.mjs");
+      let folder = null;
+      try { folder = MailServices.accounts.localFoldersServer.rootFolder.getChildNamed(arguments[0]); } catch {}
+      if (!folder) return [];
+      return [...folder.msgDatabase.enumerateMessages()].map((h) => h.mime2DecodedSubject);
+      `,
+      name,
+    );
+  }
+
+  /**
+   * PNG of the web page whose URL contains `urlPart`, drawn by its own process. Also works for
+   * pages in panels (an action popup), which a window screenshot does not show.
+   */
+  async screenshotPage(urlPart: string): Promise<Buffer> {
+    const r = await this.execAsync<{ value?: string; error?: string }>(
+      FIND_PAGE +
+        `
+      const [, done] = arguments;
+      if (!browser) return done({ error: "no page showing " + arguments[0] });
+      browser.browsingContext.currentWindowGlobal.drawSnapshot(null, 1, "white").then((bitmap) => {
+        const canvas = browser.ownerDocument.createElementNS("http://www.w3.org/1999/xhtml", "canvas");
+        canvas.width = bitmap.width;
+        canvas.height = bitmap.height;
+        canvas.getContext("2d").drawImage(bitmap, 0, 0);
+        done({ value: canvas.toDataURL("image/png") });
+      }, (e) => done({ error: String(e) }));
+      `,
+      urlPart,
+    );
+    if (r.error !== undefined) throw new Error(`screenshotPage: ${r.error}`);
+    return Buffer.from((r.value ?? "").replace(/^data:image\/png;base64,/, ""), "base64");
+  }
+
   /** PNG of another window (by handle), then back to the main window. */
   async screenshotWindow(handle: string): Promise<Buffer> {
     const m = this.m;
