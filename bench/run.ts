@@ -23,6 +23,10 @@ const BENCHES: Record<string, { about: string; load: () => Promise<{ run: () => 
     about: "1,000 messages due at once → all relayed, vs Postfix",
     load: () => import("./due-burst.js"),
   },
+  "tb-confirm": {
+    about: "Thunderbird: Send → confirm dialog, 200 recipients + 10 attachments, vs 1 recipient",
+    load: () => import("./tb-confirm.js"),
+  },
 };
 
 /** The commit measured, and whether server/ or shared/ had uncommitted changes. */

@@ -10,4 +10,5 @@ browser.compose.onBeforeSend.addListener(
 browser.compose.onAfterSend.addListener((_tab, info) => void guard.onAfterSend(info as SendInfo));
 browser.runtime.onMessage.addListener((message: unknown) => guard.onMessage(message as ConfirmMessage));
 browser.windows.onRemoved.addListener((windowId) => guard.onWindowRemoved(windowId));
+browser.storage.onChanged.addListener((changes) => guard.onStorageChanged(Object.keys(changes)));
 browser.notifications.onClicked.addListener((id) => void guard.onNotificationClicked(id));

@@ -43,6 +43,7 @@ export interface BrowserApi {
   tabs: { remove(tabId: number): Promise<void> };
   windows: {
     create(options: { type: "popup"; url: string; width: number; height: number }): Promise<{ id?: number }>;
+    remove(windowId: number): Promise<void>;
   };
   notifications: {
     create(

@@ -9,6 +9,14 @@ const TIMEOUT_MS = 3000;
 
 export type PolicySource = "gateway" | "cache" | "fallback";
 
+/** The last policy the gateway gave, else the frozen fail-closed one. */
+export async function cachedPolicy(api: BrowserApi): Promise<ClientPolicy> {
+  const cached = (await api.storage.local.get("policyCache").catch(() => ({}))) as {
+    policyCache?: ClientPolicy;
+  };
+  return cached.policyCache ?? FALLBACK_CLIENT_POLICY;
+}
+
 export async function loadPolicy(
   api: BrowserApi,
   gateway: GatewayClient,
@@ -16,15 +24,13 @@ export async function loadPolicy(
   if (gateway.configured) {
     try {
       const policy = await gateway.policy(TIMEOUT_MS);
-      await api.storage.local.set({ policyCache: policy });
+      // Not awaited: the user is waiting for the confirm window, the cache is for next time.
+      void api.storage.local.set({ policyCache: policy }).catch(() => undefined);
       return { policy, source: "gateway" };
     } catch {
       // unreachable, slow or refused: fall through to the cache
     }
   }
-  const cached = (await api.storage.local.get("policyCache").catch(() => ({}))) as {
-    policyCache?: ClientPolicy;
-  };
-  if (cached.policyCache) return { policy: cached.policyCache, source: "cache" };
-  return { policy: FALLBACK_CLIENT_POLICY, source: "fallback" };
+  const policy = await cachedPolicy(api);
+  return { policy, source: policy === FALLBACK_CLIENT_POLICY ? "fallback" : "cache" };
 }

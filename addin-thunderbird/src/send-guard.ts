@@ -7,6 +7,7 @@
 import {
   buildConfirmModel,
   convertExternalToBcc,
+  FALLBACK_CLIENT_POLICY,
   type ClientPolicy,
   type ConfirmModel,
   type Draft,
@@ -19,8 +20,8 @@ import { GatewayClient } from "./gateway-client.js";
 import { handOff, type HandoffOptions } from "./handoff.js";
 import { HeldNotice } from "./held-notice.js";
 import { uiLanguage } from "./language.js";
-import { loadPolicy } from "./policy-client.js";
-import { loadSettings } from "./settings.js";
+import { cachedPolicy, loadPolicy } from "./policy-client.js";
+import { loadSettings, type Settings } from "./settings.js";
 
 export type Answer = { action: "send" } | { action: "cancel" };
 
@@ -37,12 +38,20 @@ export interface ConfirmView {
   converted: boolean;
 }
 
+/** One open (or opening) confirm window. */
 interface Pending {
+  request: string;
   draft: Draft;
-  policy: ClientPolicy;
+  /** Set by `ready`, together with the view. */
+  policy: ClientPolicy | null;
   lang: Language;
-  view: ConfirmView;
+  /** Resolves once the fresh policy is in; the window may ask for it before. */
+  view: Promise<ConfirmView>;
+  ready: (policy: ClientPolicy, lang: Language, model: ConfirmModel) => void;
   windowId: number | null;
+  /** Closed by the background: the fresh policy needs no confirmation after all. */
+  dismissed: boolean;
+  answer: Promise<Answer>;
   resolve: (answer: Answer) => void;
 }
 
@@ -66,6 +75,10 @@ export interface SendGuardOptions {
 export class SendGuard {
   private readonly pending = new Map<string, Pending>();
   private counter = 0;
+  /** Read once and kept until storage changes (onStorageChanged): every Send needs them. */
+  private settings: Promise<Settings> | null = null;
+  /** The policy the last Send used, to decide early whether the confirm window will be needed. */
+  private knownPolicy: ClientPolicy | null = null;
   private readonly notice: HeldNotice;
   /** Hand-offs still running (api mode); tests await them. */
   readonly handoffs = new Set<Promise<void>>();
@@ -78,7 +91,8 @@ export class SendGuard {
   }
 
   private async gateway() {
-    const settings = await loadSettings(this.api);
+    this.settings ??= loadSettings(this.api);
+    const settings = await this.settings;
     const client = new GatewayClient(
       settings,
       this.options.fetchImpl ? { fetchImpl: this.options.fetchImpl } : {},
@@ -86,21 +100,40 @@ export class SendGuard {
     return { settings, client };
   }
 
+  /** storage.onChanged: the user signed in again, or an administrator changed the settings. */
+  onStorageChanged(keys: string[]): void {
+    // Not for the policy cache, which every Send writes.
+    if (keys.includes("settings")) this.settings = null;
+  }
+
   async onBeforeSend(tab: { id?: number }, details: ComposeDetailsLike): Promise<BeforeSendResult> {
     const { settings, client } = await this.gateway();
-    const [{ policy }, draft] = await Promise.all([
-      loadPolicy(this.api, client),
-      draftFromCompose(this.api, tab.id ?? -1, details),
-    ]);
+    const fresh = loadPolicy(this.api, client);
+    const draft = await draftFromCompose(this.api, tab.id ?? -1, details);
+    // Opening the window takes longest (a new window and its page): when the last known policy
+    // asks for a confirmation, open it now and let it wait for the fresh policy.
+    // Knowing nothing yet (the fail-closed fallback) is no guess: that would flash a window.
+    const known = this.knownPolicy ?? (await cachedPolicy(this.api));
+    const guess = known !== FALLBACK_CLIENT_POLICY || !client.configured;
+    let window =
+      guess && !buildConfirmModel(draft, known, uiLanguage(this.api, known.language)).skip
+        ? this.openConfirm(draft, known.language)
+        : null;
+    const { policy } = await fresh;
+    this.knownPolicy = policy;
     const lang = uiLanguage(this.api, policy.language);
     const model = buildConfirmModel(draft, policy, lang);
+    if (model.skip && window) this.dismiss(window);
     let changes: ComposeDetailsLike;
     if (model.skip) {
       changes = this.changes(details, draft, false, "no confirmation needed");
     } else {
-      const answered = await this.confirm({ draft, policy, lang, model });
-      if (!answered) return { cancel: true };
-      changes = this.changes(details, answered.draft, answered.view.converted, "confirmed");
+      window ??= this.openConfirm(draft, lang);
+      window.ready(policy, lang, model);
+      const answer = await window.answer;
+      this.pending.delete(window.request);
+      if (answer.action !== "send") return { cancel: true };
+      changes = this.changes(details, window.draft, (await window.view).converted, "confirmed");
     }
     if (settings.handoff === "relay") return { details: changes };
 
@@ -128,23 +161,38 @@ export class SendGuard {
     await this.notice.held({ ...outcome.accepted, subject }, lang);
   }
 
-  /** Opens the confirm window and waits for the answer: the (maybe converted) draft, or null for cancel. */
-  private async confirm(start: { draft: Draft; policy: ClientPolicy; lang: Language; model: ConfirmModel }) {
+  /** Opens a confirm window for `draft`; its view follows with `ready`. */
+  private openConfirm(draft: Draft, lang: Language): Pending {
     const request = `r${++this.counter}`;
-    const answer = await new Promise<Answer>((resolve) => {
-      this.pending.set(request, {
-        draft: start.draft,
-        policy: start.policy,
-        lang: start.lang,
-        view: { model: start.model, lang: start.lang, converted: false },
-        windowId: null,
-        resolve,
-      });
-      void this.openWindow(request);
-    });
-    const pending = this.pending.get(request);
-    this.pending.delete(request);
-    return answer.action === "send" && pending ? pending : null;
+    let ready!: Pending["ready"];
+    let resolve!: Pending["resolve"];
+    const pending: Pending = {
+      request,
+      draft,
+      policy: null,
+      lang,
+      view: new Promise<ConfirmView>((r) => {
+        ready = (policy, lang, model) => {
+          pending.policy = policy;
+          pending.lang = lang;
+          r({ model, lang, converted: false });
+        };
+      }),
+      ready: (...args) => ready(...args),
+      windowId: null,
+      dismissed: false,
+      answer: new Promise<Answer>((r) => (resolve = r)),
+      resolve: (answer) => resolve(answer),
+    };
+    this.pending.set(request, pending);
+    void this.openWindow(pending);
+    return pending;
+  }
+
+  private dismiss(pending: Pending): void {
+    pending.dismissed = true;
+    this.pending.delete(pending.request);
+    if (pending.windowId !== null) void this.api.windows.remove(pending.windowId).catch(() => undefined);
   }
 
   /** compose.onAfterSend: a message Thunderbird sent through the gateway's SMTP (relay mode). */
@@ -170,19 +218,19 @@ export class SendGuard {
     return this.notice.clicked(id);
   }
 
-  private async openWindow(request: string): Promise<void> {
+  private async openWindow(pending: Pending): Promise<void> {
     try {
       const win = await this.api.windows.create({
         type: "popup",
-        url: this.api.runtime.getURL(`confirm.html?request=${request}`),
+        url: this.api.runtime.getURL(`confirm.html?request=${pending.request}`),
         width: 640,
         height: 720,
       });
-      const pending = this.pending.get(request);
-      if (pending) pending.windowId = win.id ?? null;
+      pending.windowId = win.id ?? null;
+      if (pending.dismissed && pending.windowId !== null) await this.api.windows.remove(pending.windowId);
     } catch {
       // No window, no confirmation: fail closed.
-      this.pending.get(request)?.resolve({ action: "cancel" });
+      pending.resolve({ action: "cancel" });
     }
   }
 
@@ -211,14 +259,17 @@ export class SendGuard {
       case "sendguard:get":
       case "sendguard:ping":
         return pending.view;
-      case "sendguard:convertBcc":
-        pending.draft = convertExternalToBcc(pending.draft, pending.policy);
-        pending.view = {
-          model: buildConfirmModel(pending.draft, pending.policy, pending.lang),
+      case "sendguard:convertBcc": {
+        await pending.view;
+        const policy = pending.policy as ClientPolicy;
+        pending.draft = convertExternalToBcc(pending.draft, policy);
+        pending.view = Promise.resolve({
+          model: buildConfirmModel(pending.draft, policy, pending.lang),
           lang: pending.lang,
           converted: true,
-        };
+        });
         return pending.view;
+      }
       case "sendguard:answer":
         pending.resolve(message.answer);
         return null;

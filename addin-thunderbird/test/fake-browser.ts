@@ -12,6 +12,7 @@ export class FakeBrowser implements BrowserApi {
   local: Record<string, unknown> = {};
   managed: Record<string, unknown> | null = null;
   windowsOpened: string[] = [];
+  windowsRemoved: number[] = [];
   attachments: { id: number; name: string; size: number }[] = [];
   /** What saving the compose window as a draft writes (the MIME Thunderbird would produce). */
   draftMime = "From: Taro <taro@corp.example>\r\nSubject: x\r\n\r\nbody\r\n";
@@ -83,6 +84,7 @@ export class FakeBrowser implements BrowserApi {
       this.windowsOpened.push(o.url);
       return { id: 42 };
     },
+    remove: async (id: number) => void this.windowsRemoved.push(id),
   };
   notifications = {
     create: async (id: string, o: { title: string; message: string }) => {

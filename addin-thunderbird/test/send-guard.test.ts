@@ -174,4 +174,53 @@ describe("SendGuard.onBeforeSend", () => {
       await guard.onMessage({ type: "sendguard:answer", request, answer: { action: "cancel" } });
     });
   });
+
+  test("the window opens on the last known policy while the fresh one loads, and closes if it needs none", async () => {
+    const fake = new FakeBrowser();
+    fake.local.settings = { gatewayUrl: "https://gw.example", token: "tok" };
+    // Cached: corp.example not yet internal, so internal mail would need a confirmation.
+    fake.local.policyCache = { ...POLICY, domains: { internal: [], semiInternal: [] } };
+    let release!: () => void;
+    const slow = (async (url: string | URL | Request, init?: RequestInit) => {
+      await new Promise<void>((r) => (release = r));
+      return gatewayUp()(url, init);
+    }) as typeof fetch;
+    const result = new SendGuard(fake, { fetchImpl: slow }).onBeforeSend({ id: 1 }, details());
+    for (let i = 0; i < 100 && fake.windowsOpened.length === 0; i++)
+      await new Promise((r) => setTimeout(r, 5));
+    assert.equal(fake.windowsOpened.length, 1, "opened before the policy came");
+    release();
+    const r = await result;
+    assert.ok("details" in r, "sent without asking: the fresh policy knows corp.example");
+    assert.deepEqual(fake.windowsRemoved, [42]);
+  });
+
+  test("the window waits for the fresh policy: what it shows comes from the gateway, not the cache", async () => {
+    const fake = new FakeBrowser();
+    fake.local.settings = { gatewayUrl: "https://gw.example", token: "tok" };
+    fake.local.policyCache = { ...POLICY, domains: { internal: [], semiInternal: [] } };
+    let release!: () => void;
+    const slow = (async (url: string | URL | Request, init?: RequestInit) => {
+      await new Promise<void>((r) => (release = r));
+      return gatewayUp()(url, init);
+    }) as typeof fetch;
+    const guard = new SendGuard(fake, { fetchImpl: slow });
+    const result = guard.onBeforeSend(
+      { id: 1 },
+      details({ to: ["hanako@corp.example", "x@partner.example"] }),
+    );
+    for (let i = 0; i < 100 && fake.windowsOpened.length === 0; i++)
+      await new Promise((r) => setTimeout(r, 5));
+    const request = new URL(fake.windowsOpened[0]!).searchParams.get("request")!;
+    const view = guard.onMessage({ type: "sendguard:get", request }) as Promise<ConfirmView>;
+    release();
+    assert.deepEqual(
+      (await view).model.mustTick,
+      ["x@partner.example"],
+      "hanako is internal by the fresh policy",
+    );
+    await guard.onMessage({ type: "sendguard:answer", request, answer: { action: "send" } });
+    assert.ok("details" in (await result));
+    assert.deepEqual(fake.windowsRemoved, []);
+  });
 });

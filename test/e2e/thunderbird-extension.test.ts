@@ -218,7 +218,17 @@ describe("Sendguard extension in Thunderbird → gateway → relay", { skip }, (
     assert.equal(view.sendDisabled, true, "Send is disabled until everything is ticked");
     assert.equal(view.convertBcc, false, "one external address: no Bcc suggestion");
     // Thunderbird waits for the extension: nothing is sent yet, the compose window stays open.
-    assert.deepEqual(await tb.sendState(send), { state: "sending", error: null, composeOpen: true });
+    const state = await tb.sendState(send);
+    assert.deepEqual(
+      { ...state, triggeredAt: null },
+      {
+        state: "sending",
+        error: null,
+        composeOpen: true,
+        triggeredAt: null,
+      },
+    );
+    assert.ok((state.triggeredAt ?? 0) <= Date.now());
     assert.equal(await inGateway(subject), undefined);
 
     await tb.execInPage(popup.url, TICK, [EXTERNAL]);

@@ -180,4 +180,19 @@ describe("Thunderbird confirm window in Chromium", () => {
     });
     await page.close();
   });
+
+  test("a long list of colleagues is folded until asked for; the external ones always show", async () => {
+    const colleagues = Array.from({ length: 30 }, (_, i) => ({
+      address: `staff${i}@corp.example`,
+      field: "cc" as const,
+    }));
+    const page = await open("en", { ...draft, recipients: [...draft.recipients, ...colleagues] });
+    const internal = page.locator("[data-testid=group-internal]");
+    assert.match((await internal.textContent()) ?? "", /Internal \(31\).*Show all 31 recipients/);
+    assert.doesNotMatch((await internal.textContent()) ?? "", /staff0@/);
+    assert.match((await page.textContent("[data-testid=group-external]")) ?? "", /a@client1\.example/);
+    await internal.locator("[data-testid=show-all]").click();
+    assert.match((await internal.textContent()) ?? "", /CC: staff29@corp\.example/);
+    await page.close();
+  });
 });

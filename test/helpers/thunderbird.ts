@@ -87,6 +87,8 @@ export interface SendState {
   error: string | null;
   /** Whether the compose window is still open. */
   composeOpen: boolean;
+  /** When "Send Now" was triggered (Date.now() in Thunderbird), for timing what follows. */
+  triggeredAt: number | null;
 }
 
 export interface SendResult {
@@ -412,7 +414,12 @@ export class Thunderbird {
       const [key] = arguments;
       const entry = Services.wm.getMostRecentWindow("mail:3pane")?.sendguardTestSends?.[key];
       if (!entry) return null;
-      return { state: entry.state, error: entry.error, composeOpen: !!entry.win && !entry.win.closed };
+      return {
+        state: entry.state,
+        error: entry.error,
+        composeOpen: !!entry.win && !entry.win.closed,
+        triggeredAt: entry.triggeredAt,
+      };
       `,
       key,
     );
@@ -646,7 +653,7 @@ let entry = null;
 if (opts.detach) {
   const main = Services.wm.getMostRecentWindow("mail:3pane");
   main.sendguardTestSends ??= {};
-  entry = main.sendguardTestSends[opts.detach] = { state: "sending", error: null, win: null };
+  entry = main.sendguardTestSends[opts.detach] = { state: "sending", error: null, win: null, triggeredAt: null };
 }
 let returned = false;
 const finish = (result) => {
@@ -751,6 +758,7 @@ try {
         subject.addEventListener("compose-prepare-message-completed", (e) => {
           if (e.detail?.exception) failed(String(e.detail.exception.message ?? e.detail.exception));
         }, { once: true });
+        if (entry) entry.triggeredAt = Date.now();
         subject.goDoCommand("cmd_sendNow");
         if (entry && !returned) { returned = true; done(null); }
       };

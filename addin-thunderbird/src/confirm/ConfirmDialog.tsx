@@ -50,6 +50,12 @@ const INTENT: Record<Severity, "info" | "warning" | "error"> = {
   block: "error",
 };
 
+/**
+ * A domain whose recipients need no tick (internal ones, usually) shows its addresses only on
+ * request when it has more than this many: a long list of colleagues hides what needs checking.
+ */
+const COLLAPSE_OVER = 5;
+
 export interface ConfirmDialogProps {
   model: ConfirmModel;
   lang: Language;
@@ -62,6 +68,8 @@ export function ConfirmDialog({ model, lang, onSend, onCancel, onConvertBcc }: C
   const styles = useStyles();
   const [recipients, setRecipients] = useState<ReadonlySet<string>>(new Set());
   const [attachments, setAttachments] = useState<ReadonlySet<string>>(new Set());
+  const mustTick = useMemo(() => new Set(model.mustTick.map((a) => a.toLowerCase())), [model]);
+  const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
   // Warnings of severity "confirm" ask twice: once shown, once more after Send.
   const [askingAgain, setAskingAgain] = useState(false);
   const confirmAgain = model.warnings.filter((w) => w.severity === "confirm");
@@ -95,28 +103,43 @@ export function ConfirmDialog({ model, lang, onSend, onCancel, onConvertBcc }: C
             {t(lang, `confirm.ui.class.${group.class}`)} (
             {group.domains.reduce((n, d) => n + d.recipients.length, 0)})
           </Subtitle2>
-          {group.domains.map((d) => (
-            <div key={d.domain}>
-              <Caption1 className={styles.domain}>{d.domain}</Caption1>
-              {d.recipients.map((r) => {
-                const label = `${r.field.toUpperCase()}: ${r.name ? `${r.name} <${r.address}>` : r.address}`;
-                return model.mustTick.some((m) => m.toLowerCase() === r.address.toLowerCase()) ? (
-                  <Checkbox
-                    key={r.address}
-                    label={label}
-                    checked={recipients.has(r.address.toLowerCase())}
-                    onChange={(_, data) =>
-                      setRecipients(toggle(recipients, r.address, data.checked === true))
-                    }
-                  />
+          {group.domains.map((d) => {
+            const quiet = d.recipients.every((r) => !mustTick.has(r.address.toLowerCase()));
+            return (
+              <div key={d.domain}>
+                <Caption1 className={styles.domain}>{d.domain}</Caption1>
+                {quiet && d.recipients.length > COLLAPSE_OVER && !expanded.has(d.domain) ? (
+                  <Button
+                    appearance="transparent"
+                    size="small"
+                    onClick={() => setExpanded(new Set(expanded).add(d.domain))}
+                    data-testid="show-all"
+                  >
+                    {t(lang, "confirm.ui.showAll", { count: d.recipients.length })}
+                  </Button>
                 ) : (
-                  <Body1 key={r.address} as="p">
-                    {label}
-                  </Body1>
-                );
-              })}
-            </div>
-          ))}
+                  d.recipients.map((r) => {
+                    const label = `${r.field.toUpperCase()}: ${r.name ? `${r.name} <${r.address}>` : r.address}`;
+                    const key = r.address.toLowerCase();
+                    return mustTick.has(key) ? (
+                      <Checkbox
+                        key={r.address}
+                        label={label}
+                        checked={recipients.has(key)}
+                        onChange={(_, data) =>
+                          setRecipients(toggle(recipients, r.address, data.checked === true))
+                        }
+                      />
+                    ) : (
+                      <Body1 key={r.address} as="p">
+                        {label}
+                      </Body1>
+                    );
+                  })
+                )}
+              </div>
+            );
+          })}
         </section>
       ))}
       {model.allowTickAll && model.mustTick.length > 0 && (

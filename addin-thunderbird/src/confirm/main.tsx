@@ -5,6 +5,8 @@ import { createRoot } from "react-dom/client";
 import type { ConfirmMessage, ConfirmView } from "../send-guard.js";
 import { ConfirmDialog } from "./ConfirmDialog.js";
 
+/** performance.mark of the dialog's first frame (bench/tb-confirm.ts reads it). */
+const SHOWN_MARK = "sendguard:confirm-shown";
 const request = new URLSearchParams(location.search).get("request") ?? "";
 const send = (message: ConfirmMessage) => browser.runtime.sendMessage(message) as Promise<ConfirmView | null>;
 
@@ -16,6 +18,11 @@ function App() {
     const timer = setInterval(() => void send({ type: "sendguard:ping", request }), 10_000);
     return () => clearInterval(timer);
   }, []);
+  const shown = view !== null;
+  useEffect(() => {
+    // Marks the first frame with the dialog: benchmarks and support measure Send → dialog from it.
+    if (shown) requestAnimationFrame(() => performance.mark(SHOWN_MARK));
+  }, [shown]);
   if (!view) return null;
   const answer = async (action: "send" | "cancel") => {
     await send({ type: "sendguard:answer", request, answer: { action } });

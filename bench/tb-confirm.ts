@@ -1,0 +1,149 @@
+// Send → confirm dialog shown, in a real headless Thunderbird with the built extension and a real
+// gateway serving the policy (target < 300 ms for 200 recipients and 10 attachments), beside a
+// one-recipient message in the same run, and the confirm model alone (shared/checks) for the big
+// message. Start: Thunderbird's "Send Now" (Date.now() in Thunderbird); end: the dialog's first
+// frame (performance.mark "sendguard:confirm-shown" in the confirm window, addin-thunderbird/src/confirm/main.tsx).
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { buildConfirmModel, FALLBACK_CLIENT_POLICY, type Draft } from "@sendguard/shared";
+import { ROOT, TestGateway } from "../test/helpers/gateway.js";
+import { SmtpSink } from "../test/helpers/sink.js";
+import { Thunderbird, findThunderbird, type ComposeOptions } from "../test/helpers/thunderbird.js";
+import { printTable } from "./lib/table.js";
+import { fmt, percentile, poll } from "./lib/util.js";
+
+const EXTENSION_ID = "sendguard@sendguard.dev";
+const XPI = join(ROOT, "addin-thunderbird/dist/sendguard.xpi");
+const SENDER = "alice@corp.example";
+const PW = "bench-password-1";
+const RUNS = 10;
+const WARMUP = 2;
+
+const MARK_TIME = `
+  const mark = performance.getEntriesByName("sendguard:confirm-shown")[0];
+  return mark ? performance.timeOrigin + mark.startTime : null;
+`;
+
+/** 100 internal and 100 external recipients (on 50 domains), in To and Cc. */
+function manyRecipients(): { to: string[]; cc: string[] } {
+  const internal = Array.from({ length: 100 }, (_, i) => `staff${i}@corp.example`);
+  const external = Array.from({ length: 100 }, (_, i) => `contact${i}@client${i % 50}.example`);
+  return {
+    to: [...internal.slice(0, 50), ...external.slice(0, 50)],
+    cc: [...internal.slice(50), ...external.slice(50)],
+  };
+}
+
+async function timeToDialog(tb: Thunderbird, compose: ComposeOptions): Promise<number> {
+  const send = await tb.startSend(compose);
+  const { url } = await tb.waitForWindow("/confirm.html?request=", 30_000);
+  const shownAt = await poll(() => tb.execInPage<number | null>(url, MARK_TIME).catch(() => null), 30_000);
+  const { triggeredAt } = await tb.sendState(send);
+  if (shownAt === null || triggeredAt === null) throw new Error("the confirm dialog did not show");
+  await tb.execInPage(url, `document.querySelector("[data-testid=cancel]").click(); return true;`);
+  await tb.waitForSend(send, 30_000);
+  await tb.closeComposeWindows();
+  return shownAt - triggeredAt;
+}
+
+export async function run(): Promise<void> {
+  if (!findThunderbird()) throw new Error("thunderbird is not installed (run scripts/install-test-deps.sh)");
+  if (!existsSync(XPI)) throw new Error(`${XPI} is missing (npm run build)`);
+  const dir = mkdtempSync(join(tmpdir(), "sendguard-bench-tb-"));
+  const sink = await new SmtpSink().start();
+  const gw = new TestGateway({ relayPort: sink.port });
+  gw.addUser(SENDER, PW);
+  let tb: Thunderbird | null = null;
+  try {
+    await gw.start();
+    tb = new Thunderbird({
+      email: SENDER,
+      smtp: { host: "127.0.0.1", port: gw.ports.smtp, auth: "plain", username: SENDER, starttls: true },
+      extensions: { [EXTENSION_ID]: XPI },
+    });
+    await tb.start();
+    await tb.trustCertificate(
+      "127.0.0.1",
+      gw.ports.smtp,
+      readFileSync(join(gw.dataDir, "tls/cert.pem"), "utf8"),
+    );
+    await tb.setExtensionStorage(EXTENSION_ID, {
+      settings: { gatewayUrl: gw.httpUrl, token: await gw.token(SENDER, PW) },
+    });
+
+    const files = Array.from({ length: 10 }, (_, i) => {
+      const path = join(dir, `資料-${i + 1}.pdf`);
+      writeFileSync(path, Buffer.alloc(200 * 1024, i));
+      return path;
+    });
+    const big = manyRecipients();
+    const cases: [string, ComposeOptions][] = [
+      [
+        "1 external recipient, no attachment (baseline)",
+        { to: ["partner@partner.example"], subject: "s", body: "b" },
+      ],
+      [
+        "200 recipients (100 external, 50 domains), 10 attachments",
+        { ...big, subject: "資料の送付", body: "資料を添付します。", attachments: files },
+      ],
+    ];
+    const rows: (string | number)[][] = [];
+    for (const [name, compose] of cases) {
+      const times: number[] = [];
+      for (let i = 0; i < WARMUP + RUNS; i++) {
+        const ms = await timeToDialog(tb, { ...compose, subject: `${compose.subject} ${i}` });
+        if (i >= WARMUP) times.push(ms);
+      }
+      rows.push([
+        name,
+        RUNS,
+        fmt(percentile(times, 50), 0),
+        fmt(percentile(times, 90), 0),
+        fmt(Math.max(...times), 0),
+      ]);
+    }
+
+    // The pure part of it: grouping, ticks and warnings for the big message.
+    const draft: Draft = {
+      from: SENDER,
+      recipients: [
+        ...big.to.map((address) => ({ address, field: "to" as const })),
+        ...big.cc.map((address) => ({ address, field: "cc" as const })),
+      ],
+      subject: "資料の送付",
+      body: "資料を添付します。",
+      attachments: files.map((f, i) => ({ name: `資料-${i + 1}.pdf`, size: 200 * 1024 + i })),
+    };
+    const policy = { ...FALLBACK_CLIENT_POLICY, domains: { internal: ["corp.example"], semiInternal: [] } };
+    const modelTimes: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const t0 = performance.now();
+      buildConfirmModel(draft, policy, "ja");
+      modelTimes.push(performance.now() - t0);
+    }
+    rows.push([
+      "confirm model only (shared/checks, Node), the 200-recipient message",
+      200,
+      fmt(percentile(modelTimes, 50), 2),
+      fmt(percentile(modelTimes, 90), 2),
+      fmt(Math.max(...modelTimes), 2),
+    ]);
+    printTable(
+      "Send → confirm dialog shown (Thunderbird, headless; ms)",
+      ["case", "runs", "p50", "p90", "max"],
+      rows,
+      [
+        "From Thunderbird's Send Now to the dialog's first frame: reading the compose window, fetching the",
+        "policy from the gateway, building the model, opening the popup window and rendering React + Fluent UI.",
+        `Target: < 300 ms for the 200-recipient message. ${WARMUP} warm-up sends per case are not counted.`,
+      ],
+    );
+  } finally {
+    await tb?.stop();
+    await gw.stop();
+    await sink.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
