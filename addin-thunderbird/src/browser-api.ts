@@ -44,6 +44,7 @@ export interface BrowserApi {
   windows: {
     create(options: { type: "popup"; url: string; width: number; height: number }): Promise<{ id?: number }>;
     remove(windowId: number): Promise<void>;
+    update(windowId: number, options: { focused: boolean }): Promise<unknown>;
   };
   notifications: {
     create(
@@ -51,7 +52,6 @@ export interface BrowserApi {
       options: { type: "basic"; title: string; message: string; iconUrl?: string },
     ): Promise<string>;
   };
-  action: { openPopup(): Promise<void> };
   storage: {
     local: {
       get(key: string): Promise<Record<string, unknown>>;

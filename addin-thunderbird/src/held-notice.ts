@@ -1,5 +1,5 @@
 // "Held until 10:05 — Undo": the notification after a message reached the gateway, and the
-// notifications for a hand-off that failed. A click opens the held-messages popup, where Undo is.
+// notifications for a hand-off that failed. A click opens the held-messages list, where Undo is.
 import { t, type Language, type MessageStatus } from "@sendguard/shared";
 import type { BrowserApi } from "./browser-api.js";
 import { GatewayError } from "./gateway-client.js";
@@ -21,6 +21,8 @@ function clock(iso: string, lang: Language): string {
 }
 
 export class HeldNotice {
+  private windowId: number | null = null;
+
   constructor(private readonly api: BrowserApi) {}
 
   /** Only messages the user can still undo are worth a notification. */
@@ -51,17 +53,24 @@ export class HeldNotice {
       .catch(() => undefined); // a notification is a courtesy: never let it break a send
   }
 
-  /** notifications.onClicked: ours open the held-messages popup. */
+  /** notifications.onClicked: ours open the held-messages list in a window of its own. */
   async clicked(notificationId: string): Promise<void> {
     if (!notificationId.startsWith(PREFIX)) return;
-    // openPopup needs the toolbar button to be visible; a popup window works everywhere.
-    await this.api.action.openPopup().catch(() =>
-      this.api.windows.create({
-        type: "popup",
-        url: this.api.runtime.getURL("held.html"),
-        width: 400,
-        height: 560,
-      }),
-    );
+    // Not action.openPopup(): the toolbar panel closes as soon as the notification takes the focus
+    // away, and the button may be hidden. One window, brought forward when clicked again.
+    if (this.windowId !== null) {
+      const shown = await this.api.windows.update(this.windowId, { focused: true }).then(
+        () => true,
+        () => false,
+      );
+      if (shown) return;
+    }
+    const win = await this.api.windows.create({
+      type: "popup",
+      url: this.api.runtime.getURL("held.html"),
+      width: 400,
+      height: 560,
+    });
+    this.windowId = win.id ?? null;
   }
 }

@@ -13,6 +13,7 @@ export class FakeBrowser implements BrowserApi {
   managed: Record<string, unknown> | null = null;
   windowsOpened: string[] = [];
   windowsRemoved: number[] = [];
+  windowsFocused: number[] = [];
   attachments: { id: number; name: string; size: number }[] = [];
   /** What saving the compose window as a draft writes (the MIME Thunderbird would produce). */
   draftMime = "From: Taro <taro@corp.example>\r\nSubject: x\r\n\r\nbody\r\n";
@@ -26,7 +27,6 @@ export class FakeBrowser implements BrowserApi {
   ];
   closedTabs: number[] = [];
   notices: { id: string; title: string; message: string }[] = [];
-  popupsOpened = 0;
   private nextId = 100;
 
   compose = {
@@ -85,15 +85,16 @@ export class FakeBrowser implements BrowserApi {
       return { id: 42 };
     },
     remove: async (id: number) => void this.windowsRemoved.push(id),
+    update: async (id: number) => {
+      if (this.windowsRemoved.includes(id)) throw new Error(`Invalid window ID: ${id}`);
+      this.windowsFocused.push(id);
+    },
   };
   notifications = {
     create: async (id: string, o: { title: string; message: string }) => {
       this.notices.push({ id, title: o.title, message: o.message });
       return id;
     },
-  };
-  action = {
-    openPopup: async () => void this.popupsOpened++,
   };
   storage = {
     local: {

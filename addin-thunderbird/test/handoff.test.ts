@@ -275,16 +275,17 @@ describe("relay mode: held until … — Undo", () => {
     assert.deepEqual(fake.notices, []);
   });
 
-  test("clicking the notice opens the held-messages popup, or a window when the button is hidden", async () => {
+  test("clicking the notice opens the held-messages list in one window, brought forward when clicked again", async () => {
     const fake = new FakeBrowser();
     const guard = new SendGuard(fake);
     await guard.onNotificationClicked("other-extension-1");
+    assert.deepEqual(fake.windowsOpened, []);
     await guard.onNotificationClicked("sendguard-held-m7");
-    assert.equal(fake.popupsOpened, 1);
-    fake.action.openPopup = async () => {
-      throw new Error("no button");
-    };
-    await guard.onNotificationClicked("sendguard-held-m7");
+    await guard.onNotificationClicked("sendguard-held-m8");
     assert.deepEqual(fake.windowsOpened, ["moz-extension://x/held.html"]);
+    assert.deepEqual(fake.windowsFocused, [42]);
+    fake.windowsRemoved.push(42); // the user closed it
+    await guard.onNotificationClicked("sendguard-held-m9");
+    assert.equal(fake.windowsOpened.length, 2);
   });
 });

@@ -113,6 +113,8 @@ describe("Sendguard extension in Thunderbird → gateway → relay", { skip }, (
       fullName: "Alice Example",
       smtp: { host: "127.0.0.1", port: gw.ports.smtp, auth: "plain", username: ALICE, starttls: true },
       extensions: { [EXTENSION_ID]: XPI },
+      // Notifications in Thunderbird's own alert window, which the test can read and click.
+      prefs: { "alerts.useSystemBackend": false },
     });
     await tb.start();
     await tb.storeSmtpPassword("127.0.0.1", gw.ports.smtp, ALICE, PW);
@@ -258,6 +260,14 @@ describe("Sendguard extension in Thunderbird → gateway → relay", { skip }, (
 
     const held = await waitFor(() => inGateway(subject), 10_000, "the message in the API");
     assert.equal(held.status, "held");
+    // "Held until 10:05 — Undo": the notification, and a click on it opens the held-messages list.
+    const notice = await tb.waitForAlert(subject, { click: true });
+    assert.match(notice, /Held before sending.*will be sent at \d\d:\d\d\. Click to undo\./);
+    await waitFor(
+      () => tb.execInPage(HELD, "return true").catch(() => false),
+      10_000,
+      "the held-messages list opened by the notification",
+    );
     const got = await waitFor(
       () => sink.messages.find((m) => m.messageId === held.messageId),
       15_000,

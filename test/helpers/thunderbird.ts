@@ -544,6 +544,40 @@ export class Thunderbird {
     if (error) throw new Error(`clickExtensionButton: ${error}`);
   }
 
+  /**
+   * Waits for a desktop notification (an extension's notifications.create) whose text contains
+   * `textPart` and returns its text. Needs the pref `alerts.useSystemBackend: false`, which makes
+   * Thunderbird show notifications in its own alert window (the system backend shows nothing headless).
+   * With `click`, clicks it as a user would.
+   */
+  async waitForAlert(
+    textPart: string,
+    options: { click?: boolean; timeoutMs?: number } = {},
+  ): Promise<string> {
+    const until = Date.now() + (options.timeoutMs ?? 15_000);
+    for (;;) {
+      const text = await this.exec<string | null>(
+        `
+        const [part, click] = arguments;
+        for (const win of Services.wm.getEnumerator("alert:alert")) {
+          const text = ["alertTitleLabel", "alertTextLabel"]
+            .map((id) => { const l = win.document.getElementById(id); return l ? l.value || l.textContent : ""; })
+            .join(": ");
+          if (!text.includes(part)) continue;
+          if (click) win.document.getElementById("alertBox").click();
+          return text.replace(/\\s+/g, " ").trim();
+        }
+        return null;
+        `,
+        textPart,
+        options.click === true,
+      );
+      if (text !== null) return text;
+      if (Date.now() > until) throw new Error(`no notification showing "${textPart}"`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   /** Subjects of the messages in a folder of Local Folders (e.g. "Sent", "Drafts"); [] when it does not exist. */
   localFolderSubjects(name: string): Promise<string[]> {
     return this.exec<string[]>(
