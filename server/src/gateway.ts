@@ -15,7 +15,7 @@ import { Links, loadServerSecret } from "./links.js";
 import type { Logger } from "./log.js";
 import { Metrics } from "./metrics.js";
 import { NoticeSender } from "./notify/sender.js";
-import { Intake } from "./pipeline/intake.js";
+import { dropUnspooled, Intake } from "./pipeline/intake.js";
 import { PolicyService } from "./policy/service.js";
 import { Spool } from "./store/spool.js";
 import { SqliteStore } from "./store/sqlite.js";
@@ -54,6 +54,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   const store = await openStore(config);
   const spool = new Spool(join(config.dataDir, "spool"));
   await spool.init();
+  await dropUnspooled(store, spool, log);
   // Scratch space (DKIM signing of large messages): anything left there is from a previous run.
   await rm(join(config.dataDir, "tmp"), { recursive: true, force: true });
   await mkdir(join(config.dataDir, "tmp", "dkim"), { recursive: true, mode: 0o700 });
@@ -66,7 +67,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   const dkim = new DkimKeys(store);
   const passwords = new PasswordChecker(store, config.smtp.authFailures);
   const links = new Links(publicUrl, await loadServerSecret(config.dataDir));
-  const notices = new NoticeSender(config, store, relay, links, dkim);
+  const notices = new NoticeSender(config, relay, links, dkim);
   const scheduler = new Scheduler({ config, store, spool, relay, dkim, notices, metrics, log });
   const policies = new PolicyService(store, config);
   const intake = new Intake({

@@ -1,5 +1,7 @@
 // kill -9 while clients submit: every message that got 250 is delivered after the restart, none twice.
 import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import nodemailer from "nodemailer";
 import { TestGateway, waitFor } from "../helpers/gateway.js";
@@ -79,4 +81,57 @@ test("kill -9 during 10 concurrent submitting clients loses no acknowledged mess
   assert.deepEqual(twice, [], "no message delivered twice");
   const missing = [...acknowledged].filter((id) => !counts.has(id));
   assert.deepEqual(missing, []);
+});
+
+// The group commit fsyncs the spool directory and commits the rows side by side: a crash between
+// the two can leave rows whose file never became durable. Those messages were never acknowledged.
+test("after a restart, a message whose spool file is missing is removed, the others stay held", async () => {
+  const held = new TestGateway({ relayPort: sink.port, config: { organization: { holdMinutes: 60 } } });
+  held.addUser("admin@corp.example", PW, "--role", "admin");
+  await held.start();
+  try {
+    const transport = nodemailer.createTransport({
+      host: "127.0.0.1",
+      port: held.ports.smtp,
+      tls: { rejectUnauthorized: false },
+      auth: { user: "admin@corp.example", pass: PW },
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const info = await transport.sendMail({
+        envelope: { from: "admin@corp.example", to: ["x@partner.example"] },
+        raw: rawMessage({
+          from: "admin@corp.example",
+          to: ["x@partner.example"],
+          messageId: uniqueId("lost"),
+        }),
+      });
+      const id = /Queued as (\S+);/.exec(info.response)?.[1];
+      assert.ok(id, info.response);
+      ids.push(id);
+    }
+    transport.close();
+    const [lost, kept] = ids as [string, string];
+    held.pinPorts();
+    await held.stop("SIGKILL");
+    rmSync(join(held.dataDir, "spool", `${lost}.eml`));
+
+    await held.start();
+    const admin = await held.token("admin@corp.example", PW);
+    assert.equal((await held.api(admin, "GET", `/messages/${lost}`)).status, 404);
+    const still = await held.api<{ status: string }>(admin, "GET", `/messages/${kept}`);
+    assert.equal(still.status, 200);
+    assert.equal(still.body.status, "held");
+    const removed = held.logLines.find((l) => l.msg === "removed messages without a spool file");
+    assert.deepEqual(removed?.msg_ids, [lost]);
+    const audit = await held.api<{ entries: { action: string; messageId: string }[] }>(
+      admin,
+      "GET",
+      `/admin/audit?messageId=${lost}`,
+    );
+    assert.equal(audit.status, 200);
+    assert.ok(audit.body.entries.some((e) => e.action === "forgotten"));
+  } finally {
+    await held.stop();
+  }
 });

@@ -40,17 +40,17 @@ export function removeHeaderFields(block: Buffer, drop: RegExp): Buffer {
 export async function outgoingStream(spool: Spool, message: MessageRecord): Promise<Readable> {
   const name = spoolName(message.id);
   const forced = Boolean(message.headerRewrite.forceBcc);
-  const head = removeHeaderFields(
-    await spool.readHead(name, message.headerBytes),
-    forced ? INTERNAL_AND_VISIBLE_RECIPIENTS : INTERNAL,
-  );
-  const body = spool.createReadStream(name, message.headerBytes);
+  const { head, rest: body } = await spool.openSplit(name, message.headerBytes);
+  const kept = removeHeaderFields(head, forced ? INTERNAL_AND_VISIBLE_RECIPIENTS : INTERNAL);
   const added = message.addedHeaders + (forced ? rewrittenRecipients(message) : "");
-  const prefix = Buffer.concat([Buffer.from(added, "latin1"), head]);
-  return Readable.from(
+  const prefix = Buffer.concat([Buffer.from(added, "latin1"), kept]);
+  const out = Readable.from(
     (async function* () {
       yield prefix;
       yield* body;
     })(),
   );
+  // A relay that gives up before reading the body must not leave the spool file open.
+  out.once("close", () => body.destroy());
+  return out;
 }

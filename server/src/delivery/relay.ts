@@ -15,14 +15,18 @@ export interface Envelope {
   to: string[];
 }
 
+export interface SendOptions {
+  dkim: DkimOptions | null;
+  /** Names the attempt (the outbox file). */
+  name: string;
+  /** The Message-ID already in the message; nodemailer would otherwise make up one it does not use. */
+  messageId: string;
+}
+
 export interface Relay {
   readonly description: string;
-  send(
-    envelope: Envelope,
-    message: Readable,
-    dkim: DkimOptions | null,
-    name: string,
-  ): Promise<RecipientResult[]>;
+  /** `message` is a stream (a spooled message) or a buffer (a notice, small and written at once). */
+  send(envelope: Envelope, message: Readable | Buffer, options: SendOptions): Promise<RecipientResult[]>;
   close(): void;
 }
 
@@ -99,11 +103,16 @@ class SmtpRelay implements Relay {
     });
   }
 
-  async send(envelope: Envelope, message: Readable, dkim: DkimOptions | null): Promise<RecipientResult[]> {
+  async send(
+    envelope: Envelope,
+    message: Readable | Buffer,
+    { dkim, messageId }: SendOptions,
+  ): Promise<RecipientResult[]> {
     try {
       const info = await this.transport.sendMail({
         envelope: { ...envelope },
         raw: message,
+        messageId: `<${messageId}>`,
         ...(dkim ? { dkim: { ...dkim, ...this.dkimCache } } : {}),
       });
       return classifySmtpResult(
@@ -113,7 +122,7 @@ class SmtpRelay implements Relay {
       );
     } catch (e) {
       const err = e as SmtpError;
-      message.destroy();
+      if (!Buffer.isBuffer(message)) message.destroy();
       if (err.code === "EENVELOPE" && err.rejectedErrors?.length) {
         return classifySmtpResult(envelope.to, [], err.rejectedErrors);
       }
@@ -140,9 +149,8 @@ class OutboxRelay implements Relay {
 
   async send(
     envelope: Envelope,
-    message: Readable,
-    dkim: DkimOptions | null,
-    name: string,
+    message: Readable | Buffer,
+    { dkim, name, messageId }: SendOptions,
   ): Promise<RecipientResult[]> {
     await mkdir(this.dir, { recursive: true });
     const final = join(this.dir, `${name}.eml`);
@@ -150,6 +158,7 @@ class OutboxRelay implements Relay {
     const info = (await this.transport.sendMail({
       envelope: { ...envelope },
       raw: message,
+      messageId: `<${messageId}>`,
       ...(dkim ? { dkim } : {}),
     })) as {
       message: Readable;

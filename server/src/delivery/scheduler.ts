@@ -35,6 +35,8 @@ export interface SchedulerDeps {
 
 /** The longest the scheduler sleeps, so a clock jump or a missed wake-up costs at most this. */
 const MAX_SLEEP_MS = 30_000;
+/** Notices claimed at once. One batch is sent at a time: what comes due meanwhile waits for the next. */
+const NOTICE_BATCH = 200;
 
 export class Scheduler {
   private timer: NodeJS.Timeout | null = null;
@@ -43,12 +45,12 @@ export class Scheduler {
   private stopped = false;
   private inflight = 0;
   private readonly idle: (() => void)[] = [];
+  /** A batch of notices is being sent (it takes one delivery slot). */
+  private sendingNotices = false;
   private readonly attempts: GroupCommit<AttemptRecord>;
-  private readonly noticeResults: GroupCommit<NoticeResult>;
 
   constructor(private readonly deps: SchedulerDeps) {
     this.attempts = new GroupCommit((batch) => deps.store.recordAttempts(batch));
-    this.noticeResults = new GroupCommit((batch) => deps.store.finishNotices(batch));
   }
 
   async start(): Promise<void> {
@@ -84,19 +86,24 @@ export class Scheduler {
         const now = Date.now();
         // A read first: claims are write transactions (an fsync each), and most wake-ups after an
         // intake commit find nothing due (the message is held).
-        const due = await this.deps.store.nextDueAt();
+        const due = await this.deps.store.nextDueAt(!this.sendingNotices);
         if (due === null || due > now) break;
         const groups = await this.deps.store.claimDueGroups(now, free);
         for (const { message, group } of groups) this.track(this.deliver(message, group));
         await this.expireApprovals(now);
-        const notices =
-          free > groups.length ? await this.deps.store.claimDueNotices(now, free - groups.length) : [];
-        for (const notice of notices) this.track(this.sendNotice(notice));
-        if (groups.length + notices.length >= free) this.again = true;
+        if (!this.sendingNotices && free > groups.length) {
+          const notices = await this.deps.store.claimDueNotices(now, NOTICE_BATCH);
+          if (notices.length) {
+            this.sendingNotices = true;
+            this.track(this.sendNotices(notices).finally(() => (this.sendingNotices = false)));
+          }
+        }
+        if (groups.length >= free) this.again = true;
       } while (this.again && !this.stopped && this.inflight < this.deps.config.relay.concurrency);
       // With every slot busy, a finishing delivery wakes us; a timer for an overdue backlog would spin.
+      // So would one for notices due while a batch is out: its end wakes us.
       if (this.inflight < this.deps.config.relay.concurrency) {
-        const next = await this.deps.store.nextDueAt();
+        const next = await this.deps.store.nextDueAt(!this.sendingNotices);
         this.sleepUntil(next === null ? Date.now() + MAX_SLEEP_MS : next);
       }
     } catch (err) {
@@ -130,12 +137,11 @@ export class Scheduler {
     const pending = group.recipients.filter((r) => r.status === "pending").map((r) => r.address);
     const now = Date.now();
     let results = pending.length
-      ? await relay.send(
-          { from: message.sender, to: pending },
-          await outgoingStream(spool, message),
-          await dkim.forDomain(domainOf(message.fromHeader)),
-          `${message.id}-${group.name}-${group.attempts}`,
-        )
+      ? await relay.send({ from: message.sender, to: pending }, await outgoingStream(spool, message), {
+          dkim: await dkim.forDomain(domainOf(message.fromHeader)),
+          name: `${message.id}-${group.name}-${group.attempts}`,
+          messageId: message.messageId,
+        })
       : [];
     const retryAt = nextRetryAt(config.relay, group.attempts, group.firstAttemptAt ?? now, Date.now());
     if (retryAt === null) {
@@ -212,12 +218,23 @@ export class Scheduler {
     }
   }
 
-  private async sendNotice(notice: NoticeRecord): Promise<void> {
+  /**
+   * Sends a batch of notices: the messages they are about are read in one go, the mails go out
+   * side by side over the relay's pooled connections, and the outcomes are recorded in one transaction.
+   */
+  private async sendNotices(batch: NoticeRecord[]): Promise<void> {
+    const ids = [...new Set(batch.filter((n) => n.kind !== "reject").map((n) => n.messageId))];
+    const messages = new Map((await this.deps.store.messages(ids)).map((m) => [m.id, m]));
+    const results = await Promise.all(batch.map((n) => this.sendNotice(n, messages.get(n.messageId))));
+    await this.deps.store.finishNotices(results);
+  }
+
+  private async sendNotice(notice: NoticeRecord, message: MessageRecord | undefined): Promise<NoticeResult> {
     const { config, notices, log } = this.deps;
     let error: string | null = null;
     let permanent = false;
     try {
-      const result = await notices.send(notice);
+      const result = await notices.send(notice, message);
       if (result && result.outcome !== "sent") {
         error = result.response;
         permanent = result.outcome === "failed";
@@ -230,6 +247,6 @@ export class Scheduler {
         ? null
         : nextRetryAt(config.relay, notice.attempts, notice.createdAt, Date.now());
     if (error) log.warn({ msg_id: notice.messageId, notice: notice.kind, error, retryAt }, "notice not sent");
-    await this.noticeResults.add({ id: notice.id, retryAt, error });
+    return { id: notice.id, retryAt, error };
   }
 }

@@ -1,10 +1,9 @@
-// Sends one pending notice: reads the message it is about, writes the mail, hands it to the relay.
-import { Readable } from "node:stream";
+// Sends one pending notice: writes the mail about its message and hands it to the relay.
 import type { Config } from "../config/schema.js";
 import type { DkimKeys } from "../delivery/dkim.js";
 import type { Relay } from "../delivery/relay.js";
 import type { Links } from "../links.js";
-import type { NoticeRecord, RecipientResult, Store } from "../store/types.js";
+import type { MessageRecord, NoticeRecord, RecipientResult } from "../store/types.js";
 import { domainOf } from "@sendguard/shared";
 import {
   approvalRequestNotice,
@@ -23,7 +22,6 @@ export class NoticeSender {
 
   constructor(
     private readonly config: Config,
-    private readonly store: Store,
     private readonly relay: Relay,
     private readonly links: Links,
     private readonly dkim: DkimKeys,
@@ -31,27 +29,30 @@ export class NoticeSender {
     this.from = config.notify.from ?? `sendguard@${config.smtp.hostname}`;
   }
 
-  /** null when the notice has become pointless (the message is gone or no longer in that state). */
-  async send(notice: NoticeRecord): Promise<RecipientResult | null> {
-    const content = await this.content(notice);
+  /**
+   * null when the notice has become pointless (the message is gone or no longer in that state).
+   * `message` is the record the notice is about, read by the caller for a whole batch of notices.
+   */
+  async send(notice: NoticeRecord, message: MessageRecord | undefined): Promise<RecipientResult | null> {
+    const content = this.content(notice, message);
     if (!content) return null;
-    const inReplyTo = (notice.data.messageId as string | undefined) ?? content.messageId;
-    const raw = await composeNotice(content, {
+    const { raw, messageId } = composeNotice(content, {
       from: this.from,
       to: notice.recipient,
-      inReplyTo,
-      hostname: this.config.smtp.hostname,
+      inReplyTo: (notice.data.messageId as string | undefined) ?? content.messageId,
     });
-    const [result] = await this.relay.send(
-      { from: this.from, to: [notice.recipient] },
-      Readable.from([raw]),
-      await this.dkim.forDomain(domainOf(this.from)),
-      `notice-${notice.id}-${notice.kind}`,
-    );
+    const [result] = await this.relay.send({ from: this.from, to: [notice.recipient] }, raw, {
+      dkim: await this.dkim.forDomain(domainOf(this.from)),
+      name: `notice-${notice.id}-${notice.kind}`,
+      messageId,
+    });
     return result ?? null;
   }
 
-  private async content(notice: NoticeRecord): Promise<(NoticeContent & { messageId: string }) | null> {
+  private content(
+    notice: NoticeRecord,
+    message: MessageRecord | undefined,
+  ): (NoticeContent & { messageId: string }) | null {
     const lang = notice.language;
     if (notice.kind === "reject") {
       return {
@@ -59,7 +60,6 @@ export class NoticeSender {
         messageId: String(notice.data.messageId),
       };
     }
-    const message = await this.store.message(notice.messageId);
     if (!message) return null;
     const tz = this.config.organization.timezone;
     const messageId = message.messageId;

@@ -50,6 +50,21 @@ export function spoolName(id: string): string {
   return `${id}.eml`;
 }
 
+/**
+ * At start: messages still to deliver whose spool file is missing were committed while their
+ * directory entry was not yet durable (see Intake's group commit), so they were never acknowledged.
+ * They are removed, as if they had never arrived. Returns their ids.
+ */
+export async function dropUnspooled(store: Store, spool: Spool, log: Logger): Promise<string[]> {
+  const files = new Set(await spool.list());
+  const lost = (await store.unfinishedMessageIds()).filter((id) => !files.has(spoolName(id)));
+  if (lost.length) {
+    await store.forgetMessages(lost, "spool file missing after a restart: never acknowledged");
+    log.warn({ msg_ids: lost.slice(0, 100), count: lost.length }, "removed messages without a spool file");
+  }
+  return lost;
+}
+
 function bothLanguages(text: Localized): { ja: string; en: string } {
   return typeof text === "string" ? { ja: text, en: text } : text;
 }
@@ -66,9 +81,22 @@ export class Intake {
   private readonly commits: GroupCommit<NewMessage>;
 
   constructor(private readonly deps: IntakeDeps) {
+    // The directory fsync and the row commit do not depend on each other, so they run side by side
+    // (each file's data is already fdatasynced). A crash between the two can leave rows whose file
+    // is missing: never acknowledged, they are removed at the next start (dropUnspooled).
     this.commits = new GroupCommit(async (batch) => {
-      await deps.spool.syncDir();
-      await deps.store.insertMessages(batch);
+      const [dir, rows] = await Promise.allSettled([deps.spool.syncDir(), deps.store.insertMessages(batch)]);
+      if (dir.status === "rejected") {
+        // The clients get a 4xx and their files are removed: the rows must not stay behind.
+        if (rows.status === "fulfilled") {
+          await deps.store.forgetMessages(
+            batch.map((m) => m.id),
+            "spool directory fsync failed",
+          );
+        }
+        throw dir.reason;
+      }
+      if (rows.status === "rejected") throw rows.reason;
     });
   }
 

@@ -42,6 +42,11 @@ export class PolicyService {
   private documents = new Map<string, PolicyDocument>();
   private version = -1;
   private checkedAt = 0;
+  /**
+   * Merged policies of the current version by user, shared by every caller (who only read them):
+   * merging cost more per message than the rest of the rules step.
+   */
+  private merged = new Map<string, { policy: EffectivePolicy; ignored: string[] }>();
 
   constructor(
     private readonly store: Store,
@@ -60,6 +65,7 @@ export class PolicyService {
       if (parsed.ok) documents.set(record.scope, parsed.document);
     }
     this.documents = documents;
+    this.merged = new Map();
     this.version = version;
   }
 
@@ -86,6 +92,18 @@ export class PolicyService {
     sender: string,
   ): Promise<{ policy: EffectivePolicy; ignored: string[] }> {
     await this.refresh();
+    const key = JSON.stringify([user?.email ?? sender, user?.groups ?? [], user?.holdMinutes ?? null]);
+    let result = this.merged.get(key);
+    if (!result) {
+      result = this.merge(user, sender);
+      // Bounded: a flood of distinct unknown senders must not grow it without end.
+      if (this.merged.size >= 10_000) this.merged.clear();
+      this.merged.set(key, result);
+    }
+    return result;
+  }
+
+  private merge(user: UserRecord | null, sender: string): { policy: EffectivePolicy; ignored: string[] } {
     const scoped: ScopedDocument[] = [];
     const add = (scope: string) => {
       const document = this.documents.get(scope);

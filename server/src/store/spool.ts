@@ -1,8 +1,9 @@
 // Message bodies live in spool files, one per message, written once and never changed. A file
 // counts as stored only after its data and its directory entry are fsynced.
 import { createReadStream, type ReadStream } from "node:fs";
-import { mkdir, open, rm, type FileHandle } from "node:fs/promises";
+import { mkdir, open, readdir, rm, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 
 /** Decides, chunk by chunk, what of the incoming stream is written (it may stop writing early). */
 export interface ChunkFilter {
@@ -57,19 +58,33 @@ export class Spool {
     await this.dirHandle.sync();
   }
 
+  /** Names of the files in the spool. */
+  list(): Promise<string[]> {
+    return readdir(this.dir);
+  }
+
   createReadStream(name: string, start = 0): ReadStream {
     return createReadStream(this.path(name), { start, highWaterMark: 64 * 1024 });
   }
 
-  async readHead(name: string, bytes: number): Promise<Buffer> {
+  /**
+   * The first `headBytes` of a file, and a stream of the rest, from one open file. The file is
+   * closed when the stream closes (read to the end, or destroyed).
+   */
+  async openSplit(name: string, headBytes: number): Promise<{ head: Buffer; rest: Readable }> {
     const file = await open(this.path(name), "r");
+    let head: Buffer;
     try {
-      const buf = Buffer.alloc(bytes);
-      const { bytesRead } = await file.read(buf, 0, bytes, 0);
-      return buf.subarray(0, bytesRead);
-    } finally {
+      const buf = Buffer.alloc(headBytes);
+      const { bytesRead } = await file.read(buf, 0, headBytes, 0);
+      head = buf.subarray(0, bytesRead);
+    } catch (err) {
       await file.close();
+      throw err;
     }
+    const rest = file.createReadStream({ start: headBytes, highWaterMark: 64 * 1024, autoClose: false });
+    rest.once("close", () => void file.close().catch(() => undefined));
+    return { head, rest };
   }
 
   async remove(name: string): Promise<void> {

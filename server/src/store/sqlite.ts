@@ -348,6 +348,43 @@ export class SqliteStore implements Store {
     return (await this.withGroups(this.reader, rows))[0];
   }
 
+  async unfinishedMessageIds(): Promise<string[]> {
+    const rows = await this.reader.all<{ message_id: string }>(
+      "SELECT DISTINCT message_id FROM groups WHERE status IN ('pending_approval','held','releasing')",
+    );
+    return rows.map((r) => r.message_id);
+  }
+
+  async forgetMessages(ids: string[], reason: string): Promise<void> {
+    if (!ids.length) return;
+    const now = Date.now();
+    await this.writer.transaction(async () => {
+      for (let start = 0; start < ids.length; start += 10_000) {
+        const chunk = ids.slice(start, start + 10_000);
+        const list = placeholders(chunk.length);
+        await this.writer.run(
+          `DELETE FROM notices WHERE status = 'pending' AND message_id IN (${list})`,
+          chunk,
+        );
+        // Groups, recipients and approvers go with their message (ON DELETE CASCADE).
+        await this.writer.run(`DELETE FROM messages WHERE id IN (${list})`, chunk);
+      }
+      await this.insertAudit(
+        ids.map((id) => ({ actor: "system", action: "forgotten", messageId: id, detail: { reason } })),
+        now,
+      );
+    });
+  }
+
+  async messages(ids: string[]): Promise<MessageRecord[]> {
+    if (!ids.length) return [];
+    const rows = await this.reader.all<MessageRow>(
+      `SELECT * FROM messages WHERE id IN (${placeholders(ids.length)})`,
+      ids,
+    );
+    return this.withGroups(this.reader, rows);
+  }
+
   async messagesByMessageId(messageId: string): Promise<MessageRecord[]> {
     const rows = await this.reader.all<MessageRow>(
       "SELECT * FROM messages WHERE message_id = ? ORDER BY created_at DESC LIMIT 50",
@@ -663,14 +700,19 @@ export class SqliteStore implements Store {
   }
 
   async finishNotices(results: NoticeResult[]): Promise<void> {
+    // Sent is by far the common outcome: one statement for all of them.
+    const sent = results.filter((r) => r.error === null).map((r) => r.id);
     await this.writer.transaction(async () => {
+      for (let start = 0; start < sent.length; start += 30_000) {
+        const ids = sent.slice(start, start + 30_000);
+        await this.writer.run(
+          `UPDATE notices SET status = 'sent', leased = 0, last_error = NULL WHERE id IN (${placeholders(ids.length)})`,
+          ids,
+        );
+      }
       for (const { id, retryAt, error } of results) {
-        if (error === null) {
-          await this.writer.run(
-            "UPDATE notices SET status = 'sent', leased = 0, last_error = NULL WHERE id = ?",
-            [id],
-          );
-        } else if (retryAt === null) {
+        if (error === null) continue;
+        if (retryAt === null) {
           await this.writer.run(
             "UPDATE notices SET status = 'failed', leased = 0, last_error = ? WHERE id = ?",
             [error, id],
@@ -686,12 +728,13 @@ export class SqliteStore implements Store {
     });
   }
 
-  async nextDueAt(): Promise<number | null> {
+  async nextDueAt(includeNotices = true): Promise<number | null> {
     const row = await this.reader.get<{ at: number | null }>(
       `SELECT min(at) AS at FROM (
          SELECT min(next_at) AS at FROM groups WHERE status IN ('held','releasing') AND leased = 0
-         UNION ALL SELECT min(next_at) FROM notices WHERE status = 'pending' AND leased = 0
+         UNION ALL SELECT min(next_at) FROM notices WHERE ? AND status = 'pending' AND leased = 0
          UNION ALL SELECT min(approval_deadline) FROM messages WHERE status = 'pending_approval')`,
+      [includeNotices ? 1 : 0],
     );
     return row?.at ?? null;
   }

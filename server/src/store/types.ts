@@ -175,7 +175,16 @@ export interface Store {
   deleteToken(hash: string): Promise<void>;
 
   insertMessages(batch: NewMessage[]): Promise<void>;
+  /** Messages with a group still to deliver or decide (pending approval, held, releasing). */
+  unfinishedMessageIds(): Promise<string[]>;
+  /**
+   * Deletes messages that were never acknowledged (their spool file did not become durable), with
+   * their pending notices; the audit log keeps their acceptance and records why they went.
+   */
+  forgetMessages(ids: string[], reason: string): Promise<void>;
   message(id: string): Promise<MessageRecord | undefined>;
+  /** The messages with these ids that exist, in no particular order. */
+  messages(ids: string[]): Promise<MessageRecord[]>;
   messagesByMessageId(messageId: string): Promise<MessageRecord[]>;
   listMessages(filter: MessageFilter): Promise<MessageRecord[]>;
   /** Release or discard every held group of a message, or only `groupId`; atomic against the scheduler. */
@@ -211,7 +220,8 @@ export interface Store {
   claimDueNotices(now: number, limit: number): Promise<NoticeRecord[]>;
   /** Records how notices went, in one transaction: sent (no error), retry at a time, or failed. */
   finishNotices(results: NoticeResult[]): Promise<void>;
-  nextDueAt(): Promise<number | null>;
+  /** The earliest time something is due; without notices while the scheduler is sending a batch of them. */
+  nextDueAt(includeNotices?: boolean): Promise<number | null>;
   queueDepth(): Promise<{ held: number; releasing: number; notices: number }>;
 
   audit(entries: AuditEntry[]): Promise<void>;

@@ -1,0 +1,55 @@
+// The notice mail written by hand (notify/compose.ts): it must parse as the MIME it claims to be,
+// keep Japanese intact, and let nothing from a subject or address escape into other headers.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { simpleParser } from "mailparser";
+import { composeNotice } from "../src/notify/compose.js";
+
+const addressing = { from: "sendguard@corp.example", to: "taro@corp.example", inReplyTo: "abc@corp.example" };
+
+describe("composeNotice", () => {
+  test("a Japanese notice parses back to the same subject and text, with the threading headers", async () => {
+    const subject = "【配送保留】見積書の送付について (第2版)、ご確認ください。長い件名は折り返されます";
+    const text = "次のメールは送信前に保留されています。\n送信予定: 10:05\n";
+    const { raw, messageId } = composeNotice({ subject, text }, addressing);
+    const head = raw.toString("latin1").split("\r\n\r\n")[0] ?? "";
+    assert.ok(
+      head.split("\r\n").every((line) => line.length <= 78),
+      head,
+    );
+    assert.ok(
+      [...head].every((c) => c.charCodeAt(0) < 0x80),
+      "headers are 7-bit",
+    );
+    const parsed = await simpleParser(raw);
+    assert.equal(parsed.subject, subject);
+    assert.equal(parsed.text, text);
+    assert.equal(parsed.messageId, `<${messageId}>`);
+    assert.equal(parsed.inReplyTo, "<abc@corp.example>");
+    assert.equal(parsed.headers.get("auto-submitted"), "auto-generated");
+    assert.match(messageId, /^[0-9a-f-]{36}@corp\.example$/);
+  });
+
+  test("line breaks in a subject cannot add headers", async () => {
+    const { raw } = composeNotice(
+      { subject: "Hi\r\nBcc: evil@attacker.example\r\n\r\nbody", text: "x" },
+      addressing,
+    );
+    const parsed = await simpleParser(raw);
+    assert.equal(parsed.headers.has("bcc"), false);
+    assert.equal(parsed.subject, "Hi Bcc: evil@attacker.example body");
+  });
+
+  test("an address or message id that would break out of its brackets is refused", () => {
+    for (const bad of ["a@b>\r\nBcc: x@y", "a<b@c", "", "a@b\u0000"]) {
+      assert.throws(
+        () => composeNotice({ subject: "s", text: "t" }, { ...addressing, to: bad }),
+        /notice header/,
+      );
+      assert.throws(
+        () => composeNotice({ subject: "s", text: "t" }, { ...addressing, inReplyTo: bad }),
+        /notice header/,
+      );
+    }
+  });
+});
