@@ -2,7 +2,8 @@
 // gateway serving the policy (target < 300 ms for 200 recipients and 10 attachments), beside a
 // one-recipient message in the same run, and the confirm model alone (shared/checks) for the big
 // message. Start: Thunderbird's "Send Now" (Date.now() in Thunderbird); end: the dialog's first
-// frame (performance.mark "sendguard:confirm-shown" in the confirm window, addin-thunderbird/src/confirm/main.tsx).
+// frame, and the frame with all its rows (performance.marks "sendguard:confirm-shown" and
+// "sendguard:confirm-complete" in the confirm window, addin-thunderbird/src/confirm/main.tsx).
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,9 +22,13 @@ const PW = "bench-password-1";
 const RUNS = 10;
 const WARMUP = 2;
 
-const MARK_TIME = `
-  const mark = performance.getEntriesByName("sendguard:confirm-shown")[0];
-  return mark ? performance.timeOrigin + mark.startTime : null;
+const MARK_TIMES = `
+  const at = (name) => {
+    const mark = performance.getEntriesByName(name)[0];
+    return mark ? performance.timeOrigin + mark.startTime : null;
+  };
+  const shown = at("sendguard:confirm-shown"), complete = at("sendguard:confirm-complete");
+  return shown && complete ? { shown, complete } : null;
 `;
 
 /** 100 internal and 100 external recipients (on 50 domains), in To and Cc. */
@@ -36,16 +41,23 @@ function manyRecipients(): { to: string[]; cc: string[] } {
   };
 }
 
-async function timeToDialog(tb: Thunderbird, compose: ComposeOptions): Promise<number> {
+/** Milliseconds from Send Now to the dialog's first frame, and to the frame with every row. */
+async function timeToDialog(
+  tb: Thunderbird,
+  compose: ComposeOptions,
+): Promise<{ shown: number; complete: number }> {
   const send = await tb.startSend(compose);
   const { url } = await tb.waitForWindow("/confirm.html?request=", 30_000);
-  const shownAt = await poll(() => tb.execInPage<number | null>(url, MARK_TIME).catch(() => null), 30_000);
+  const marks = await poll(
+    () => tb.execInPage<{ shown: number; complete: number } | null>(url, MARK_TIMES).catch(() => null),
+    30_000,
+  );
   const { triggeredAt } = await tb.sendState(send);
-  if (shownAt === null || triggeredAt === null) throw new Error("the confirm dialog did not show");
+  if (marks === null || triggeredAt === null) throw new Error("the confirm dialog did not show");
   await tb.execInPage(url, `document.querySelector("[data-testid=cancel]").click(); return true;`);
   await tb.waitForSend(send, 30_000);
   await tb.closeComposeWindows();
-  return shownAt - triggeredAt;
+  return { shown: marks.shown - triggeredAt, complete: marks.complete - triggeredAt };
 }
 
 export async function run(): Promise<void> {
@@ -91,18 +103,16 @@ export async function run(): Promise<void> {
     ];
     const rows: (string | number)[][] = [];
     for (const [name, compose] of cases) {
-      const times: number[] = [];
+      const shown: number[] = [];
+      const complete: number[] = [];
       for (let i = 0; i < WARMUP + RUNS; i++) {
-        const ms = await timeToDialog(tb, { ...compose, subject: `${compose.subject} ${i}` });
-        if (i >= WARMUP) times.push(ms);
+        const t = await timeToDialog(tb, { ...compose, subject: `${compose.subject} ${i}` });
+        if (i < WARMUP) continue;
+        shown.push(t.shown);
+        complete.push(t.complete);
       }
-      rows.push([
-        name,
-        RUNS,
-        fmt(percentile(times, 50), 0),
-        fmt(percentile(times, 90), 0),
-        fmt(Math.max(...times), 0),
-      ]);
+      const stats = (v: number[]) => [50, 90, 100].map((p) => fmt(percentile(v, p), 0)).join(" / ");
+      rows.push([name, RUNS, stats(shown), stats(complete)]);
     }
 
     // The pure part of it: grouping, ticks and warnings for the big message.
@@ -123,20 +133,16 @@ export async function run(): Promise<void> {
       buildConfirmModel(draft, policy, "ja");
       modelTimes.push(performance.now() - t0);
     }
-    rows.push([
-      "confirm model only (shared/checks, Node), the 200-recipient message",
-      200,
-      fmt(percentile(modelTimes, 50), 2),
-      fmt(percentile(modelTimes, 90), 2),
-      fmt(Math.max(...modelTimes), 2),
-    ]);
+    const model = [50, 90, 100].map((p) => fmt(percentile(modelTimes, p), 2)).join(" / ");
+    rows.push(["confirm model only (shared/checks, Node), the 200-recipient message", 200, model, "-"]);
     printTable(
-      "Send → confirm dialog shown (Thunderbird, headless; ms)",
-      ["case", "runs", "p50", "p90", "max"],
+      "Send → confirm dialog (Thunderbird, headless; ms, p50 / p90 / max)",
+      ["case", "runs", "dialog shown", "all rows shown"],
       rows,
       [
         "From Thunderbird's Send Now to the dialog's first frame: reading the compose window, fetching the",
         "policy from the gateway, building the model, opening the popup window and rendering React + Fluent UI.",
+        "The first frame holds the first 30 recipient rows (more than the window shows); the rest follow.",
         `Target: < 300 ms for the 200-recipient message. ${WARMUP} warm-up sends per case are not counted.`,
       ],
     );

@@ -32,20 +32,8 @@ function htmlToText(html: string): string {
     .replace(/&amp;/g, "&");
 }
 
-export async function draftFromCompose(
-  api: BrowserApi,
-  tabId: number,
-  details: ComposeDetailsLike,
-): Promise<Draft> {
-  const attachments = await api.compose.listAttachments(tabId).catch(() => []);
-  let replyTo: Draft["replyTo"];
-  if (details.relatedMessageId !== undefined && /reply|forward/.test(details.type ?? "")) {
-    const original = await api.messages.get(details.relatedMessageId).catch(() => null);
-    if (original) {
-      const all = [original.author, ...original.recipients, ...original.ccList].join(",");
-      replyTo = { addresses: parseRecipients(all, "to").map((r) => r.address) };
-    }
-  }
+/** What the compose details alone say: everything but the attachments and the replied-to message. */
+export function draftFromDetails(details: ComposeDetailsLike): Draft {
   return {
     from: details.from ?? "",
     recipients: [
@@ -58,6 +46,28 @@ export async function draftFromCompose(
       details.isPlainText || details.plainTextBody
         ? (details.plainTextBody ?? "")
         : htmlToText(details.body ?? ""),
+    attachments: [],
+  };
+}
+
+export async function draftFromCompose(
+  api: BrowserApi,
+  tabId: number,
+  details: ComposeDetailsLike,
+): Promise<Draft> {
+  const replied = async (): Promise<Draft["replyTo"]> => {
+    if (details.relatedMessageId === undefined || !/reply|forward/.test(details.type ?? "")) return undefined;
+    const original = await api.messages.get(details.relatedMessageId).catch(() => null);
+    if (!original) return undefined;
+    const all = [original.author, ...original.recipients, ...original.ccList].join(",");
+    return { addresses: parseRecipients(all, "to").map((r) => r.address) };
+  };
+  const [attachments, replyTo] = await Promise.all([
+    api.compose.listAttachments(tabId).catch(() => []),
+    replied(),
+  ]);
+  return {
+    ...draftFromDetails(details),
     attachments: attachments.map((a) => ({ name: a.name, size: a.size })),
     ...(replyTo ? { replyTo } : {}),
   };

@@ -15,7 +15,7 @@ import {
   type Language,
 } from "@sendguard/shared";
 import type { BeforeSendResult, BrowserApi, ComposeDetailsLike, SendInfo } from "./browser-api.js";
-import { draftFromCompose } from "./draft.js";
+import { draftFromCompose, draftFromDetails } from "./draft.js";
 import { GatewayClient } from "./gateway-client.js";
 import { handOff, type HandoffOptions } from "./handoff.js";
 import { HeldNotice } from "./held-notice.js";
@@ -42,12 +42,12 @@ export interface ConfirmView {
 interface Pending {
   request: string;
   draft: Draft;
-  /** Set by `ready`, together with the view. */
+  /** Set by `ready`, together with the view (the draft too: until then it lacks the attachments). */
   policy: ClientPolicy | null;
   lang: Language;
   /** Resolves once the fresh policy is in; the window may ask for it before. */
   view: Promise<ConfirmView>;
-  ready: (policy: ClientPolicy, lang: Language, model: ConfirmModel) => void;
+  ready: (draft: Draft, policy: ClientPolicy, lang: Language, model: ConfirmModel) => void;
   windowId: number | null;
   /** Closed by the background: the fresh policy needs no confirmation after all. */
   dismissed: boolean;
@@ -109,16 +109,19 @@ export class SendGuard {
   async onBeforeSend(tab: { id?: number }, details: ComposeDetailsLike): Promise<BeforeSendResult> {
     const { settings, client } = await this.gateway();
     const fresh = loadPolicy(this.api, client);
-    const draft = await draftFromCompose(this.api, tab.id ?? -1, details);
+    const full = draftFromCompose(this.api, tab.id ?? -1, details);
     // Opening the window takes longest (a new window and its page): when the last known policy
-    // asks for a confirmation, open it now and let it wait for the fresh policy.
+    // asks for a confirmation of what the compose details already say, open it now and let it
+    // wait for the attachments and the fresh policy.
     // Knowing nothing yet (the fail-closed fallback) is no guess: that would flash a window.
     const known = this.knownPolicy ?? (await cachedPolicy(this.api));
     const guess = known !== FALLBACK_CLIENT_POLICY || !client.configured;
+    const early = draftFromDetails(details);
     let window =
-      guess && !buildConfirmModel(draft, known, uiLanguage(this.api, known.language)).skip
-        ? this.openConfirm(draft, known.language)
+      guess && !buildConfirmModel(early, known, uiLanguage(this.api, known.language)).skip
+        ? this.openConfirm(early, known.language)
         : null;
+    const draft = await full;
     const { policy } = await fresh;
     this.knownPolicy = policy;
     const lang = uiLanguage(this.api, policy.language);
@@ -129,7 +132,7 @@ export class SendGuard {
       changes = this.changes(details, draft, false, "no confirmation needed");
     } else {
       window ??= this.openConfirm(draft, lang);
-      window.ready(policy, lang, model);
+      window.ready(draft, policy, lang, model);
       const answer = await window.answer;
       this.pending.delete(window.request);
       if (answer.action !== "send") return { cancel: true };
@@ -161,7 +164,7 @@ export class SendGuard {
     await this.notice.held({ ...outcome.accepted, subject }, lang);
   }
 
-  /** Opens a confirm window for `draft`; its view follows with `ready`. */
+  /** Opens a confirm window for `draft` (maybe not yet complete); its view follows with `ready`. */
   private openConfirm(draft: Draft, lang: Language): Pending {
     const request = `r${++this.counter}`;
     let ready!: Pending["ready"];
@@ -172,7 +175,8 @@ export class SendGuard {
       policy: null,
       lang,
       view: new Promise<ConfirmView>((r) => {
-        ready = (policy, lang, model) => {
+        ready = (draft, policy, lang, model) => {
+          pending.draft = draft;
           pending.policy = policy;
           pending.lang = lang;
           r({ model, lang, converted: false });

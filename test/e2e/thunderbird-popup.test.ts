@@ -195,4 +195,22 @@ describe("Thunderbird confirm window in Chromium", () => {
     assert.match((await internal.textContent()) ?? "", /CC: staff29@corp\.example/);
     await page.close();
   });
+
+  test("a long list of external recipients shows its first rows at once and all of them right after", async () => {
+    const many = Array.from({ length: 80 }, (_, i) => ({
+      address: `c${i}@client${i}.example`,
+      field: "to" as const,
+    }));
+    const page = await open("ja", { ...draft, recipients: many });
+    await page.waitForFunction("document.querySelectorAll('input[type=checkbox]').length === 81");
+    assert.match(
+      (await page.textContent("[data-testid=group-external]")) ?? "",
+      /社外 \(80\).*c79@client79\.example/,
+    );
+    const marks = await page.evaluate(
+      "['sendguard:confirm-shown', 'sendguard:confirm-complete'].map((n) => performance.getEntriesByName(n).length)",
+    );
+    assert.deepEqual(marks, [1, 1], "both timing marks are set once");
+    await page.close();
+  });
 });

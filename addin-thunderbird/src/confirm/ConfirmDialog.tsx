@@ -20,7 +20,7 @@ import {
   tokens,
 } from "@fluentui/react-components";
 import { readyToSend, t, type ConfirmModel, type Language, type Severity } from "@sendguard/shared";
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 
 const useStyles = makeStyles({
   root: {
@@ -56,20 +56,60 @@ const INTENT: Record<Severity, "info" | "warning" | "error"> = {
  */
 const COLLAPSE_OVER = 5;
 
+/**
+ * Recipient rows in the first frame: more than the window shows at once. The rest follow in the
+ * next frame, so a long list does not hold back the dialog.
+ */
+const FIRST_FRAME_ROWS = 30;
+
+/** How many rows of each domain ("class/domain") to render within a budget, in display order. */
+function rowsWithin(groups: ConfirmModel["groups"], budget: number): Map<string, number> {
+  const rows = new Map<string, number>();
+  let left = budget;
+  for (const group of groups)
+    for (const d of group.domains) {
+      const n = Math.min(left, d.recipients.length);
+      rows.set(`${group.class}/${d.domain}`, n);
+      left -= n;
+    }
+  return rows;
+}
+
 export interface ConfirmDialogProps {
   model: ConfirmModel;
   lang: Language;
   onSend: () => void;
   onCancel: () => void;
   onConvertBcc: () => void;
+  /** Called once every row is rendered (after the first frame for a long list). */
+  onComplete?: () => void;
 }
 
-export function ConfirmDialog({ model, lang, onSend, onCancel, onConvertBcc }: ConfirmDialogProps) {
+export function ConfirmDialog({
+  model,
+  lang,
+  onSend,
+  onCancel,
+  onConvertBcc,
+  onComplete,
+}: ConfirmDialogProps) {
   const styles = useStyles();
   const [recipients, setRecipients] = useState<ReadonlySet<string>>(new Set());
   const [attachments, setAttachments] = useState<ReadonlySet<string>>(new Set());
   const mustTick = useMemo(() => new Set(model.mustTick.map((a) => a.toLowerCase())), [model]);
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
+  const [complete, setComplete] = useState(false);
+  useEffect(() => {
+    const frame = requestAnimationFrame(() => setComplete(true));
+    return () => cancelAnimationFrame(frame);
+  }, []);
+  useEffect(() => {
+    if (complete) onComplete?.();
+  }, [complete, onComplete]);
+  const rows = useMemo(
+    () => rowsWithin(model.groups, complete ? Number.POSITIVE_INFINITY : FIRST_FRAME_ROWS),
+    [model, complete],
+  );
   // Warnings of severity "confirm" ask twice: once shown, once more after Send.
   const [askingAgain, setAskingAgain] = useState(false);
   const confirmAgain = model.warnings.filter((w) => w.severity === "confirm");
@@ -118,7 +158,7 @@ export function ConfirmDialog({ model, lang, onSend, onCancel, onConvertBcc }: C
                     {t(lang, "confirm.ui.showAll", { count: d.recipients.length })}
                   </Button>
                 ) : (
-                  d.recipients.map((r) => {
+                  d.recipients.slice(0, rows.get(`${group.class}/${d.domain}`)).map((r) => {
                     const label = `${r.field.toUpperCase()}: ${r.name ? `${r.name} <${r.address}>` : r.address}`;
                     const key = r.address.toLowerCase();
                     return mustTick.has(key) ? (

@@ -5,8 +5,10 @@ import { createRoot } from "react-dom/client";
 import type { ConfirmMessage, ConfirmView } from "../send-guard.js";
 import { ConfirmDialog } from "./ConfirmDialog.js";
 
-/** performance.mark of the dialog's first frame (bench/tb-confirm.ts reads it). */
+/** performance.marks of the dialog's first frame and of its last rows (bench/tb-confirm.ts reads them). */
 const SHOWN_MARK = "sendguard:confirm-shown";
+const COMPLETE_MARK = "sendguard:confirm-complete";
+const markComplete = () => requestAnimationFrame(() => performance.mark(COMPLETE_MARK));
 const request = new URLSearchParams(location.search).get("request") ?? "";
 const send = (message: ConfirmMessage) => browser.runtime.sendMessage(message) as Promise<ConfirmView | null>;
 
@@ -34,6 +36,7 @@ function App() {
       lang={view.lang}
       onSend={() => void answer("send")}
       onCancel={() => void answer("cancel")}
+      onComplete={markComplete}
       onConvertBcc={() => void send({ type: "sendguard:convertBcc", request }).then((v) => v && setView(v))}
     />
   );
