@@ -24,6 +24,17 @@ const gatewayDown = (async () => {
   throw new TypeError("fetch failed");
 }) as typeof fetch;
 
+/** A gateway whose answers wait until `release()`. */
+function slowGateway() {
+  let open!: () => void;
+  const opened = new Promise<void>((r) => (open = r));
+  const fetchImpl = (async (url: string | URL | Request, init?: RequestInit) => {
+    await opened;
+    return gatewayUp()(url, init);
+  }) as typeof fetch;
+  return { fetchImpl, release: () => open() };
+}
+
 const details = (change: Partial<ComposeDetailsLike> = {}): ComposeDetailsLike => ({
   from: "Taro <taro@corp.example>",
   to: ["hanako@corp.example"],
@@ -180,11 +191,7 @@ describe("SendGuard.onBeforeSend", () => {
     fake.local.settings = { gatewayUrl: "https://gw.example", token: "tok" };
     // Cached: corp.example not yet internal, so internal mail would need a confirmation.
     fake.local.policyCache = { ...POLICY, domains: { internal: [], semiInternal: [] } };
-    let release!: () => void;
-    const slow = (async (url: string | URL | Request, init?: RequestInit) => {
-      await new Promise<void>((r) => (release = r));
-      return gatewayUp()(url, init);
-    }) as typeof fetch;
+    const { fetchImpl: slow, release } = slowGateway();
     const result = new SendGuard(fake, { fetchImpl: slow }).onBeforeSend({ id: 1 }, details());
     for (let i = 0; i < 100 && fake.windowsOpened.length === 0; i++)
       await new Promise((r) => setTimeout(r, 5));
@@ -199,11 +206,7 @@ describe("SendGuard.onBeforeSend", () => {
     const fake = new FakeBrowser();
     fake.local.settings = { gatewayUrl: "https://gw.example", token: "tok" };
     fake.local.policyCache = { ...POLICY, domains: { internal: [], semiInternal: [] } };
-    let release!: () => void;
-    const slow = (async (url: string | URL | Request, init?: RequestInit) => {
-      await new Promise<void>((r) => (release = r));
-      return gatewayUp()(url, init);
-    }) as typeof fetch;
+    const { fetchImpl: slow, release } = slowGateway();
     const guard = new SendGuard(fake, { fetchImpl: slow });
     const result = guard.onBeforeSend(
       { id: 1 },

@@ -87,7 +87,16 @@ describe("Thunderbird confirm window in Chromium", () => {
 
   const sent = (page: Page) =>
     page.evaluate("window.__sent") as Promise<{ type: string; answer?: unknown }[]>;
-  const closed = (page: Page) => page.waitForFunction("window.__closed === true");
+  /** The window closed after answering `action` to the background. */
+  async function answered(page: Page, action: "send" | "cancel"): Promise<void> {
+    await page.waitForFunction("window.__closed === true");
+    const messages = await sent(page);
+    assert.deepEqual(messages[messages.length - 1], {
+      type: "sendguard:answer",
+      request: "r1",
+      answer: { action },
+    });
+  }
 
   test("groups recipients, warns, and enables Send only when externals and attachments are ticked", async () => {
     const page = await open("ja");
@@ -117,13 +126,7 @@ describe("Thunderbird confirm window in Chromium", () => {
     // "Many external To/Cc" is a warning of severity confirm: Send asks once more.
     assert.match((await page.textContent("[data-testid=again]")) ?? "", /To \/ Cc に社外の宛先が 2 件/);
     await page.click("[data-testid=again-send]");
-    await closed(page);
-    const messages = await sent(page);
-    assert.deepEqual(messages[messages.length - 1], {
-      type: "sendguard:answer",
-      request: "r1",
-      answer: { action: "send" },
-    });
+    await answered(page, "send");
     await page.close();
   });
 
@@ -140,13 +143,7 @@ describe("Thunderbird confirm window in Chromium", () => {
   test("Cancel answers cancel and closes the window", async () => {
     const page = await open("en");
     await page.click("[data-testid=cancel]");
-    await closed(page);
-    const messages = await sent(page);
-    assert.deepEqual(messages[messages.length - 1], {
-      type: "sendguard:answer",
-      request: "r1",
-      answer: { action: "cancel" },
-    });
+    await answered(page, "cancel");
     await page.close();
   });
 
@@ -171,13 +168,7 @@ describe("Thunderbird confirm window in Chromium", () => {
     assert.ok(!(await sent(page)).some((m) => m.type === "sendguard:answer"), "Back did not answer");
     await page.click("[data-testid=send]");
     await page.click("[data-testid=again-send]");
-    await closed(page);
-    const messages = await sent(page);
-    assert.deepEqual(messages[messages.length - 1], {
-      type: "sendguard:answer",
-      request: "r1",
-      answer: { action: "send" },
-    });
+    await answered(page, "send");
     await page.close();
   });
 

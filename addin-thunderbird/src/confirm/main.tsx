@@ -1,9 +1,8 @@
 // The confirm window: asks the background for the model of its request, shows the dialog, answers.
-import { FluentProvider, webLightTheme } from "@fluentui/react-components";
-import { StrictMode, useEffect, useState } from "react";
-import { createRoot } from "react-dom/client";
+import { useEffect, useState } from "react";
 import type { ConfirmMessage, ConfirmView } from "../send-guard.js";
 import { ConfirmDialog } from "./ConfirmDialog.js";
+import { mountPage } from "../page.js";
 
 /** performance.marks of the dialog's first frame and of its last rows (bench/tb-confirm.ts reads them). */
 const SHOWN_MARK = "sendguard:confirm-shown";
@@ -42,11 +41,4 @@ function App() {
   );
 }
 
-document.documentElement.lang = navigator.language.startsWith("ja") ? "ja" : "en";
-createRoot(document.getElementById("root") as HTMLElement).render(
-  <StrictMode>
-    <FluentProvider theme={webLightTheme}>
-      <App />
-    </FluentProvider>
-  </StrictMode>,
-);
+mountPage(navigator.language.startsWith("ja") ? "ja" : "en", <App />);

@@ -1,13 +1,12 @@
 // The toolbar popup: the signed-in user's held messages, with undo and send now.
-import { FluentProvider, webLightTheme } from "@fluentui/react-components";
 import { t, type Language, type MessageSummary } from "@sendguard/shared";
-import { StrictMode, useCallback, useEffect, useRef, useState } from "react";
-import { createRoot } from "react-dom/client";
+import { useCallback, useEffect, useRef, useState } from "react";
 import type { BrowserApi } from "../browser-api.js";
 import { GatewayClient, GatewayError } from "../gateway-client.js";
 import { uiLanguage } from "../language.js";
 import { loadSettings } from "../settings.js";
 import { HeldList, type Notice } from "./HeldList.js";
+import { mountPage } from "../page.js";
 
 const api = browser as unknown as BrowserApi;
 const lang: Language = uiLanguage(api, "en");
@@ -115,11 +114,4 @@ function App() {
   );
 }
 
-document.documentElement.lang = lang;
-createRoot(document.getElementById("root") as HTMLElement).render(
-  <StrictMode>
-    <FluentProvider theme={webLightTheme}>
-      <App />
-    </FluentProvider>
-  </StrictMode>,
-);
+mountPage(lang, <App />);

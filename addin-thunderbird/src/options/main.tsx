@@ -5,21 +5,19 @@ import {
   Button,
   Caption1,
   Field,
-  FluentProvider,
   Input,
   MessageBar,
   MessageBarBody,
   Title3,
   makeStyles,
-  webLightTheme,
 } from "@fluentui/react-components";
 import type { Language } from "@sendguard/shared";
-import { StrictMode, useEffect, useState } from "react";
-import { createRoot } from "react-dom/client";
+import { useEffect, useState } from "react";
 import type { BrowserApi } from "../browser-api.js";
 import { uiLanguage } from "../language.js";
 import { loadSettings } from "../settings.js";
 import { managedKeys, signIn } from "./signin.js";
+import { mountPage } from "../page.js";
 
 const api = browser as unknown as BrowserApi;
 const lang: Language = uiLanguage(api, "en");
@@ -126,11 +124,4 @@ function Options() {
   );
 }
 
-document.documentElement.lang = lang;
-createRoot(document.getElementById("root") as HTMLElement).render(
-  <StrictMode>
-    <FluentProvider theme={webLightTheme}>
-      <Options />
-    </FluentProvider>
-  </StrictMode>,
-);
+mountPage(lang, <Options />);
