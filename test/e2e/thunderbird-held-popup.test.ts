@@ -166,6 +166,12 @@ describe("Thunderbird held-messages popup in Chromium", () => {
     const later = await row(page, held.id).getByTestId("countdown").textContent();
     const elapsed = seconds(first) - seconds(later);
     assert.ok(elapsed >= 1 && elapsed <= 4, `${first} → ${later}`);
+    // The bar shows how much of the hour has passed: a little, and nothing for a pending approval.
+    const progress = Number(
+      await row(page, held.id).locator("[role=progressbar]").getAttribute("aria-valuenow"),
+    );
+    assert.ok(progress > 0 && progress < 0.1, `hold progress ${progress}`);
+    assert.equal(await row(page, pending.id).getByTestId("hold-progress").count(), 0);
     await page.screenshot({ path: `${SHOTS}/thunderbird-held-popup.png`, fullPage: true });
     await page.close();
   });

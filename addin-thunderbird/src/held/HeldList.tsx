@@ -6,6 +6,7 @@ import {
   Caption1,
   MessageBar,
   MessageBarBody,
+  ProgressBar,
   Subtitle2,
   makeStyles,
   tokens,
@@ -127,12 +128,27 @@ export function HeldList(props: HeldListProps) {
                   )}
                 </div>
               </div>
+              {m.status === "held" && (
+                <ProgressBar
+                  value={holdElapsed(m, now)}
+                  thickness="medium"
+                  aria-hidden
+                  data-testid="hold-progress"
+                />
+              )}
             </li>
           ))}
         </ul>
       )}
     </div>
   );
+}
+
+/** How much of its hold has passed (0–1): the bar shows at a glance which message goes first. */
+function holdElapsed(m: MessageSummary, now: number): number {
+  const start = Date.parse(m.createdAt);
+  const end = Date.parse(m.releaseAt);
+  return end > start ? Math.min(1, Math.max(0, (now - start) / (end - start))) : 1;
 }
 
 function statusText(lang: Language, m: MessageSummary, now: number) {
