@@ -722,6 +722,35 @@ describe("SqliteStore", () => {
       );
     });
 
+    test("userByEmail with maxAgeMs answers from memory until this store changes users", async () => {
+      const email = uid("recent") + "@corp.example";
+      assert.equal(await store.userByEmail(email, 60_000), undefined);
+      // Another process (the CLI) adds the user: not seen until the answer is older than maxAgeMs.
+      const other = await SqliteStore.open(file);
+      try {
+        await other.addUser({
+          email,
+          passwordHash: "h",
+          role: "user",
+          language: null,
+          holdMinutes: null,
+          aliases: [],
+          groups: [],
+          manager: null,
+        });
+      } finally {
+        await other.close();
+      }
+      assert.equal(await store.userByEmail(email, 60_000), undefined);
+      const added = await store.userByEmail(email);
+      assert.equal(added?.email, email, "without maxAgeMs the row is read");
+      assert.equal((await store.userByEmail(email, 1))?.email, email);
+      // A change through this store is seen at once.
+      assert.equal((await store.userByEmail(email, 60_000))?.holdMinutes, null);
+      await store.updateUser(added.id, { holdMinutes: 7 });
+      assert.equal((await store.userByEmail(email, 60_000))?.holdMinutes, 7);
+    });
+
     test("a token belongs to its user until it expires or is deleted", async () => {
       const u = await store.addUser({
         email: uid("tok") + "@corp.example",
@@ -748,6 +777,25 @@ describe("SqliteStore", () => {
       await store.saveDkimKey("CORP.example", "s2", "KEY2");
       assert.deepEqual(await store.dkimKey("Corp.Example"), { selector: "s2", privateKey: "KEY2" });
       assert.equal(await store.dkimKey("other.example"), undefined);
+    });
+  });
+
+  describe("kept statements (Db)", () => {
+    test("more distinct queries than are kept all run, and SQL that does not prepare fails its caller", async () => {
+      const db = await Db.open(file, true);
+      try {
+        const queries = Array.from({ length: 250 }, (_, i) => db.all<{ n: number }>(`SELECT ${i} AS n`));
+        assert.deepEqual(
+          (await Promise.all(queries)).map((rows) => rows[0]?.n),
+          Array.from({ length: 250 }, (_, i) => i),
+        );
+        assert.deepEqual(await db.get("SELECT ? AS n", [5]), { n: 5 }, "a kept statement is bound anew");
+        assert.deepEqual(await db.get("SELECT ? AS n", [6]), { n: 6 });
+        await assert.rejects(db.all("SELECT FROM nowhere"), /SQLITE_ERROR/);
+        await assert.rejects(db.all("SELECT FROM nowhere"), /SQLITE_ERROR/, "a failed prepare is not kept");
+      } finally {
+        await db.close();
+      }
     });
   });
 

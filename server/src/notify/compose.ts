@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { formatLocalTime, t, type Language, type MessageKey } from "@sendguard/shared";
 import { wrap } from "nodemailer/lib/base64";
 import { encodeWords, foldLines } from "nodemailer/lib/mime-funcs";
+import { localMinute } from "../local-time.js";
 import type { MessageRecord } from "../store/types.js";
 
 export interface NoticeContent {
@@ -68,7 +69,7 @@ export function holdNotice(
     intro: t(lang, "hold.intro"),
     facts: [
       t(lang, "hold.recipients", { recipients: recipientsLine(recipients) }),
-      t(lang, "hold.releaseAt", { time: formatLocalTime(new Date(releaseAt), timeZone) }),
+      t(lang, "hold.releaseAt", { time: localMinute(releaseAt, timeZone) }),
     ],
     link: { text: t(lang, "hold.link"), url: holdUrl },
   });

@@ -4,8 +4,24 @@ import sqlite3 from "sqlite3";
 
 export type Params = Record<string, unknown> | unknown[];
 
+/**
+ * Prepared statements kept per connection. A query through `Database#all` prepares, runs and
+ * finalizes a statement: three thread-pool round trips and an SQL parse, where a kept statement
+ * needs one (measured: 90-130 µs of CPU per query against 45). Bounded because SQL with
+ * `IN (?,?,…)` or multi-row VALUES differs with the number of items.
+ */
+const KEPT_STATEMENTS = 100;
+
+interface Kept {
+  statement: sqlite3.Statement;
+  /** Callers waiting for the prepare; null once it succeeded. sqlite3 drops their calls if it fails. */
+  waiting: ((err: Error) => void)[] | null;
+}
+
 export class Db {
   private queue: Promise<unknown> = Promise.resolve();
+  /** In least recently used order (a use moves a statement to the end). */
+  private readonly statements = new Map<string, Kept>();
 
   private constructor(private readonly db: sqlite3.Database) {}
 
@@ -16,9 +32,41 @@ export class Db {
     });
   }
 
+  /**
+   * The kept statement for `sql`, prepared on first use. Calls made on it before the prepare has
+   * finished wait inside sqlite3; `onPrepareError` is how they learn that it failed. A statement
+   * pushed out of the cache is finalized after the calls already made on it (sqlite3 queues them).
+   */
+  private statement(sql: string, onPrepareError: (err: Error) => void): sqlite3.Statement {
+    let kept = this.statements.get(sql);
+    if (kept) {
+      this.statements.delete(sql);
+    } else {
+      const created: Kept = {
+        statement: this.db.prepare(sql, (err) => {
+          const waiting = created.waiting ?? [];
+          created.waiting = null;
+          if (!err) return;
+          if (this.statements.get(sql) === created) this.statements.delete(sql);
+          for (const fail of waiting) fail(err);
+        }),
+        waiting: [],
+      };
+      kept = created;
+      const oldest = this.statements.entries().next().value;
+      if (oldest && this.statements.size >= KEPT_STATEMENTS) {
+        this.statements.delete(oldest[0]);
+        oldest[1].statement.finalize();
+      }
+    }
+    this.statements.set(sql, kept);
+    kept.waiting?.push(onPrepareError);
+    return kept.statement;
+  }
+
   run(sql: string, params: Params = []): Promise<{ changes: number; lastID: number }> {
     return new Promise((resolve, reject) => {
-      this.db.run(sql, params, function (err) {
+      this.statement(sql, reject).run(params, function (err) {
         if (err) reject(err);
         else resolve({ changes: this.changes, lastID: this.lastID });
       });
@@ -27,7 +75,7 @@ export class Db {
 
   all<T>(sql: string, params: Params = []): Promise<T[]> {
     return new Promise((resolve, reject) => {
-      this.db.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows as T[])));
+      this.statement(sql, reject).all(params, (err, rows) => (err ? reject(err) : resolve(rows as T[])));
     });
   }
 
@@ -56,7 +104,11 @@ export class Db {
     return next;
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    // sqlite3 refuses to close a connection with statements left.
+    const kept = [...this.statements.values()];
+    this.statements.clear();
+    await Promise.all(kept.map((k) => new Promise<void>((resolve) => k.statement.finalize(() => resolve()))));
     return new Promise((resolve, reject) => this.db.close((err) => (err ? reject(err) : resolve())));
   }
 }

@@ -1,9 +1,17 @@
 // Message bodies live in spool files, one per message, written once and never changed. A file
 // counts as stored only after its data and its directory entry are fsynced.
-import { createReadStream, type ReadStream } from "node:fs";
+import { closeSync, createReadStream, fdatasync, open as openFd, writeSync, type ReadStream } from "node:fs";
 import { mkdir, open, readdir, rm, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
+import { promisify } from "node:util";
+
+const openNew = promisify(openFd);
+const datasync = promisify(fdatasync);
+
+function writeAll(fd: number, data: Buffer): void {
+  for (let done = 0; done < data.length;) done += writeSync(fd, data, done);
+}
 
 /** Decides, chunk by chunk, what of the incoming stream is written (it may stop writing early). */
 export interface ChunkFilter {
@@ -25,30 +33,34 @@ export class Spool {
     return join(this.dir, name);
   }
 
-  /** Writes `source` through `filter` into a new file and fdatasyncs it; removes it on failure. */
+  /**
+   * Writes `source` through `filter` into a new file and fdatasyncs it; removes it on failure.
+   * The open and the fdatasync wait for the disk and run in the thread pool. The writes (into the
+   * page cache) and the close are made in place: as thread-pool jobs their hand-offs cost ~100 µs
+   * of CPU per message, several times the calls themselves.
+   */
   async write(name: string, source: AsyncIterable<Buffer>, filter: ChunkFilter): Promise<number> {
-    const file = await open(this.path(name), "wx", 0o600);
+    const fd = await openNew(this.path(name), "wx", 0o600);
     let size = 0;
+    const put = (data: Buffer | null) => {
+      if (!data?.length) return;
+      writeAll(fd, data);
+      size += data.length;
+    };
     try {
-      for await (const chunk of source) {
-        const out = filter.push(chunk);
-        if (out && out.length) {
-          await file.write(out);
-          size += out.length;
-        }
-      }
-      const tail = filter.end();
-      if (tail && tail.length) {
-        await file.write(tail);
-        size += tail.length;
-      }
-      await file.datasync();
+      for await (const chunk of source) put(filter.push(chunk));
+      put(filter.end());
+      await datasync(fd);
     } catch (err) {
-      await file.close().catch(() => undefined);
+      try {
+        closeSync(fd);
+      } catch {
+        // The write error is the one to report.
+      }
       await this.remove(name);
       throw err;
     }
-    await file.close();
+    closeSync(fd);
     return size;
   }
 

@@ -116,11 +116,18 @@ const toMessage = (r: MessageRow, groups: GroupRecord[]): MessageRecord => ({
   groups,
 });
 
+/** Addresses whose recent userByEmail answer is kept; past this the memory is simply cleared. */
+const RECENT_USERS = 1000;
+
 function placeholders(n: number): string {
   return Array.from({ length: n }, () => "?").join(",");
 }
 
 export class SqliteStore implements Store {
+  /** Recent userByEmail answers (for `maxAgeMs`) and the user writes they were read after. */
+  private readonly recentUsers = new Map<string, { at: number; user: UserRecord | undefined }>();
+  private userWrites = 0;
+
   private constructor(
     private readonly writer: Db,
     private readonly reader: Db,
@@ -146,7 +153,7 @@ export class SqliteStore implements Store {
 
   async addUser(user: NewUser): Promise<UserRecord> {
     const now = Date.now();
-    const { lastID } = await this.writer.transaction(() =>
+    const { lastID } = await this.writeUsers(() =>
       this.writer.run(
         `INSERT INTO users (email, password_hash, role, language, hold_minutes, aliases, groups, manager, created_at)
          VALUES (?,?,?,?,?,?,?,?,?)`,
@@ -166,9 +173,36 @@ export class SqliteStore implements Store {
     return { ...user, id: lastID, createdAt: now };
   }
 
-  async userByEmail(email: string): Promise<UserRecord | undefined> {
+  async userByEmail(email: string, maxAgeMs = 0): Promise<UserRecord | undefined> {
+    const now = Date.now();
+    const recent = maxAgeMs > 0 ? this.recentUsers.get(email) : undefined;
+    if (recent && now - recent.at < maxAgeMs) return recent.user;
+    const writes = this.userWrites;
     const row = await this.reader.get<UserRow>("SELECT * FROM users WHERE email = ?", [email]);
-    return row && toUser(row);
+    const user = row && toUser(row);
+    // Not kept when a write of this process may have raced the read.
+    if (maxAgeMs > 0 && writes === this.userWrites) {
+      if (this.recentUsers.size >= RECENT_USERS) this.recentUsers.clear();
+      this.recentUsers.set(email, { at: now, user });
+    }
+    return user;
+  }
+
+  /**
+   * Every write to users goes through here. The recent answers are dropped before and after it, so
+   * that a read which overlapped the write (and may have seen the old row) is not kept either.
+   */
+  private async writeUsers<T>(work: () => Promise<T>): Promise<T> {
+    const forget = () => {
+      this.userWrites++;
+      this.recentUsers.clear();
+    };
+    forget();
+    try {
+      return await this.writer.transaction(work);
+    } finally {
+      forget();
+    }
   }
 
   async userById(id: number): Promise<UserRecord | undefined> {
@@ -193,7 +227,7 @@ export class SqliteStore implements Store {
     if (change.manager !== undefined) columns.manager = change.manager;
     const names = Object.keys(columns);
     if (!names.length) return;
-    await this.writer.transaction(() =>
+    await this.writeUsers(() =>
       this.writer.run(`UPDATE users SET ${names.map((n) => `${n} = ?`).join(", ")} WHERE id = ?`, [
         ...Object.values(columns),
         id,

@@ -152,7 +152,11 @@ export interface MessageFilter {
 
 export interface Store {
   addUser(user: NewUser): Promise<UserRecord>;
-  userByEmail(email: string): Promise<UserRecord | undefined>;
+  /**
+   * With `maxAgeMs`, the caller accepts a record read up to that long ago: changes made through this
+   * store are seen at once, those of another process (the CLI) within maxAgeMs.
+   */
+  userByEmail(email: string, maxAgeMs?: number): Promise<UserRecord | undefined>;
   userById(id: number): Promise<UserRecord | undefined>;
   listUsers(): Promise<UserRecord[]>;
   updateUser(
