@@ -3,16 +3,20 @@
 // See docs in /work/shared/notes/thunderbird.md (the facts this rests on).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import {
+  chmodSync,
   copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
+  realpathSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { Marionette } from "./marionette.js";
 
 export const THUNDERBIRD_PATH = process.env.THUNDERBIRD_PATH ?? "thunderbird";
@@ -62,6 +66,39 @@ export interface ThunderbirdOptions {
   display?: "headless" | "xvfb";
   /** Milliseconds to wait for Marionette (a cold start takes ~5-10 s). */
   startTimeoutMs?: number;
+  /**
+   * Enterprise policies: the `policies` object of a policies.json, as an administrator deploys it.
+   * Thunderbird reads that file only from its installation folder, so this runs a private copy of
+   * the installation (the binary copied, everything else linked) with distribution/policies.json.
+   */
+  policies?: Record<string, unknown>;
+}
+
+/** Where the installed Thunderbird's files are (Debian: /usr/lib/thunderbird, behind a wrapper script). */
+function installationDir(binary: string): string {
+  const dir = [dirname(realpathSync(binary)), "/usr/lib/thunderbird"].find(
+    (d) => existsSync(join(d, "omni.ja")) && existsSync(join(d, "thunderbird-bin")),
+  );
+  if (!dir) throw new Error(`cannot find the Thunderbird installation of ${binary}`);
+  return dir;
+}
+
+/** A private installation with `policies`; returns its folder (its binary is thunderbird-bin). */
+function installationWithPolicies(binary: string, policies: Record<string, unknown>): string {
+  const source = installationDir(binary);
+  const dir = mkdtempSync(join(tmpdir(), "sendguard-tbapp-"));
+  for (const name of readdirSync(source)) {
+    // Not its policies, and not links to nothing (Debian's dictionaries without hunspell).
+    if (name === "distribution" || !existsSync(join(source, name))) continue;
+    // The binary must be a real file here: Thunderbird finds distribution/ next to its own path.
+    if (name === "thunderbird-bin") {
+      copyFileSync(join(source, name), join(dir, name));
+      chmodSync(join(dir, name), 0o755);
+    } else symlinkSync(realpathSync(join(source, name)), join(dir, name));
+  }
+  mkdirSync(join(dir, "distribution"));
+  writeFileSync(join(dir, "distribution", "policies.json"), JSON.stringify({ policies }, null, 2));
+  return dir;
 }
 
 export interface ComposeOptions {
@@ -144,6 +181,8 @@ function prefLine(name: string, value: string | number | boolean): string {
 
 export class Thunderbird {
   readonly profileDir: string;
+  /** The private installation made for `policies`, removed by stop(). */
+  private installation: string | null = null;
   readonly options: ThunderbirdOptions;
   marionette: Marionette | null = null;
   /** Marionette's handle of the 3-pane window (chrome context), where every helper runs its scripts. */
@@ -219,8 +258,12 @@ export class Thunderbird {
 
   /** Starts Thunderbird and connects Marionette with a session in chrome context. */
   async start(): Promise<this> {
-    const binary = findThunderbird();
+    let binary = findThunderbird();
     if (!binary) throw new Error("thunderbird is not installed (scripts/install-test-deps.sh)");
+    if (this.options.policies) {
+      this.installation = installationWithPolicies(binary, this.options.policies);
+      binary = join(this.installation, "thunderbird-bin");
+    }
     const tbArgs = [
       "--marionette",
       "--remote-allow-system-access",
@@ -671,6 +714,7 @@ export class Thunderbird {
     }
     const keep = this.options.keepProfile || process.env.THUNDERBIRD_KEEP_PROFILE === "1";
     if (!keep) rmSync(this.profileDir, { recursive: true, force: true });
+    if (this.installation) rmSync(this.installation, { recursive: true, force: true });
   }
 }
 
