@@ -4,14 +4,19 @@
 // message. Start: Thunderbird's "Send Now" (Date.now() in Thunderbird); end: the dialog's first
 // frame, and the frame with all its rows (performance.marks "sendguard:confirm-shown" and
 // "sendguard:confirm-complete" in the confirm window, addin-thunderbird/src/confirm/main.tsx).
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { buildConfirmModel, FALLBACK_CLIENT_POLICY, type Draft } from "@sendguard/shared";
 import { ROOT, TestGateway } from "../test/helpers/gateway.js";
 import { SmtpSink } from "../test/helpers/sink.js";
-import { Thunderbird, findThunderbird, type ComposeOptions } from "../test/helpers/thunderbird.js";
+import {
+  Thunderbird,
+  findThunderbird,
+  thunderbirdOnGateway,
+  type ComposeOptions,
+} from "../test/helpers/thunderbird.js";
 import { printTable } from "./lib/table.js";
 import { fmt, percentile, poll } from "./lib/util.js";
 
@@ -70,17 +75,7 @@ export async function run(): Promise<void> {
   let tb: Thunderbird | null = null;
   try {
     await gw.start();
-    tb = new Thunderbird({
-      email: SENDER,
-      smtp: { host: "127.0.0.1", port: gw.ports.smtp, auth: "plain", username: SENDER, starttls: true },
-      extensions: { [EXTENSION_ID]: XPI },
-    });
-    await tb.start();
-    await tb.trustCertificate(
-      "127.0.0.1",
-      gw.ports.smtp,
-      readFileSync(join(gw.dataDir, "tls/cert.pem"), "utf8"),
-    );
+    tb = await thunderbirdOnGateway(gw, SENDER, PW, { extensions: { [EXTENSION_ID]: XPI } });
     await tb.setExtensionStorage(EXTENSION_ID, {
       settings: { gatewayUrl: gw.httpUrl, token: await gw.token(SENDER, PW) },
     });

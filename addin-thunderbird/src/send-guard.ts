@@ -208,10 +208,8 @@ export class SendGuard {
     for (let i = 0; i < attempts; i++) {
       const found = await client.byMessageId(info.headerMessageId).catch(() => null);
       if (found) {
-        const cached = (await this.api.storage.local.get("policyCache").catch(() => ({}))) as {
-          policyCache?: ClientPolicy;
-        };
-        return this.notice.held(found, uiLanguage(this.api, cached.policyCache?.language ?? "en"));
+        const known = this.knownPolicy ?? (await cachedPolicy(this.api));
+        return this.notice.held(found, uiLanguage(this.api, known.language));
       }
       await new Promise((r) => setTimeout(r, this.options.lookupIntervalMs ?? 1000));
     }

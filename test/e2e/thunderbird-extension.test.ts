@@ -15,7 +15,7 @@ import { simpleParser, type AddressObject } from "mailparser";
 import { ROOT, TestGateway, waitFor } from "../helpers/gateway.js";
 import { uniqueId } from "../helpers/fixtures.js";
 import { SmtpSink } from "../helpers/sink.js";
-import { Thunderbird, findThunderbird } from "../helpers/thunderbird.js";
+import { Thunderbird, findThunderbird, thunderbirdOnGateway } from "../helpers/thunderbird.js";
 
 const EXTENSION_ID = "sendguard@sendguard.dev";
 const XPI = join(ROOT, "addin-thunderbird/dist/sendguard.xpi");
@@ -108,21 +108,12 @@ describe("Sendguard extension in Thunderbird → gateway → relay", { skip }, (
     admin = await gw.token(ADMIN, PW);
     await alicePolicy({});
 
-    tb = new Thunderbird({
-      email: ALICE,
+    tb = await thunderbirdOnGateway(gw, ALICE, PW, {
       fullName: "Alice Example",
-      smtp: { host: "127.0.0.1", port: gw.ports.smtp, auth: "plain", username: ALICE, starttls: true },
       extensions: { [EXTENSION_ID]: XPI },
       // Notifications in Thunderbird's own alert window, which the test can read and click.
       prefs: { "alerts.useSystemBackend": false },
     });
-    await tb.start();
-    await tb.storeSmtpPassword("127.0.0.1", gw.ports.smtp, ALICE, PW);
-    await tb.trustCertificate(
-      "127.0.0.1",
-      gw.ports.smtp,
-      readFileSync(join(gw.dataDir, "tls/cert.pem"), "utf8"),
-    );
     await tb.setExtensionStorage(EXTENSION_ID, { settings: { gatewayUrl: gw.httpUrl, token: alice } });
   });
 

@@ -3,13 +3,13 @@
 // token (managed storage). Nothing is set up in the profile: the first Send already uses the
 // policy the gateway has for this user.
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ROOT, TestGateway, waitFor } from "../helpers/gateway.js";
 import { uniqueId } from "../helpers/fixtures.js";
 import { SmtpSink } from "../helpers/sink.js";
-import { Thunderbird, findThunderbird } from "../helpers/thunderbird.js";
+import { Thunderbird, findThunderbird, thunderbirdOnGateway } from "../helpers/thunderbird.js";
 
 const EXTENSION_ID = "sendguard@sendguard.dev";
 const XPI = join(ROOT, "addin-thunderbird/dist/sendguard.xpi");
@@ -43,9 +43,7 @@ describe("Sendguard deployed with policies.json in Thunderbird", { skip }, () =>
     });
     assert.equal(set.status, 200, JSON.stringify(set.body));
 
-    tb = new Thunderbird({
-      email: USER,
-      smtp: { host: "127.0.0.1", port: gw.ports.smtp, auth: "plain", username: USER, starttls: true },
+    tb = await thunderbirdOnGateway(gw, USER, PW, {
       prefs: { "xpinstall.signatures.required": false, "extensions.autoDisableScopes": 0 },
       policies: {
         Extensions: { Install: [XPI] },
@@ -54,13 +52,6 @@ describe("Sendguard deployed with policies.json in Thunderbird", { skip }, () =>
         },
       },
     });
-    await tb.start();
-    await tb.storeSmtpPassword("127.0.0.1", gw.ports.smtp, USER, PW);
-    await tb.trustCertificate(
-      "127.0.0.1",
-      gw.ports.smtp,
-      readFileSync(join(gw.dataDir, "tls/cert.pem"), "utf8"),
-    );
   });
 
   after(async () => {

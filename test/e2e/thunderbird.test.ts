@@ -3,7 +3,7 @@
 // "Confirm Security Exception"), AUTH PLAIN, one attachment; the gateway holds it, then relays it.
 // Skips when Thunderbird is not installed (scripts/install-test-deps.sh installs it).
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -11,7 +11,7 @@ import { simpleParser } from "mailparser";
 import { TestGateway, waitFor } from "../helpers/gateway.js";
 import { uniqueId } from "../helpers/fixtures.js";
 import { SmtpSink } from "../helpers/sink.js";
-import { Thunderbird, findThunderbird } from "../helpers/thunderbird.js";
+import { Thunderbird, findThunderbird, thunderbirdOnGateway } from "../helpers/thunderbird.js";
 
 const ALICE = "alice@corp.example";
 const PW = "correct-horse-1";
@@ -41,19 +41,7 @@ describe("Thunderbird → gateway → relay", { skip }, () => {
     gw.addUser(ALICE, PW);
     await gw.start();
     alice = await gw.token(ALICE, PW);
-    tb = new Thunderbird({
-      email: ALICE,
-      fullName: "Alice Example",
-      smtp: { host: "127.0.0.1", port: gw.ports.smtp, auth: "plain", username: ALICE, starttls: true },
-    });
-    await tb.start();
-    await tb.storeSmtpPassword("127.0.0.1", gw.ports.smtp, ALICE, PW);
-    // The gateway made a self-signed certificate into its data dir at first start.
-    await tb.trustCertificate(
-      "127.0.0.1",
-      gw.ports.smtp,
-      readFileSync(join(gw.dataDir, "tls/cert.pem"), "utf8"),
-    );
+    tb = await thunderbirdOnGateway(gw, ALICE, PW, { fullName: "Alice Example" });
   });
 
   after(async () => {

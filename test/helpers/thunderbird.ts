@@ -17,6 +17,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import type { TestGateway } from "./gateway.js";
 import { Marionette } from "./marionette.js";
 
 export const THUNDERBIRD_PATH = process.env.THUNDERBIRD_PATH ?? "thunderbird";
@@ -869,3 +870,31 @@ for (const win of Services.wm.getEnumerator(null))
   for (const b of win.document.querySelectorAll("browser"))
     if (!browser && b.currentURI?.spec.includes(arguments[0])) browser = b;
 `;
+
+/**
+ * A started Thunderbird whose account sends through the gateway's SMTP submission port (STARTTLS,
+ * AUTH with `password` stored), trusting the self-signed certificate the gateway made at its
+ * first start. `options` adds extensions, prefs, policies.
+ */
+export async function thunderbirdOnGateway(
+  gw: TestGateway,
+  email: string,
+  password: string,
+  options: Omit<ThunderbirdOptions, "email" | "smtp"> = {},
+): Promise<Thunderbird> {
+  const port = gw.ports.smtp;
+  const tb = new Thunderbird({
+    ...options,
+    email,
+    smtp: { host: "127.0.0.1", port, auth: "plain", username: email, starttls: true },
+  });
+  try {
+    await tb.start();
+    await tb.storeSmtpPassword("127.0.0.1", port, email, password);
+    await tb.trustCertificate("127.0.0.1", port, readFileSync(join(gw.dataDir, "tls/cert.pem"), "utf8"));
+  } catch (err) {
+    await tb.stop();
+    throw err;
+  }
+  return tb;
+}
