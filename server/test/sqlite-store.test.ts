@@ -93,6 +93,9 @@ describe("SqliteStore", () => {
   const dir = mkdtempSync(join(tmpdir(), "sendguard-store-test-"));
   const file = join(dir, "sendguard.db");
   let store: SqliteStore;
+  /** Claims the due notices (of any message) and keeps those of message `id`. */
+  const claimNoticesOf = async (id: string, now: number) =>
+    (await store.claimDueNotices(now, 1000)).filter((n) => n.messageId === id);
 
   before(async () => {
     store = await SqliteStore.open(file);
@@ -585,7 +588,7 @@ describe("SqliteStore", () => {
         [entry?.actor, entry?.action, entry?.at, entry?.detail],
         ["scheduler", "failed", T + 7, {}],
       );
-      const notices = (await store.claimDueNotices(T + 7, 1000)).filter((n) => n.messageId === m.id);
+      const notices = await claimNoticesOf(m.id, T + 7);
       assert.deepEqual(
         notices.map((n) => [n.kind, n.language, n.data]),
         [
@@ -643,33 +646,27 @@ describe("SqliteStore", () => {
 
       await store.finishNotices([{ id: notice.id, retryAt: null, error: null }]);
       await store.resetLeases();
-      assert.deepEqual(
-        (await store.claimDueNotices(base + 1000 * MIN, 1000)).filter((n) => n.messageId === m.id),
-        [],
-      );
+      assert.deepEqual(await claimNoticesOf(m.id, base + 1000 * MIN), []);
     });
 
     test("a notice that failed for good is not claimed again", async () => {
       const base = T + 200_000 * MIN;
       const m = newMessage({ createdAt: base });
       await store.insertMessages([m]);
-      const [notice] = (await store.claimDueNotices(base, 1000)).filter((n) => n.messageId === m.id);
+      const [notice] = await claimNoticesOf(m.id, base);
       assert.ok(notice);
       await store.finishNotices([{ id: notice.id, retryAt: null, error: "550 no such user" }]);
       await store.resetLeases();
-      assert.deepEqual(
-        (await store.claimDueNotices(base + 1000 * MIN, 1000)).filter((n) => n.messageId === m.id),
-        [],
-      );
+      assert.deepEqual(await claimNoticesOf(m.id, base + 1000 * MIN), []);
     });
 
     test("resetLeases frees a notice claimed by a process that died", async () => {
       const base = T + 300_000 * MIN;
       const m = newMessage({ createdAt: base });
       await store.insertMessages([m]);
-      assert.equal((await store.claimDueNotices(base, 1000)).filter((n) => n.messageId === m.id).length, 1);
+      assert.equal((await claimNoticesOf(m.id, base)).length, 1);
       await store.resetLeases();
-      const [again] = (await store.claimDueNotices(base, 1000)).filter((n) => n.messageId === m.id);
+      const [again] = await claimNoticesOf(m.id, base);
       assert.equal(again?.attempts, 2);
     });
   });
