@@ -1,5 +1,6 @@
-// Builds the extension: bundles the background script and the pages (confirm window, options, held-messages popup) with esbuild, then
-// packs dist/ into dist/sendguard.xpi (a ZIP with manifest.json at its root).
+// Builds the extension: bundles the background script, the pages (confirm window, options, held-messages
+// popup) and the confirm dialog's UI module with esbuild, then packs dist/ into dist/sendguard.xpi (a ZIP
+// with manifest.json at its root).
 import { BlobWriter, TextReader, Uint8ArrayReader, ZipWriter } from "@zip.js/zip.js";
 import { build } from "esbuild";
 import { copyFile, mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
@@ -12,23 +13,28 @@ const files = join(dist, "extension");
 
 await rm(dist, { recursive: true, force: true });
 await mkdir(files, { recursive: true });
-await build({
-  entryPoints: {
-    background: join(here, "src/background.ts"),
-    confirm: join(here, "src/confirm/main.tsx"),
-    options: join(here, "src/options/main.tsx"),
-    held: join(here, "src/held/main.tsx"),
-  },
+const common = {
   outdir: files,
   bundle: true,
-  format: "iife",
   target: "firefox128",
   jsx: "automatic",
   minify: true,
   legalComments: "none",
   define: { "process.env.NODE_ENV": '"production"' },
   logLevel: "warning",
+} as const;
+await build({
+  ...common,
+  entryPoints: {
+    background: join(here, "src/background.ts"),
+    confirm: join(here, "src/confirm/main.ts"),
+    options: join(here, "src/options/main.tsx"),
+    held: join(here, "src/held/main.tsx"),
+  },
+  format: "iife",
 });
+// The confirm dialog's UI, which the background loads with import() (background.ts).
+await build({ ...common, entryPoints: { "confirm-ui": join(here, "src/confirm/ui.tsx") }, format: "esm" });
 for (const name of ["manifest.json", "confirm.html", "options.html", "held.html", "icon.svg"])
   await copyFile(join(here, name), join(files, name));
 

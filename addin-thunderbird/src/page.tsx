@@ -1,14 +1,30 @@
 // Every extension page (confirm window, held-messages list, options) mounts the same way.
-import { FluentProvider, webLightTheme } from "@fluentui/react-components";
+import {
+  createDOMRenderer,
+  FluentProvider,
+  RendererProvider,
+  webLightTheme,
+} from "@fluentui/react-components";
 import type { Language } from "@sendguard/shared";
 import { StrictMode, type ReactNode } from "react";
-import { createRoot } from "react-dom/client";
+import { createRoot, type Root } from "react-dom/client";
 
-export function mountPage(lang: Language, page: ReactNode): void {
-  document.documentElement.lang = lang;
-  createRoot(document.getElementById("root") as HTMLElement).render(
+/**
+ * Renders `page` into `doc`'s #root. `doc` may belong to another window than the script's own
+ * (the background renders the confirm dialog into the confirm window): Fluent's styles, focus
+ * handling and portals then go to that document, not to the script's.
+ */
+export function mountPage(lang: Language, page: ReactNode, doc: Document = document): Root {
+  doc.documentElement.lang = lang;
+  const root = createRoot(doc.getElementById("root") as HTMLElement);
+  root.render(
     <StrictMode>
-      <FluentProvider theme={webLightTheme}>{page}</FluentProvider>
+      <RendererProvider renderer={createDOMRenderer(doc)} targetDocument={doc}>
+        <FluentProvider theme={webLightTheme} targetDocument={doc}>
+          {page}
+        </FluentProvider>
+      </RendererProvider>
     </StrictMode>,
   );
+  return root;
 }

@@ -76,13 +76,6 @@ const TICK = `
   return true;
 `;
 
-const CLICK = `
-  const el = document.querySelector(arguments[0]);
-  if (!el) throw new Error("no " + arguments[0]);
-  el.click();
-  return true;
-`;
-
 function addresses(a: AddressObject | AddressObject[] | undefined): string[] {
   return (Array.isArray(a) ? a : a ? [a] : []).flatMap((o) => o.value.map((v) => v.address ?? ""));
 }
@@ -138,7 +131,7 @@ describe("Sendguard extension in Thunderbird → gateway → relay", { skip }, (
     const send = await tb.startSend({ to: [EXTERNAL], subject, body: "Hello." });
     const popup = await openedPopup();
     await tb.execInPage(popup.url, TICK, [EXTERNAL]);
-    await tb.execInPage(popup.url, CLICK, "[data-testid=send]");
+    await tb.clickInPage(popup.url, "[data-testid=send]");
     return send;
   }
 
@@ -245,7 +238,7 @@ describe("Sendguard extension in Thunderbird → gateway → relay", { skip }, (
     );
     writeFileSync(join(SHOTS, "thunderbird-extension-confirm.png"), await tb.screenshotWindow(popup.handle));
 
-    await tb.execInPage(popup.url, CLICK, "[data-testid=send]");
+    await tb.clickInPage(popup.url, "[data-testid=send]");
     assert.deepEqual(await tb.waitForSend(send, 20_000), { sent: true, error: null }, tb.output.slice(-3000));
     await popupGone(popup.url);
 
@@ -279,7 +272,7 @@ describe("Sendguard extension in Thunderbird → gateway → relay", { skip }, (
     const popup = await openedPopup();
     assert.match(popup.view.text, /partner@partner\.example/);
 
-    await tb.execInPage(popup.url, CLICK, "[data-testid=cancel]");
+    await tb.clickInPage(popup.url, "[data-testid=cancel]");
     const result = await tb.waitForSend(send, 10_000);
     assert.equal(result.sent, false);
     assert.match(result.error ?? "", /onBeforeSend/);
@@ -307,7 +300,7 @@ describe("Sendguard extension in Thunderbird → gateway → relay", { skip }, (
     const popup = await openedPopup();
     assert.equal(popup.view.convertBcc, true, "3 external addresses ≥ threshold 2: Bcc suggested");
 
-    await tb.execInPage(popup.url, CLICK, "[data-testid=convert-bcc]");
+    await tb.clickInPage(popup.url, "[data-testid=convert-bcc]");
     const converted = await waitFor(
       async () => {
         const v = await tb.execInPage<PopupView>(popup.url, VIEW);
@@ -320,7 +313,7 @@ describe("Sendguard extension in Thunderbird → gateway → relay", { skip }, (
     assert.equal(converted.convertBcc, false, "nothing left to convert");
     await tb.execInPage(popup.url, TICK, externals);
     assert.equal((await tb.execInPage<PopupView>(popup.url, VIEW)).sendDisabled, false);
-    await tb.execInPage(popup.url, CLICK, "[data-testid=send]");
+    await tb.clickInPage(popup.url, "[data-testid=send]");
     assert.deepEqual(await tb.waitForSend(send, 20_000), { sent: true, error: null }, tb.output.slice(-3000));
 
     const held = await waitFor(() => inGateway(subject), 10_000, "the message in the API");
@@ -377,7 +370,7 @@ describe("Sendguard extension in Thunderbird → gateway → relay", { skip }, (
       assert.match(text, /Sends in (9|10):\d\d/);
       writeFileSync(join(SHOTS, "thunderbird-toolbar-popup.png"), await tb.screenshotPage(HELD));
 
-      await tb.execInPage(HELD, CLICK, `${row} [data-testid=undo]`);
+      await tb.clickInPage(HELD, `${row} [data-testid=undo]`);
       await waitFor(
         async () => (await inGateway(subject))?.status === "discarded",
         10_000,

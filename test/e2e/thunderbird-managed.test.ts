@@ -81,14 +81,14 @@ describe("Sendguard deployed with policies.json in Thunderbird", { skip }, () =>
       url,
       "for (const i of document.querySelectorAll('input[type=checkbox]')) if (!i.checked) i.click(); return true;",
     );
-    await tb.execInPage(url, "document.querySelector('[data-testid=send]').click(); return true;");
+    await tb.clickInPage(url, "[data-testid=send]");
     // "Many external To/Cc" is of severity confirm: Send asks once more.
     await waitFor(
       () => tb.execInPage<boolean>(url, "return !!document.querySelector('[data-testid=again-send]')"),
       5_000,
       "the second confirmation",
     );
-    await tb.execInPage(url, "document.querySelector('[data-testid=again-send]').click(); return true;");
+    await tb.clickInPage(url, "[data-testid=again-send]");
     assert.deepEqual(await tb.waitForSend(send, 20_000), { sent: true, error: null }, tb.output.slice(-3000));
 
     const held = await waitFor(

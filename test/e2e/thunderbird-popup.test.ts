@@ -56,7 +56,11 @@ describe("Thunderbird confirm window in Chromium", () => {
     await site.close();
   });
 
-  /** A page whose `browser.runtime.sendMessage` answers like the background, recording what it was sent. */
+  /**
+   * The confirm page with a stand-in for the background page: like the real one it renders the
+   * dialog from another realm (a frame that imported confirm-ui.js) into the confirm window, and
+   * answers its messages, recording them.
+   */
   async function open(lang: "ja" | "en", d: Draft = draft, p: ClientPolicy = policy): Promise<Page> {
     const view = { model: buildConfirmModel(d, p, lang), lang, converted: false };
     const converted = {
@@ -74,11 +78,24 @@ describe("Thunderbird confirm window in Chromium", () => {
         window.__sent = [];
         window.close = () => { window.__closed = true; };
         const view = ${JSON.stringify(view)}, converted = ${JSON.stringify(converted)};
-        window.browser = { runtime: { sendMessage: async (m) => {
+        const answer = async (m) => {
           window.__sent.push(m);
           if (m.type === "sendguard:convertBcc") return converted;
           return m.type === "sendguard:answer" ? null : view;
-        } } };`,
+        };
+        const background = async () => {
+          const frame = document.createElement("iframe");
+          frame.hidden = true;
+          document.documentElement.append(frame);
+          const ui = await frame.contentWindow.eval('import("' + location.origin + '/confirm-ui.js")');
+          if (ui.mountConfirm.constructor === Function) throw new Error("confirm-ui.js ran in the page's realm");
+          return { sendguardConfirm: { mount: async (win, request) => ui.mountConfirm(win, request, answer) } };
+        };
+        // As when the background is suspended: extension.getBackgroundPage has none, runtime's wakes it.
+        window.browser = {
+          extension: { getBackgroundPage: () => null },
+          runtime: { sendMessage: answer, getBackgroundPage: background },
+        };`,
     });
     await page.goto(`${base}/confirm.html?request=r1`);
     await page.waitForSelector("[data-testid=send]");

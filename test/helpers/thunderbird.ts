@@ -272,7 +272,16 @@ export class Thunderbird {
       "--profile",
       this.profileDir,
     ];
-    const env: NodeJS.ProcessEnv = { ...process.env, MOZ_CRASHREPORTER_DISABLE: "1", MOZ_NO_REMOTE: "1" };
+    // A temporary directory of its own: Thunderbird writes each outgoing message to nsemail.eml
+    // there, and two instances sharing /tmp (test files run side by side) lost each other's files.
+    const tmp = join(this.profileDir, "tmp");
+    mkdirSync(tmp, { recursive: true });
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      TMPDIR: tmp,
+      MOZ_CRASHREPORTER_DISABLE: "1",
+      MOZ_NO_REMOTE: "1",
+    };
     let cmd: string;
     let args: string[];
     if (this.mode === "xvfb") {
@@ -572,6 +581,22 @@ export class Thunderbird {
     return r.value as T;
   }
 
+  /**
+   * Clicks the element `selector` in the page whose URL contains `urlPart`. The click runs after
+   * the script has returned: a button that closes its window (Send, Cancel) would otherwise take
+   * the script's answer with it.
+   */
+  async clickInPage(urlPart: string, selector: string): Promise<void> {
+    await this.execInPage(
+      urlPart,
+      `const el = document.querySelector(arguments[0]);
+      if (!el) throw new Error("nothing matches " + arguments[0]);
+      setTimeout(() => el.click(), 0);
+      return true;`,
+      selector,
+    );
+  }
+
   /** Clicks an extension's button in the main window's toolbar (opening its action popup). */
   async clickExtensionButton(id: string): Promise<void> {
     const error = await this.exec<string | null>(
@@ -641,6 +666,18 @@ export class Thunderbird {
    * pages in panels (an action popup), which a window screenshot does not show.
    */
   async screenshotPage(urlPart: string): Promise<Buffer> {
+    // A panel still taking its size has nothing to draw yet (NS_ERROR_LOSS_OF_SIGNIFICANT_DATA).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.drawPage(urlPart);
+      } catch (err) {
+        if (attempt === 10 || !/LOSS_OF_SIGNIFICANT_DATA/.test(String(err))) throw err;
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    }
+  }
+
+  private async drawPage(urlPart: string): Promise<Buffer> {
     const r = await this.execAsync<{ value?: string; error?: string }>(
       FIND_PAGE +
         `

@@ -18,6 +18,7 @@ import {
   Title3,
   makeStyles,
   tokens,
+  useFluent,
 } from "@fluentui/react-components";
 import { readyToSend, t, type ConfirmModel, type Language, type Severity } from "@sendguard/shared";
 import { useEffect, useMemo, useState } from "react";
@@ -57,22 +58,32 @@ const INTENT: Record<Severity, "info" | "warning" | "error"> = {
 const COLLAPSE_OVER = 5;
 
 /**
- * Recipient rows in the first frame: more than the window shows at once. The rest follow in the
- * next frame, so a long list does not hold back the dialog.
+ * Lines (a domain's caption, a recipient, an attachment) in the first frame: a few more than the
+ * window shows at once. The rest follow in the next frame, so a long list does not hold back the
+ * dialog.
  */
-const FIRST_FRAME_ROWS = 30;
+const FIRST_FRAME_LINES = 16;
 
-/** How many rows of each domain ("class/domain") to render within a budget, in display order. */
-function rowsWithin(groups: ConfirmModel["groups"], budget: number): Map<string, number> {
+interface Visible {
+  /** Recipient rows of each domain ("class/domain") to render; a domain not in it is not rendered yet. */
+  rows: Map<string, number>;
+  attachments: number;
+}
+
+type Domain = ConfirmModel["groups"][number]["domains"][number];
+
+/** What fits in `budget` lines, in display order; a collapsed domain takes its caption and its button. */
+function visibleWithin(model: ConfirmModel, collapsed: (d: Domain) => boolean, budget: number): Visible {
   const rows = new Map<string, number>();
   let left = budget;
-  for (const group of groups)
+  for (const group of model.groups)
     for (const d of group.domains) {
-      const n = Math.min(left, d.recipients.length);
+      if (left <= 0) break;
+      const n = collapsed(d) ? 0 : Math.min(left - 1, d.recipients.length);
       rows.set(`${group.class}/${d.domain}`, n);
-      left -= n;
+      left -= 1 + Math.max(n, 1);
     }
-  return rows;
+  return { rows, attachments: Math.max(0, Math.min(left, model.attachments.length)) };
 }
 
 export interface ConfirmDialogProps {
@@ -99,17 +110,20 @@ export function ConfirmDialog({
   const mustTick = useMemo(() => new Set(model.mustTick.map((a) => a.toLowerCase())), [model]);
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
   const [complete, setComplete] = useState(false);
+  // The window the dialog is in, which need not be the script's (confirm/ui.tsx).
+  const win = useFluent().targetDocument?.defaultView ?? window;
   useEffect(() => {
-    const frame = requestAnimationFrame(() => setComplete(true));
-    return () => cancelAnimationFrame(frame);
-  }, []);
+    const frame = win.requestAnimationFrame(() => setComplete(true));
+    return () => win.cancelAnimationFrame(frame);
+  }, [win]);
   useEffect(() => {
     if (complete) onComplete?.();
   }, [complete, onComplete]);
-  const rows = useMemo(
-    () => rowsWithin(model.groups, complete ? Number.POSITIVE_INFINITY : FIRST_FRAME_ROWS),
-    [model, complete],
-  );
+  const collapsed = (d: Domain) =>
+    d.recipients.length > COLLAPSE_OVER &&
+    !expanded.has(d.domain) &&
+    d.recipients.every((r) => !mustTick.has(r.address.toLowerCase()));
+  const visible = visibleWithin(model, collapsed, complete ? Number.POSITIVE_INFINITY : FIRST_FRAME_LINES);
   // Warnings of severity "confirm" ask twice: once shown, once more after Send.
   const [askingAgain, setAskingAgain] = useState(false);
   const confirmAgain = model.warnings.filter((w) => w.severity === "confirm");
@@ -144,11 +158,12 @@ export function ConfirmDialog({
             {group.domains.reduce((n, d) => n + d.recipients.length, 0)})
           </Subtitle2>
           {group.domains.map((d) => {
-            const quiet = d.recipients.every((r) => !mustTick.has(r.address.toLowerCase()));
+            const rows = visible.rows.get(`${group.class}/${d.domain}`);
+            if (rows === undefined) return null;
             return (
               <div key={d.domain}>
                 <Caption1 className={styles.domain}>{d.domain}</Caption1>
-                {quiet && d.recipients.length > COLLAPSE_OVER && !expanded.has(d.domain) ? (
+                {collapsed(d) ? (
                   <Button
                     appearance="transparent"
                     size="small"
@@ -158,7 +173,7 @@ export function ConfirmDialog({
                     {t(lang, "confirm.ui.showAll", { count: d.recipients.length })}
                   </Button>
                 ) : (
-                  d.recipients.slice(0, rows.get(`${group.class}/${d.domain}`)).map((r) => {
+                  d.recipients.slice(0, rows).map((r) => {
                     const label = `${r.field.toUpperCase()}: ${r.name ? `${r.name} <${r.address}>` : r.address}`;
                     const key = r.address.toLowerCase();
                     return mustTick.has(key) ? (
@@ -194,18 +209,20 @@ export function ConfirmDialog({
         <section className={styles.section} data-testid="attachments">
           <Divider />
           <Subtitle2>{t(lang, "confirm.ui.attachments")}</Subtitle2>
-          {model.attachments.map((a) =>
-            a.mustTick ? (
-              <Checkbox
-                key={a.name}
-                label={`${a.name} (${a.sizeText})`}
-                checked={attachments.has(a.name.toLowerCase())}
-                onChange={(_, data) => setAttachments(toggle(attachments, a.name, data.checked === true))}
-              />
-            ) : (
-              <Body1 key={a.name} as="p">{`${a.name} (${a.sizeText})`}</Body1>
-            ),
-          )}
+          {model.attachments
+            .slice(0, visible.attachments)
+            .map((a) =>
+              a.mustTick ? (
+                <Checkbox
+                  key={a.name}
+                  label={`${a.name} (${a.sizeText})`}
+                  checked={attachments.has(a.name.toLowerCase())}
+                  onChange={(_, data) => setAttachments(toggle(attachments, a.name, data.checked === true))}
+                />
+              ) : (
+                <Body1 key={a.name} as="p">{`${a.name} (${a.sizeText})`}</Body1>
+              ),
+            )}
         </section>
       )}
       <div className={styles.footer}>
