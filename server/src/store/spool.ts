@@ -13,6 +13,13 @@ function writeAll(fd: number, data: Buffer): void {
   for (let done = 0; done < data.length;) done += writeSync(fd, data, done);
 }
 
+/** A file written to the spool: its data is on its way to the disk. */
+export interface SpooledFile {
+  size: number;
+  /** Resolves once the data is fdatasynced (the file is then closed); rejects if that failed. */
+  durable: Promise<void>;
+}
+
 /** Decides, chunk by chunk, what of the incoming stream is written (it may stop writing early). */
 export interface ChunkFilter {
   push(chunk: Buffer): Buffer | null;
@@ -34,12 +41,13 @@ export class Spool {
   }
 
   /**
-   * Writes `source` through `filter` into a new file and fdatasyncs it; removes it on failure.
+   * Writes `source` through `filter` into a new file, removing it if that fails, and starts its
+   * fdatasync: the caller goes on while the disk works and waits for `durable` when it must.
    * The open and the fdatasync wait for the disk and run in the thread pool. The writes (into the
    * page cache) and the close are made in place: as thread-pool jobs their hand-offs cost ~100 µs
    * of CPU per message, several times the calls themselves.
    */
-  async write(name: string, source: AsyncIterable<Buffer>, filter: ChunkFilter): Promise<number> {
+  async write(name: string, source: AsyncIterable<Buffer>, filter: ChunkFilter): Promise<SpooledFile> {
     const fd = await openNew(this.path(name), "wx", 0o600);
     let size = 0;
     const put = (data: Buffer | null) => {
@@ -50,7 +58,6 @@ export class Spool {
     try {
       for await (const chunk of source) put(filter.push(chunk));
       put(filter.end());
-      await datasync(fd);
     } catch (err) {
       try {
         closeSync(fd);
@@ -60,8 +67,10 @@ export class Spool {
       await this.remove(name);
       throw err;
     }
-    closeSync(fd);
-    return size;
+    const durable = datasync(fd).finally(() => closeSync(fd));
+    // Awaited by whoever commits the message; a message refused before that never looks.
+    durable.catch(() => undefined);
+    return { size, durable };
   }
 
   /** Makes every file created so far durable as a directory entry (one fsync for a whole batch). */
