@@ -30,6 +30,7 @@ await build({
     confirm: join(here, "src/confirm/main.ts"),
     options: join(here, "src/options/main.tsx"),
     held: join(here, "src/held/main.tsx"),
+    "compose-awake": join(here, "src/compose/awake.ts"),
   },
   format: "iife",
 });

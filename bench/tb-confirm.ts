@@ -50,7 +50,9 @@ function manyRecipients(): { to: string[]; cc: string[] } {
 async function timeToDialog(
   tb: Thunderbird,
   compose: ComposeOptions,
+  cold: boolean,
 ): Promise<{ shown: number; complete: number }> {
+  if (cold) await tb.suspendBackground(EXTENSION_ID);
   const send = await tb.startSend(compose);
   const { url } = await tb.waitForWindow("/confirm.html?request=", 30_000);
   const marks = await poll(
@@ -86,22 +88,28 @@ export async function run(): Promise<void> {
       return path;
     });
     const big = manyRecipients();
-    const cases: [string, ComposeOptions][] = [
+    const bigMessage: ComposeOptions = {
+      ...big,
+      subject: "資料の送付",
+      body: "資料を添付します。",
+      attachments: files,
+    };
+    // Cold: Thunderbird had suspended the background (idle for 30 s) when the compose window opened.
+    const cases: [string, ComposeOptions, boolean][] = [
       [
         "1 external recipient, no attachment (baseline)",
         { to: ["partner@partner.example"], subject: "s", body: "b" },
+        false,
       ],
-      [
-        "200 recipients (100 external, 50 domains), 10 attachments",
-        { ...big, subject: "資料の送付", body: "資料を添付します。", attachments: files },
-      ],
+      ["200 recipients (100 external, 50 domains), 10 attachments", bigMessage, false],
+      ["the same, background suspended before the compose window opened", bigMessage, true],
     ];
     const rows: (string | number)[][] = [];
-    for (const [name, compose] of cases) {
+    for (const [name, compose, cold] of cases) {
       const shown: number[] = [];
       const complete: number[] = [];
       for (let i = 0; i < WARMUP + RUNS; i++) {
-        const t = await timeToDialog(tb, { ...compose, subject: `${compose.subject} ${i}` });
+        const t = await timeToDialog(tb, { ...compose, subject: `${compose.subject} ${i}` }, cold);
         if (i < WARMUP) continue;
         shown.push(t.shown);
         complete.push(t.complete);
@@ -139,6 +147,8 @@ export async function run(): Promise<void> {
         "policy from the gateway, building the model, opening the popup window and rendering React + Fluent UI.",
         "The first frame holds what fits the window (16 lines of domains, recipients and attachments); the rest",
         "follows in the next frame. The dialog is rendered by the background page, which has React loaded.",
+        "Background suspended: as after 30 s without events, Thunderbird had stopped the background page (the",
+        "first message written after a pause); the compose window wakes it and has it load the dialog's UI.",
         `Target: < 300 ms for the 200-recipient message. ${WARMUP} warm-up sends per case are not counted.`,
       ],
     );

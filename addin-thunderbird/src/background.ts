@@ -4,22 +4,43 @@ import type { BrowserApi, ComposeDetailsLike, SendInfo } from "./browser-api.js"
 import type { ConfirmHost } from "./confirm/main.js";
 import { SendGuard, type ConfirmMessage } from "./send-guard.js";
 
+/** From the compose windows (compose/awake.ts): a message is being written. */
+export interface ComposingMessage {
+  type: "sendguard:composing";
+}
+
 const guard = new SendGuard(browser as unknown as BrowserApi);
-// Loaded now, while nobody waits: the first Send then finds it ready.
-const confirmUi = import(browser.runtime.getURL("confirm-ui.js")) as Promise<
-  typeof import("./confirm/ui.js")
->;
+guard.prepare();
+
+type ConfirmUi = typeof import("./confirm/ui.js");
+let confirmUi: Promise<ConfirmUi> | null = null;
+/** The dialog's UI (~490 KB), loaded once a message is being written or sent; not at start-up. */
+function loadUi(): Promise<ConfirmUi> {
+  confirmUi ??= (import(browser.runtime.getURL("confirm-ui.js")) as Promise<ConfirmUi>).catch((err) => {
+    confirmUi = null; // the next Send tries again
+    throw err;
+  });
+  return confirmUi;
+}
+const preloadUi = () => void loadUi().catch(() => undefined);
 const host: ConfirmHost["sendguardConfirm"] = {
   mount: async (win, request) =>
-    (await confirmUi).mountConfirm(win, request, (message) => guard.onMessage(message)),
+    (await loadUi()).mountConfirm(win, request, (message) => guard.onMessage(message)),
 };
 Object.assign(globalThis, { sendguardConfirm: host });
 
-browser.compose.onBeforeSend.addListener(
-  (tab, details) => guard.onBeforeSend(tab, details as unknown as ComposeDetailsLike) as never,
-);
+browser.compose.onBeforeSend.addListener((tab, details) => {
+  const result = guard.onBeforeSend(tab, details as unknown as ComposeDetailsLike);
+  // Unless a compose window had it loaded (Thunderbird before 151 has no compose_scripts): once the
+  // confirm window has been asked for, so that loading does not hold that up.
+  setTimeout(preloadUi, 20);
+  return result as never;
+});
 browser.compose.onAfterSend.addListener((_tab, info) => void guard.onAfterSend(info as SendInfo));
-browser.runtime.onMessage.addListener((message: unknown) => guard.onMessage(message as ConfirmMessage));
+browser.runtime.onMessage.addListener((message: unknown) => {
+  if ((message as ComposingMessage).type === "sendguard:composing") return preloadUi();
+  return guard.onMessage(message as ConfirmMessage);
+});
 browser.windows.onRemoved.addListener((windowId) => guard.onWindowRemoved(windowId));
 browser.storage.onChanged.addListener((changes) => guard.onStorageChanged(Object.keys(changes)));
 browser.notifications.onClicked.addListener((id) => void guard.onNotificationClicked(id));

@@ -77,8 +77,8 @@ export class SendGuard {
   private counter = 0;
   /** Read once and kept until storage changes (onStorageChanged): every Send needs them. */
   private settings: Promise<Settings> | null = null;
-  /** The policy the last Send used, to decide early whether the confirm window will be needed. */
-  private knownPolicy: ClientPolicy | null = null;
+  /** The policy of the last Send (at first the cached one): decides early whether a window is needed. */
+  private knownPolicy: Promise<ClientPolicy> | null = null;
   private readonly notice: HeldNotice;
   /** Hand-offs still running (api mode); tests await them. */
   readonly handoffs = new Set<Promise<void>>();
@@ -88,6 +88,19 @@ export class SendGuard {
     private readonly options: SendGuardOptions = {},
   ) {
     this.notice = new HeldNotice(api);
+  }
+
+  /**
+   * Starts reading what every Send needs (settings, the last known policy) so that a Send that
+   * woke the background does not wait for it in turn.
+   */
+  prepare(): void {
+    this.settings ??= loadSettings(this.api);
+    void this.lastPolicy();
+  }
+
+  private lastPolicy(): Promise<ClientPolicy> {
+    return (this.knownPolicy ??= cachedPolicy(this.api));
   }
 
   private async gateway() {
@@ -107,14 +120,13 @@ export class SendGuard {
   }
 
   async onBeforeSend(tab: { id?: number }, details: ComposeDetailsLike): Promise<BeforeSendResult> {
-    const { settings, client } = await this.gateway();
+    const [{ settings, client }, known] = await Promise.all([this.gateway(), this.lastPolicy()]);
     const fresh = loadPolicy(this.api, client);
     const full = draftFromCompose(this.api, tab.id ?? -1, details);
     // Opening the window takes longest (a new window and its page): when the last known policy
     // asks for a confirmation of what the compose details already say, open it now and let it
     // wait for the attachments and the fresh policy.
     // Knowing nothing yet (the fail-closed fallback) is no guess: that would flash a window.
-    const known = this.knownPolicy ?? (await cachedPolicy(this.api));
     const guess = known !== FALLBACK_CLIENT_POLICY || !client.configured;
     const early = draftFromDetails(details);
     let window =
@@ -123,7 +135,7 @@ export class SendGuard {
         : null;
     const draft = await full;
     const { policy } = await fresh;
-    this.knownPolicy = policy;
+    this.knownPolicy = Promise.resolve(policy);
     const lang = uiLanguage(this.api, policy.language);
     const model = buildConfirmModel(draft, policy, lang);
     if (model.skip && window) this.dismiss(window);
@@ -208,7 +220,7 @@ export class SendGuard {
     for (let i = 0; i < attempts; i++) {
       const found = await client.byMessageId(info.headerMessageId).catch(() => null);
       if (found) {
-        const known = this.knownPolicy ?? (await cachedPolicy(this.api));
+        const known = await this.lastPolicy();
         return this.notice.held(found, uiLanguage(this.api, known.language));
       }
       await new Promise((r) => setTimeout(r, this.options.lookupIntervalMs ?? 1000));

@@ -34,8 +34,11 @@ function pickKeys(source: Record<string, unknown>): Partial<Record<(typeof KEYS)
 }
 
 export async function loadSettings(api: BrowserApi): Promise<Settings> {
-  const local = pickKeys(await api.storage.local.get("settings").catch(() => ({})));
-  const merged = { ...local, ...(await managedSettings(api)) };
+  const [local, managed] = await Promise.all([
+    api.storage.local.get("settings").catch(() => ({})),
+    managedSettings(api),
+  ]);
+  const merged = { ...pickKeys(local), ...managed };
   return {
     gatewayUrl: (merged.gatewayUrl ?? "").replace(/\/$/, ""),
     token: merged.token ?? "",

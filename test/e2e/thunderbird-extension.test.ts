@@ -339,6 +339,20 @@ describe("Sendguard extension in Thunderbird → gateway → relay", { skip }, (
     assert.equal(received.has("cc"), false, "no Cc as Thunderbird sent it");
   });
 
+  test("a compose window wakes the suspended background, so Send does not have to", async () => {
+    await tb.suspendBackground(EXTENSION_ID);
+    await tb.openCompose();
+    try {
+      await waitFor(
+        async () => (await tb.backgroundState(EXTENSION_ID)) === "running",
+        10_000,
+        "the background running again",
+      );
+    } finally {
+      await tb.closeComposeWindows();
+    }
+  });
+
   test("Undo in the toolbar popup: the held message is discarded and never relayed", async () => {
     await alicePolicy({ hold: { internal: 10, semiInternal: 10, external: 10 } });
     try {

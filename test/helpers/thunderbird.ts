@@ -597,6 +597,43 @@ export class Thunderbird {
     );
   }
 
+  /**
+   * Suspends an extension's background page as Thunderbird does after 30 s without events; the
+   * next event (e.g. compose.onBeforeSend) starts it again.
+   */
+  async suspendBackground(id: string): Promise<void> {
+    const state = await this.execAsync<string>(
+      `const [id, done] = arguments;
+      const extension = WebExtensionPolicy.getByID(id)?.extension;
+      if (!extension) return done("not installed");
+      extension.terminateBackground().then(() => done(extension.backgroundState), (e) => done(String(e)));`,
+      id,
+    );
+    if (state !== "stopped") throw new Error(`suspendBackground: the background is ${state}`);
+  }
+
+  /** "running", "stopped", "starting" or "suspending": the state of an extension's background page. */
+  backgroundState(id: string): Promise<string> {
+    return this.exec<string>(
+      `return WebExtensionPolicy.getByID(arguments[0])?.extension?.backgroundState ?? "not installed";`,
+      id,
+    );
+  }
+
+  /** Opens an empty compose window of the first identity (close it with closeComposeWindows). */
+  async openCompose(): Promise<void> {
+    await this.exec(`
+      const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailServices.sys.mjs");
+      const params = Cc["@mozilla.org/messengercompose/composeparams;1"].createInstance(Ci.nsIMsgComposeParams);
+      params.type = Ci.nsIMsgCompType.New;
+      params.format = Ci.nsIMsgCompFormat.PlainText;
+      params.identity = MailServices.accounts.allIdentities[0];
+      params.composeFields = Cc["@mozilla.org/messengercompose/composefields;1"].createInstance(Ci.nsIMsgCompFields);
+      MailServices.compose.OpenComposeWindowWithParams(null, params);
+      return true;
+    `);
+  }
+
   /** Clicks an extension's button in the main window's toolbar (opening its action popup). */
   async clickExtensionButton(id: string): Promise<void> {
     const error = await this.exec<string | null>(
