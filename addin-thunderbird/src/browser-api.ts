@@ -58,6 +58,11 @@ export interface BrowserApi {
       set(items: Record<string, unknown>): Promise<void>;
     };
     managed: { get(key: string): Promise<Record<string, unknown>> };
+    /** Kept while Thunderbird runs, across suspensions of the background (MV3). */
+    session: {
+      get(key: string): Promise<Record<string, unknown>>;
+      set(items: Record<string, unknown>): Promise<void>;
+    };
   };
   i18n: { getUILanguage(): string };
   runtime: { getURL(path: string): string };

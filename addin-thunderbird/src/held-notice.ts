@@ -5,6 +5,8 @@ import type { BrowserApi } from "./browser-api.js";
 import { GatewayError } from "./gateway-client.js";
 
 const PREFIX = "sendguard-";
+/** storage.session key of the held-messages window: the background that opened it may be suspended since. */
+const WINDOW_KEY = "heldWindowId";
 
 export interface HeldMessage {
   id: string;
@@ -21,8 +23,6 @@ function clock(iso: string, lang: Language): string {
 }
 
 export class HeldNotice {
-  private windowId: number | null = null;
-
   constructor(private readonly api: BrowserApi) {}
 
   /** Only messages the user can still undo are worth a notification. */
@@ -58,8 +58,10 @@ export class HeldNotice {
     if (!notificationId.startsWith(PREFIX)) return;
     // Not action.openPopup(): the toolbar panel closes as soon as the notification takes the focus
     // away, and the button may be hidden. One window, brought forward when clicked again.
-    if (this.windowId !== null) {
-      const shown = await this.api.windows.update(this.windowId, { focused: true }).then(
+    const session = this.api.storage.session;
+    const { [WINDOW_KEY]: open } = await session.get(WINDOW_KEY).catch(() => ({}) as Record<string, unknown>);
+    if (typeof open === "number") {
+      const shown = await this.api.windows.update(open, { focused: true }).then(
         () => true,
         () => false,
       );
@@ -71,6 +73,6 @@ export class HeldNotice {
       width: 400,
       height: 560,
     });
-    this.windowId = win.id ?? null;
+    await session.set({ [WINDOW_KEY]: win.id ?? null }).catch(() => undefined);
   }
 }

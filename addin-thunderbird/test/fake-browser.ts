@@ -10,6 +10,7 @@ export interface StoredMessage {
 
 export class FakeBrowser implements BrowserApi {
   local: Record<string, unknown> = {};
+  session: Record<string, unknown> = {};
   managed: Record<string, unknown> | null = null;
   windowsOpened: string[] = [];
   windowsRemoved: number[] = [];
@@ -100,6 +101,10 @@ export class FakeBrowser implements BrowserApi {
     local: {
       get: async (key: string) => (key in this.local ? { [key]: this.local[key] } : {}),
       set: async (items: Record<string, unknown>) => void Object.assign(this.local, items),
+    },
+    session: {
+      get: async (key: string) => (key in this.session ? { [key]: this.session[key] } : {}),
+      set: async (items: Record<string, unknown>) => void Object.assign(this.session, items),
     },
     managed: {
       get: async (key: string) => {

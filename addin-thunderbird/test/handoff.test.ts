@@ -284,8 +284,12 @@ describe("relay mode: held until … — Undo", () => {
     await guard.onNotificationClicked("sendguard-held-m8");
     assert.deepEqual(fake.windowsOpened, ["moz-extension://x/held.html"]);
     assert.deepEqual(fake.windowsFocused, [42]);
+    // Thunderbird suspended the background meanwhile: the new one still finds the window.
+    await new SendGuard(fake).onNotificationClicked("sendguard-held-m9");
+    assert.deepEqual(fake.windowsOpened, ["moz-extension://x/held.html"]);
+    assert.deepEqual(fake.windowsFocused, [42, 42]);
     fake.windowsRemoved.push(42); // the user closed it
-    await guard.onNotificationClicked("sendguard-held-m9");
+    await guard.onNotificationClicked("sendguard-held-m10");
     assert.equal(fake.windowsOpened.length, 2);
   });
 });
