@@ -5,6 +5,7 @@
 //    message) and with -d (the connection is kept for the next message);
 //  - a Node client (lib/smtp-client.ts): persistent sessions, MAIL/RCPT/DATA pipelined, latency per
 //    message from MAIL FROM to the reply to the final dot.
+import { spawnSync } from "node:child_process";
 import { BenchGateway, RECIPIENT, SENDER } from "./lib/gateway.js";
 import { PostfixInstance, postfixVersion } from "./lib/postfix.js";
 import { fiveKilobyteBody, runLoad, simpleHeader, type LoadResult } from "./lib/smtp-client.js";
@@ -72,6 +73,8 @@ export async function run(): Promise<void> {
       } else if (!(await postfix.drain(120_000))) {
         notes.push("Postfix: queue not empty after 120 s (runs overlap with relaying)");
       }
+      // The next row starts without the dirty pages of this one (the other server's, too).
+      spawnSync("sync");
     };
 
     // Warm-up (JIT, Postfix process pool); not reported.
