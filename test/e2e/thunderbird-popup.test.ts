@@ -157,6 +157,23 @@ describe("Thunderbird confirm window in Chromium", () => {
     await page.close();
   });
 
+  test("a background that cannot show the dialog closes the window, which cancels the Send", async () => {
+    const page = await browser.newPage();
+    await page.addInitScript({
+      content: `
+        window.close = () => { window.__closed = true; };
+        const broken = { sendguardConfirm: { mount: async () => { throw new Error("confirm-ui.js failed"); } } };
+        window.browser = {
+          extension: { getBackgroundPage: () => broken },
+          runtime: { sendMessage: async () => null, getBackgroundPage: async () => broken },
+        };`,
+    });
+    await page.goto(`${base}/confirm.html?request=r1`);
+    await page.waitForFunction("window.__closed === true");
+    assert.equal(await page.locator("[data-testid=send]").count(), 0);
+    await page.close();
+  });
+
   test("Cancel answers cancel and closes the window", async () => {
     const page = await open("en");
     await page.click("[data-testid=cancel]");
