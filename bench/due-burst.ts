@@ -9,7 +9,7 @@
 // releases them at once (postsuper -H ALL; postqueue -f).
 import { BenchGateway, RECIPIENT, SENDER } from "./lib/gateway.js";
 import { PostfixInstance, postfixVersion } from "./lib/postfix.js";
-import { fiveKilobyteBody, runLoad, simpleHeader } from "./lib/smtp-client.js";
+import { fiveKilobyteBody, runLoad } from "./lib/smtp-client.js";
 import { CountingSink, type Arrival } from "./lib/sinks.js";
 import { printTable } from "./lib/table.js";
 import { cpuSeconds, fmt, poll, sleep } from "./lib/util.js";
@@ -32,10 +32,8 @@ interface Row {
   cpuPercent: number;
 }
 
-function smallMessage(): (n: number) => Buffer[] {
-  const body = fiveKilobyteBody().subarray(0, 1040); // 13 lines, about 1 KB
-  return (n) => [simpleHeader(SENDER, RECIPIENT, n, "due burst"), body];
-}
+/** 13 lines, about 1 KB. */
+const SMALL_BODY = fiveKilobyteBody().subarray(0, 1040);
 
 /** Submits COUNT messages; `why` explains refusals (e.g. the gateway's first error log line). */
 async function submit(port: number, why: () => string = () => ""): Promise<number> {
@@ -46,7 +44,8 @@ async function submit(port: number, why: () => string = () => ""): Promise<numbe
     maxMs: 60_000,
     from: SENDER,
     to: RECIPIENT,
-    message: smallMessage(),
+    body: SMALL_BODY,
+    subject: "due burst",
   });
   if (load.accepted !== COUNT)
     throw new Error(`only ${load.accepted}/${COUNT} accepted: ${load.errors.join("; ")} ${why()}`.trim());

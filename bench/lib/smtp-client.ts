@@ -3,6 +3,7 @@
 // MAIL FROM to the reply to the final dot. Also streams one huge message with back-pressure.
 import { connect, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
+import { Worker } from "node:worker_threads";
 
 export interface Reply {
   code: number;
@@ -162,7 +163,7 @@ export function fiveKilobyteBody(): Buffer {
   return Buffer.from(lines.map((l) => `${l}\r\n`).join(""), "latin1");
 }
 
-export function simpleHeader(from: string, to: string, n: number, subject = "bench"): Buffer {
+function simpleHeader(from: string, to: string, n: number, subject = "bench"): Buffer {
   return Buffer.from(
     [
       `From: <${from}>`,
@@ -186,7 +187,9 @@ export interface LoadOptions {
   maxMs: number;
   from: string;
   to: string;
-  message: (n: number) => Buffer[];
+  /** Message n is simpleHeader(from, to, n, subject) followed by this body. */
+  body: Uint8Array;
+  subject?: string;
 }
 
 export interface LoadResult {
@@ -198,9 +201,27 @@ export interface LoadResult {
   latencies: number[];
 }
 
-/** Runs `count` messages over `sessions` persistent sessions. */
-export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
+/**
+ * Runs `count` messages over `sessions` persistent sessions, in a worker thread of its own: the
+ * benchmark's main thread (polling /proc, reading metrics, its garbage collection) would otherwise
+ * delay reading the replies and add its pauses to the server's latency.
+ */
+export function runLoad(opts: LoadOptions): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    // The worker is TypeScript too: it registers tsx's loader before importing it.
+    const entry = JSON.stringify(new URL("./load-worker.ts", import.meta.url).href);
+    const boot = `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${entry}); })`;
+    const worker = new Worker(boot, { eval: true, workerData: opts });
+    worker.once("message", (result: LoadResult) => resolve(result));
+    worker.once("error", reject);
+    worker.once("exit", (code) => code !== 0 && reject(new Error(`load worker exited with ${code}`)));
+  });
+}
+
+/** runLoad's work, on the calling thread (load-worker.ts). */
+export async function runLoadHere(opts: LoadOptions): Promise<LoadResult> {
   const result: LoadResult = { accepted: 0, refused: 0, errors: [], seconds: 0, latencies: [] };
+  const body = Buffer.from(opts.body);
   const sessions = await Promise.all(
     Array.from({ length: opts.sessions }, () => SmtpSession.open(opts.port)),
   );
@@ -212,7 +233,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       try {
         while (next < opts.count && performance.now() < deadline) {
           const n = next++;
-          const { reply, ms } = await session.send(opts.from, opts.to, opts.message(n));
+          const message = [simpleHeader(opts.from, opts.to, n, opts.subject), body];
+          const { reply, ms } = await session.send(opts.from, opts.to, message);
           if (reply.code === 250) {
             result.accepted++;
             result.latencies.push(ms);
