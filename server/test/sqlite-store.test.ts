@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Db } from "../src/store/db.js";
 import { SqliteStore } from "../src/store/sqlite.js";
-import type { AttemptRecord, NewMessage, RecipientResult } from "../src/store/types.js";
+import type { AttemptRecord, NewMessage, NewUser, RecipientResult } from "../src/store/types.js";
 
 const T = 1_800_000_000_000; // a fixed "now"; the store takes every time as a parameter
 const MIN = 60_000;
@@ -21,6 +21,21 @@ interface GroupSpec {
 }
 
 /** A NewMessage with sensible defaults; ids are unique per call. */
+/** A user with nothing set but `email` and what `changes` says. */
+function newUser(email: string, changes: Partial<NewUser> = {}): NewUser {
+  return {
+    email,
+    passwordHash: "h",
+    role: "user",
+    language: null,
+    holdMinutes: null,
+    aliases: [],
+    groups: [],
+    manager: null,
+    ...changes,
+  };
+}
+
 function newMessage(
   spec: {
     groups?: GroupSpec[];
@@ -220,16 +235,7 @@ describe("SqliteStore", () => {
     });
 
     test("listMessages filters by user or sender (case-insensitive), by status, and limits newest first", async () => {
-      const user = await store.addUser({
-        email: uid("lister") + "@corp.example",
-        passwordHash: "x",
-        role: "user",
-        language: null,
-        holdMinutes: null,
-        aliases: [],
-        groups: [],
-        manager: null,
-      });
+      const user = await store.addUser(newUser(uid("lister") + "@corp.example"));
       const mine = newMessage({ userId: user.id, createdAt: T + 100 });
       const asSender = newMessage({ userId: null, sender: user.email.toUpperCase(), createdAt: T + 200 });
       const other = newMessage({ userId: null, sender: "someone@else.example", createdAt: T + 300 });
@@ -699,16 +705,7 @@ describe("SqliteStore", () => {
 
   describe("users, tokens and DKIM keys", () => {
     test("userByEmail is case-insensitive and updateUser changes only the given fields", async () => {
-      const u = await store.addUser({
-        email: "Mixed@Corp.Example",
-        passwordHash: "h",
-        role: "user",
-        language: null,
-        holdMinutes: null,
-        aliases: [],
-        groups: [],
-        manager: null,
-      });
+      const u = await store.addUser(newUser("Mixed@Corp.Example"));
       assert.equal((await store.userByEmail("mixed@corp.example"))?.id, u.id);
       await store.updateUser(u.id, { role: "admin", aliases: ["a@corp.example"] });
       await store.updateUser(u.id, {});
@@ -725,16 +722,7 @@ describe("SqliteStore", () => {
       // Another process (the CLI) adds the user: not seen until the answer is older than maxAgeMs.
       const other = await SqliteStore.open(file);
       try {
-        await other.addUser({
-          email,
-          passwordHash: "h",
-          role: "user",
-          language: null,
-          holdMinutes: null,
-          aliases: [],
-          groups: [],
-          manager: null,
-        });
+        await other.addUser(newUser(email));
       } finally {
         await other.close();
       }
@@ -749,16 +737,9 @@ describe("SqliteStore", () => {
     });
 
     test("a token belongs to its user until it expires or is deleted", async () => {
-      const u = await store.addUser({
-        email: uid("tok") + "@corp.example",
-        passwordHash: "h",
-        role: "user",
-        language: "en",
-        holdMinutes: 3,
-        aliases: [],
-        groups: [],
-        manager: null,
-      });
+      const u = await store.addUser(
+        newUser(uid("tok") + "@corp.example", { language: "en", holdMinutes: 3 }),
+      );
       await store.saveToken("hash-api", u.id, "api", null, null);
       await store.saveToken("hash-session", u.id, "session", "csrf-1", T + MIN);
       assert.equal((await store.tokenOwner("hash-api", "api", T))?.user.id, u.id);
