@@ -4,24 +4,24 @@
 // message. Start: Thunderbird's "Send Now" (Date.now() in Thunderbird); end: the dialog's first
 // frame, and the frame with all its rows (performance.marks "sendguard:confirm-shown" and
 // "sendguard:confirm-complete" in the confirm window, addin-thunderbird/src/confirm/main.tsx).
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { buildConfirmModel, FALLBACK_CLIENT_POLICY, type Draft } from "@sendguard/shared";
-import { ROOT, TestGateway } from "../test/helpers/gateway.js";
+import { TestGateway } from "../test/helpers/gateway.js";
 import { SmtpSink } from "../test/helpers/sink.js";
 import {
+  SENDGUARD_ID,
+  SENDGUARD_XPI,
   Thunderbird,
-  findThunderbird,
+  extensionUnavailable,
   thunderbirdOnGateway,
   type ComposeOptions,
 } from "../test/helpers/thunderbird.js";
 import { printTable } from "./lib/table.js";
 import { fmt, percentile, poll } from "./lib/util.js";
 
-const EXTENSION_ID = "sendguard@sendguard.dev";
-const XPI = join(ROOT, "addin-thunderbird/dist/sendguard.xpi");
 const SENDER = "alice@corp.example";
 const PW = "bench-password-1";
 const RUNS = 10;
@@ -52,7 +52,7 @@ async function timeToDialog(
   compose: ComposeOptions,
   cold: boolean,
 ): Promise<{ shown: number; complete: number }> {
-  if (cold) await tb.suspendBackground(EXTENSION_ID);
+  if (cold) await tb.suspendBackground(SENDGUARD_ID);
   const send = await tb.startSend(compose);
   const { url } = await tb.waitForWindow("/confirm.html?request=", 30_000);
   const marks = await poll(
@@ -68,8 +68,8 @@ async function timeToDialog(
 }
 
 export async function run(): Promise<void> {
-  if (!findThunderbird()) throw new Error("thunderbird is not installed (run scripts/install-test-deps.sh)");
-  if (!existsSync(XPI)) throw new Error(`${XPI} is missing (npm run build)`);
+  const unavailable = extensionUnavailable();
+  if (unavailable) throw new Error(unavailable);
   const dir = mkdtempSync(join(tmpdir(), "sendguard-bench-tb-"));
   const sink = await new SmtpSink().start();
   const gw = new TestGateway({ relayPort: sink.port });
@@ -77,8 +77,8 @@ export async function run(): Promise<void> {
   let tb: Thunderbird | null = null;
   try {
     await gw.start();
-    tb = await thunderbirdOnGateway(gw, SENDER, PW, { extensions: { [EXTENSION_ID]: XPI } });
-    await tb.setExtensionStorage(EXTENSION_ID, {
+    tb = await thunderbirdOnGateway(gw, SENDER, PW, { extensions: { [SENDGUARD_ID]: SENDGUARD_XPI } });
+    await tb.setExtensionStorage(SENDGUARD_ID, {
       settings: { gatewayUrl: gw.httpUrl, token: await gw.token(SENDER, PW) },
     });
 

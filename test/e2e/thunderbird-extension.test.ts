@@ -7,18 +7,22 @@
 // Skips when Thunderbird is not installed (scripts/install-test-deps.sh installs it); needs
 // `npm run build` first (addin-thunderbird/dist/sendguard.xpi).
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { simpleParser, type AddressObject } from "mailparser";
-import { ROOT, TestGateway, waitFor } from "../helpers/gateway.js";
+import { TestGateway, waitFor } from "../helpers/gateway.js";
 import { uniqueId } from "../helpers/fixtures.js";
 import { SmtpSink } from "../helpers/sink.js";
-import { Thunderbird, findThunderbird, thunderbirdOnGateway } from "../helpers/thunderbird.js";
+import {
+  SENDGUARD_ID,
+  SENDGUARD_XPI,
+  Thunderbird,
+  extensionUnavailable,
+  thunderbirdOnGateway,
+} from "../helpers/thunderbird.js";
 
-const EXTENSION_ID = "sendguard@sendguard.dev";
-const XPI = join(ROOT, "addin-thunderbird/dist/sendguard.xpi");
 const SHOTS = process.env.SENDGUARD_SCREENSHOTS ?? "/tmp/sendguard-screenshots";
 const ALICE = "alice@corp.example";
 const ADMIN = "admin@corp.example";
@@ -30,11 +34,7 @@ const POPUP = "/confirm.html?request=";
 /** The toolbar button's popup. */
 const HELD = "/held.html";
 
-const skip = !findThunderbird()
-  ? "thunderbird is not installed (run scripts/install-test-deps.sh)"
-  : !existsSync(XPI)
-    ? "addin-thunderbird/dist/sendguard.xpi is missing (run npm run build)"
-    : false;
+const skip = extensionUnavailable();
 
 interface Summary {
   id: string;
@@ -103,11 +103,11 @@ describe("Sendguard extension in Thunderbird → gateway → relay", { skip }, (
 
     tb = await thunderbirdOnGateway(gw, ALICE, PW, {
       fullName: "Alice Example",
-      extensions: { [EXTENSION_ID]: XPI },
+      extensions: { [SENDGUARD_ID]: SENDGUARD_XPI },
       // Notifications in Thunderbird's own alert window, which the test can read and click.
       prefs: { "alerts.useSystemBackend": false },
     });
-    await tb.setExtensionStorage(EXTENSION_ID, { settings: { gatewayUrl: gw.httpUrl, token: alice } });
+    await tb.setExtensionStorage(SENDGUARD_ID, { settings: { gatewayUrl: gw.httpUrl, token: alice } });
   });
 
   after(async () => {
@@ -340,11 +340,11 @@ describe("Sendguard extension in Thunderbird → gateway → relay", { skip }, (
   });
 
   test("a compose window wakes the suspended background, so Send does not have to", async () => {
-    await tb.suspendBackground(EXTENSION_ID);
+    await tb.suspendBackground(SENDGUARD_ID);
     await tb.openCompose();
     try {
       await waitFor(
-        async () => (await tb.backgroundState(EXTENSION_ID)) === "running",
+        async () => (await tb.backgroundState(SENDGUARD_ID)) === "running",
         10_000,
         "the background running again",
       );
@@ -366,7 +366,7 @@ describe("Sendguard extension in Thunderbird → gateway → relay", { skip }, (
       const held = await waitFor(() => inGateway(subject), 10_000, "the message in the API");
       assert.equal(held.status, "held");
 
-      await tb.clickExtensionButton(EXTENSION_ID);
+      await tb.clickExtensionButton(SENDGUARD_ID);
       const row = `[data-testid=held-row][data-id="${held.id}"]`;
       const text = await waitFor(
         () =>
@@ -407,7 +407,7 @@ describe("Sendguard extension in Thunderbird → gateway → relay", { skip }, (
   });
 
   test("api mode: Thunderbird does not send; the gateway holds the message and a copy is in Sent", async () => {
-    await tb.setExtensionStorage(EXTENSION_ID, {
+    await tb.setExtensionStorage(SENDGUARD_ID, {
       settings: { gatewayUrl: gw.httpUrl, token: alice, handoff: "api" },
     });
     try {
@@ -445,7 +445,7 @@ describe("Sendguard extension in Thunderbird → gateway → relay", { skip }, (
       assert.deepEqual(got.to, [EXTERNAL]);
       assert.equal((await simpleParser(got.raw)).subject, subject);
     } finally {
-      await tb.setExtensionStorage(EXTENSION_ID, { settings: { gatewayUrl: gw.httpUrl, token: alice } });
+      await tb.setExtensionStorage(SENDGUARD_ID, { settings: { gatewayUrl: gw.httpUrl, token: alice } });
     }
   });
 });

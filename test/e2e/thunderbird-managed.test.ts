@@ -3,25 +3,23 @@
 // token (managed storage). Nothing is set up in the profile: the first Send already uses the
 // policy the gateway has for this user.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ROOT, TestGateway, waitFor } from "../helpers/gateway.js";
+import { TestGateway, waitFor } from "../helpers/gateway.js";
 import { uniqueId } from "../helpers/fixtures.js";
 import { SmtpSink } from "../helpers/sink.js";
-import { Thunderbird, findThunderbird, thunderbirdOnGateway } from "../helpers/thunderbird.js";
+import {
+  SENDGUARD_ID,
+  SENDGUARD_XPI,
+  Thunderbird,
+  extensionUnavailable,
+  thunderbirdOnGateway,
+} from "../helpers/thunderbird.js";
 
-const EXTENSION_ID = "sendguard@sendguard.dev";
-const XPI = join(ROOT, "addin-thunderbird/dist/sendguard.xpi");
 const USER = "hanako@corp.example";
 const PW = "correct-horse-2";
 const EXTERNAL = "buyer@client.example";
 
-const skip = !findThunderbird()
-  ? "thunderbird is not installed (run scripts/install-test-deps.sh)"
-  : !existsSync(XPI)
-    ? "addin-thunderbird/dist/sendguard.xpi is missing (run npm run build)"
-    : false;
+const skip = extensionUnavailable();
 
 describe("Sendguard deployed with policies.json in Thunderbird", { skip }, () => {
   const sink = new SmtpSink();
@@ -46,9 +44,9 @@ describe("Sendguard deployed with policies.json in Thunderbird", { skip }, () =>
     tb = await thunderbirdOnGateway(gw, USER, PW, {
       prefs: { "xpinstall.signatures.required": false, "extensions.autoDisableScopes": 0 },
       policies: {
-        Extensions: { Install: [XPI] },
+        Extensions: { Install: [SENDGUARD_XPI] },
         "3rdparty": {
-          Extensions: { [EXTENSION_ID]: { settings: { gatewayUrl: gw.httpUrl, token } } },
+          Extensions: { [SENDGUARD_ID]: { settings: { gatewayUrl: gw.httpUrl, token } } },
         },
       },
     });

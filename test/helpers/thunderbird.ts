@@ -17,7 +17,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import type { TestGateway } from "./gateway.js";
+import { ROOT, type TestGateway } from "./gateway.js";
 import { Marionette } from "./marionette.js";
 
 export const THUNDERBIRD_PATH = process.env.THUNDERBIRD_PATH ?? "thunderbird";
@@ -36,6 +36,18 @@ function composeArguments(options: ComposeOptions, timeoutMs: number, detach: st
     timeoutMs,
     detach,
   };
+}
+
+/** The Sendguard extension as `npm run build` makes it, and its id (gecko id in its manifest). */
+export const SENDGUARD_XPI = join(ROOT, "addin-thunderbird/dist/sendguard.xpi");
+export const SENDGUARD_ID = "sendguard@sendguard.dev";
+
+/** Why the Sendguard extension cannot be run in a real Thunderbird here, or false when it can. */
+export function extensionUnavailable(): string | false {
+  if (!findThunderbird()) return "thunderbird is not installed (run scripts/install-test-deps.sh)";
+  if (!existsSync(SENDGUARD_XPI))
+    return "addin-thunderbird/dist/sendguard.xpi is missing (run npm run build)";
+  return false;
 }
 
 export function findThunderbird(): string | null {
