@@ -70,16 +70,14 @@ interface Visible {
   attachments: number;
 }
 
-type Domain = ConfirmModel["groups"][number]["domains"][number];
-
-/** What fits in `budget` lines, in display order; a collapsed domain takes its caption and its button. */
-function visibleWithin(model: ConfirmModel, collapsed: (d: Domain) => boolean, budget: number): Visible {
+/** What fits in `budget` lines, in display order; a folded domain takes its caption and its button. */
+function visibleWithin(model: ConfirmModel, folded: ReadonlySet<string>, budget: number): Visible {
   const rows = new Map<string, number>();
   let left = budget;
   for (const group of model.groups)
     for (const d of group.domains) {
       if (left <= 0) break;
-      const n = collapsed(d) ? 0 : Math.min(left - 1, d.recipients.length);
+      const n = folded.has(d.domain) ? 0 : Math.min(left - 1, d.recipients.length);
       rows.set(`${group.class}/${d.domain}`, n);
       left -= 1 + Math.max(n, 1);
     }
@@ -119,11 +117,25 @@ export function ConfirmDialog({
   useEffect(() => {
     if (complete) onComplete?.();
   }, [complete, onComplete]);
-  const collapsed = (d: Domain) =>
-    d.recipients.length > COLLAPSE_OVER &&
-    !expanded.has(d.domain) &&
-    d.recipients.every((r) => !mustTick.has(r.address.toLowerCase()));
-  const visible = visibleWithin(model, collapsed, complete ? Number.POSITIVE_INFINITY : FIRST_FRAME_LINES);
+  const folded = useMemo(
+    () =>
+      new Set(
+        model.groups
+          .flatMap((g) => g.domains)
+          .filter(
+            (d) =>
+              d.recipients.length > COLLAPSE_OVER &&
+              !expanded.has(d.domain) &&
+              d.recipients.every((r) => !mustTick.has(r.address.toLowerCase())),
+          )
+          .map((d) => d.domain),
+      ),
+    [model, expanded, mustTick],
+  );
+  const visible = useMemo(
+    () => visibleWithin(model, folded, complete ? Number.POSITIVE_INFINITY : FIRST_FRAME_LINES),
+    [model, folded, complete],
+  );
   // Warnings of severity "confirm" ask twice: once shown, once more after Send.
   const [askingAgain, setAskingAgain] = useState(false);
   const confirmAgain = model.warnings.filter((w) => w.severity === "confirm");
@@ -163,7 +175,7 @@ export function ConfirmDialog({
             return (
               <div key={d.domain}>
                 <Caption1 className={styles.domain}>{d.domain}</Caption1>
-                {collapsed(d) ? (
+                {folded.has(d.domain) ? (
                   <Button
                     appearance="transparent"
                     size="small"
