@@ -6,6 +6,7 @@ import { after, before, describe, test } from "node:test";
 import { PasswordChecker } from "../src/auth/passwords.js";
 import { hashPassword } from "../src/secrets.js";
 import { SqliteStore } from "../src/store/sqlite.js";
+import { newUser } from "./fixtures/users.js";
 
 describe("PasswordChecker", () => {
   let store: SqliteStore;
@@ -13,16 +14,7 @@ describe("PasswordChecker", () => {
 
   before(async () => {
     store = await SqliteStore.open(join(mkdtempSync(join(tmpdir(), "sg-pw-")), "db.sqlite"));
-    await store.addUser({
-      email: "a@corp.example",
-      passwordHash: await hashPassword("right-password"),
-      role: "user",
-      language: null,
-      holdMinutes: null,
-      aliases: [],
-      groups: [],
-      manager: null,
-    });
+    await store.addUser(newUser("a@corp.example", { passwordHash: await hashPassword("right-password") }));
   });
   after(() => store.close());
 

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Db } from "../src/store/db.js";
 import { SqliteStore } from "../src/store/sqlite.js";
-import type { AttemptRecord, NewMessage, NewUser, RecipientResult } from "../src/store/types.js";
+import type { AttemptRecord, NewMessage, RecipientResult } from "../src/store/types.js";
+import { newUser } from "./fixtures/users.js";
 
 const T = 1_800_000_000_000; // a fixed "now"; the store takes every time as a parameter
 const MIN = 60_000;
@@ -21,21 +22,6 @@ interface GroupSpec {
 }
 
 /** A NewMessage with sensible defaults; ids are unique per call. */
-/** A user with nothing set but `email` and what `changes` says. */
-function newUser(email: string, changes: Partial<NewUser> = {}): NewUser {
-  return {
-    email,
-    passwordHash: "h",
-    role: "user",
-    language: null,
-    holdMinutes: null,
-    aliases: [],
-    groups: [],
-    manager: null,
-    ...changes,
-  };
-}
-
 function newMessage(
   spec: {
     groups?: GroupSpec[];
