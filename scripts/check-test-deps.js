@@ -4,6 +4,8 @@ import { spawnSync } from "node:child_process";
 
 const missing = [];
 if (spawnSync("swaks", ["--version"]).error) missing.push("swaks");
+else if (spawnSync("perl", ["-MNet::SSLeay", "-MIO::Socket::SSL", "-e", "1"]).status !== 0)
+  missing.push("TLS for swaks (libnet-ssleay-perl, libio-socket-ssl-perl)");
 if (!existsSync(process.env.CHROMIUM_PATH ?? "/usr/bin/chromium")) missing.push("chromium");
 if (spawnSync(process.env.THUNDERBIRD_PATH ?? "thunderbird", ["--version"]).error)
   missing.push("thunderbird");

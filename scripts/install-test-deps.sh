@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests drive for real: swaks (SMTP client) and chromium (browser).
+# Installs the Debian packages the tests drive for real: swaks (SMTP client, with TLS), chromium
+# (browser), thunderbird with xvfb and xauth.
 # Idempotent: does nothing when they are already there.
 set -euo pipefail
 missing=()
 command -v swaks >/dev/null 2>&1 || missing+=(swaks)
+# swaks speaks TLS (--tls, --tls-on-connect) only with Net::SSLeay, which it merely recommends.
+perl -MNet::SSLeay -MIO::Socket::SSL -e 1 >/dev/null 2>&1 || missing+=(libnet-ssleay-perl libio-socket-ssl-perl)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v thunderbird >/dev/null 2>&1 || missing+=(thunderbird)
 command -v xvfb-run >/dev/null 2>&1 || missing+=(xvfb)
