@@ -1,8 +1,6 @@
 // The real gateway (`sendguard start`) as a child process, through the test helper TestGateway,
 // plus what benchmarks need on top: its PID (for /proc sampling) and its Prometheus metrics.
 import { rmSync } from "node:fs";
-import { join } from "node:path";
-import sqlite3 from "sqlite3";
 import { BIN, TestGateway } from "../../test/helpers/gateway.js";
 import { findProcesses, onExit } from "./util.js";
 
@@ -85,20 +83,10 @@ export class BenchGateway {
    * SQLite WAL lets this run beside the gateway).
    */
   async heldReleaseTimes(): Promise<{ count: number; first: number; last: number }> {
-    const file = join(this.gw.dataDir, "sendguard.db");
-    const db = await new Promise<sqlite3.Database>((resolve, reject) => {
-      const d = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (err) => (err ? reject(err) : resolve(d)));
-    });
-    try {
-      return await new Promise((resolve, reject) =>
-        db.get<{ count: number; first: number; last: number }>(
-          "SELECT count(*) AS count, min(release_at) AS first, max(release_at) AS last FROM groups WHERE status = 'held'",
-          (err, row) => (err ? reject(err) : resolve(row)),
-        ),
-      );
-    } finally {
-      await new Promise<void>((resolve) => db.close(() => resolve()));
-    }
+    const [row] = await this.gw.query<{ count: number; first: number; last: number }>(
+      "SELECT count(*) AS count, min(release_at) AS first, max(release_at) AS last FROM groups WHERE status = 'held'",
+    );
+    return row ?? { count: 0, first: 0, last: 0 };
   }
 
   /** Log lines at level warn or above (pino: 40 warn, 50 error, 60 fatal). */

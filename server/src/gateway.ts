@@ -52,7 +52,7 @@ function listen(server: SMTPServer | Server, port: number, host: string): Promis
 export async function startGateway(config: Config, log: Logger): Promise<Gateway> {
   config = { ...config, dataDir: resolve(config.dataDir) };
   const store = await openStore(config);
-  const spool = new Spool(join(config.dataDir, "spool"));
+  const spool = new Spool(join(config.dataDir, "spool"), config.spool);
   await spool.init();
   await dropUnspooled(store, spool, log);
   // Scratch space (DKIM signing of large messages): anything left there is from a previous run.

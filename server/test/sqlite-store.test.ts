@@ -29,6 +29,7 @@ function newMessage(
     sender?: string;
     userId?: number | null;
     messageId?: string;
+    body?: Buffer;
   } = {},
 ): NewMessage {
   const id = uid("m");
@@ -50,6 +51,7 @@ function newMessage(
     approvalDeadline: null,
     approvalTimeoutAction: null,
     matchedRules: [],
+    body: spec.body ?? null,
     approvers: [],
     groups: (spec.groups ?? [{}]).map((g, i) => ({
       id: uid("g"),
@@ -144,11 +146,15 @@ describe("SqliteStore", () => {
       await store.insertMessages([m]);
       const got = await store.message(m.id);
       assert.ok(got);
-      const { groups, notices, audit, approvers, ...fields } = m;
+      const { groups, notices, audit, approvers, body, ...fields } = m;
       void notices;
       void audit;
       void approvers;
-      assert.deepEqual({ ...got, groups: undefined }, { ...fields, status: "held", groups: undefined });
+      void body;
+      assert.deepEqual(
+        { ...got, groups: undefined },
+        { ...fields, bodyInDatabase: false, status: "held", groups: undefined },
+      );
       assert.deepEqual(
         got.groups.map((g) => [
           g.name,
@@ -201,6 +207,26 @@ describe("SqliteStore", () => {
       const later = newMessage();
       await store.insertMessages([later]);
       assert.ok(await store.message(later.id));
+    });
+
+    test("a small message's body is stored with its rows, byte for byte, and goes with the message", async () => {
+      // Every byte value, quotes, a NUL and what would end an SQL statement.
+      const data = Buffer.concat([
+        Buffer.from(Array.from({ length: 256 }, (_, i) => i)),
+        Buffer.from("'); DROP TABLE messages; --\0件名\r\n", "utf8"),
+      ]);
+      const inDb = newMessage({ body: data });
+      const inFile = newMessage();
+      await store.insertMessages([inDb, inFile]);
+      assert.equal((await store.message(inDb.id))?.bodyInDatabase, true);
+      assert.equal((await store.message(inFile.id))?.bodyInDatabase, false);
+      assert.deepEqual(await store.messageBody(inDb.id), data);
+      assert.equal(await store.messageBody(inFile.id), undefined);
+      const spooled = await store.unfinishedSpooledIds();
+      assert.ok(spooled.includes(inFile.id), "a message with a spool file is listed");
+      assert.ok(!spooled.includes(inDb.id), "a message stored in the database has no spool file to check");
+      await store.forgetMessages([inDb.id], "test");
+      assert.equal(await store.messageBody(inDb.id), undefined, "the body goes with its message");
     });
 
     test("several messages in one batch are all stored", async () => {
@@ -783,6 +809,7 @@ describe("SqliteStore", () => {
         assert.deepEqual(await db.all("SELECT version FROM schema_version ORDER BY version"), [
           { version: 1 },
           { version: 2 },
+          { version: 3 },
         ]);
       } finally {
         await db.close();
@@ -797,7 +824,7 @@ describe("SqliteStore", () => {
       await db.close();
       await assert.rejects(
         SqliteStore.open(path),
-        /database schema version 99 is newer than this Sendguard \(2\); upgrade Sendguard/,
+        /database schema version 99 is newer than this Sendguard \(3\); upgrade Sendguard/,
       );
     });
   });

@@ -1,4 +1,6 @@
 // kill -9 while clients submit: every message that got 250 is delivered after the restart, none twice.
+// Half the clients send messages small enough to be stored in the database, half ones large enough
+// for a spool file (spool.inlineMaxBytes, 64 KiB by default).
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
@@ -10,6 +12,7 @@ import { SmtpSink } from "../helpers/sink.js";
 
 const PW = "correct-horse-1";
 const CLIENTS = 10;
+const LARGE_BODY = "0123456789abcdef".repeat(5).concat("\r\n").repeat(1000); // 82 KB
 
 const sink = new SmtpSink();
 let gw: TestGateway;
@@ -50,7 +53,12 @@ test("kill -9 during 10 concurrent submitting clients loses no acknowledged mess
       try {
         const info = await transport.sendMail({
           envelope: { from: user, to: ["x@partner.example"] },
-          raw: rawMessage({ from: user, to: ["x@partner.example"], messageId }),
+          raw: rawMessage({
+            from: user,
+            to: ["x@partner.example"],
+            messageId,
+            ...(i % 2 ? { body: LARGE_BODY } : {}),
+          }),
         });
         if (/^250 /.test(info.response)) acknowledged.add(messageId);
       } catch {
@@ -86,7 +94,11 @@ test("kill -9 during 10 concurrent submitting clients loses no acknowledged mess
 // The group commit fsyncs the spool directory and commits the rows side by side: a crash between
 // the two can leave rows whose file never became durable. Those messages were never acknowledged.
 test("after a restart, a message whose spool file is missing is removed, the others stay held", async () => {
-  const held = new TestGateway({ relayPort: sink.port, config: { organization: { holdMinutes: 60 } } });
+  const held = new TestGateway({
+    relayPort: sink.port,
+    // Every message in a spool file, however small.
+    config: { organization: { holdMinutes: 60 }, spool: { inlineMaxBytes: 0 } },
+  });
   held.addUser("admin@corp.example", PW, "--role", "admin");
   await held.start();
   try {

@@ -7,7 +7,7 @@
 // Skips when Thunderbird is not installed (scripts/install-test-deps.sh installs it); needs
 // `npm run build` first (addin-thunderbird/dist/sendguard.xpi).
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -156,13 +156,12 @@ describe("Sendguard extension in Thunderbird → gateway → relay", { skip }, (
   }
 
   /**
-   * The header block as the gateway received it from Thunderbird (its spool copy). The relayed copy
+   * The header block as the gateway received it from Thunderbird (its stored copy). The relayed copy
    * cannot show X-Sendguard-Confirmed: the gateway strips every X-Sendguard-* header on the way out
    * (server/src/delivery/outgoing.ts).
    */
   async function receivedHeaders(id: string) {
-    const raw = readFileSync(join(gw.dataDir, "spool", `${id}.eml`));
-    return (await simpleParser(raw)).headers;
+    return (await simpleParser(await gw.storedMessage(id))).headers;
   }
 
   async function popupGone(url: string): Promise<void> {

@@ -1,10 +1,11 @@
 // Runs the real gateway (`sendguard start`) as a child process with its own data dir and config.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
+import sqlite3 from "sqlite3";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const BIN = join(ROOT, "server/bin/sendguard.js");
@@ -167,6 +168,27 @@ export class TestGateway {
     });
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+  }
+
+  /** One read-only query on the gateway's database (SQLite WAL lets it run beside the gateway). */
+  async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    const file = join(this.dataDir, "sendguard.db");
+    const db = await new Promise<sqlite3.Database>((resolve, reject) => {
+      const d = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (err) => (err ? reject(err) : resolve(d)));
+    });
+    try {
+      return await new Promise<T[]>((resolve, reject) =>
+        db.all<T>(sql, params, (err, rows) => (err ? reject(err) : resolve(rows))),
+      );
+    } finally {
+      await new Promise<void>((resolve) => db.close(() => resolve()));
+    }
+  }
+
+  /** The message as the gateway stored it: its spool file or, for a small one, its row in the database. */
+  async storedMessage(id: string): Promise<Buffer> {
+    const [row] = await this.query<{ data: Buffer }>("SELECT data FROM bodies WHERE message_id = ?", [id]);
+    return row?.data ?? readFileSync(join(this.dataDir, "spool", `${id}.eml`));
   }
 }
 

@@ -87,6 +87,17 @@ export const configSchema = z.strictObject({
     .strictObject({ host: z.string().default("0.0.0.0"), port: port.default(8080) })
     .default({ host: "0.0.0.0", port: 8080 }),
   smtp: smtp.default(smtp.parse({})),
+  spool: z
+    .strictObject({
+      inlineMaxBytes: z
+        .number()
+        .int()
+        .min(0)
+        .max(1024 * 1024)
+        .default(64 * 1024)
+        .describe("messages up to this size are stored in the database instead of a spool file"),
+    })
+    .default({ inlineMaxBytes: 64 * 1024 }),
   organization: organization.default(organization.parse({})),
   relay: relay.default(relay.parse({})),
   notify: z

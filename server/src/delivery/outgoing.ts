@@ -1,8 +1,9 @@
 // The message as it leaves the gateway: headers the gateway added, the client's header block minus
-// internal ones (X-Sendguard-*, Bcc, Return-Path), then the body byte for byte from the spool.
+// internal ones (X-Sendguard-*, Bcc, Return-Path), then the body byte for byte from the spool
+// (or, for a small message, from the database).
 import { Readable } from "node:stream";
 import type { Spool } from "../store/spool.js";
-import type { MessageRecord } from "../store/types.js";
+import type { MessageRecord, Store } from "../store/types.js";
 import { spoolName } from "../pipeline/intake.js";
 
 const INTERNAL = /^(x-sendguard-[!-9;-~]*|bcc|return-path)$/i;
@@ -37,10 +38,22 @@ export function removeHeaderFields(block: Buffer, drop: RegExp): Buffer {
   return Buffer.from(kept.join(""), "latin1");
 }
 
-export async function outgoingStream(spool: Spool, message: MessageRecord): Promise<Readable> {
-  const name = spoolName(message.id);
+/** The client's header block and a stream of the rest, from the spool file or the database. */
+async function splitBody(
+  spool: Spool,
+  store: Store,
+  message: MessageRecord,
+): Promise<{ head: Buffer; rest: Readable }> {
+  if (!message.bodyInDatabase) return spool.openSplit(spoolName(message.id), message.headerBytes);
+  const data = await store.messageBody(message.id);
+  if (!data) throw new Error(`the body of message ${message.id} is missing from the database`);
+  const rest = Readable.from([data.subarray(message.headerBytes)], { objectMode: false });
+  return { head: data.subarray(0, message.headerBytes), rest };
+}
+
+export async function outgoingStream(spool: Spool, store: Store, message: MessageRecord): Promise<Readable> {
   const forced = Boolean(message.headerRewrite.forceBcc);
-  const { head, rest: body } = await spool.openSplit(name, message.headerBytes);
+  const { head, rest: body } = await splitBody(spool, store, message);
   const kept = removeHeaderFields(head, forced ? INTERNAL_AND_VISIBLE_RECIPIENTS : INTERNAL);
   const added = message.addedHeaders + (forced ? rewrittenRecipients(message) : "");
   const prefix = Buffer.concat([Buffer.from(added, "latin1"), kept]);

@@ -138,11 +138,11 @@ export class Scheduler {
   }
 
   private async deliver(message: MessageRecord, group: GroupRecord): Promise<void> {
-    const { config, spool, relay, dkim, metrics, log } = this.deps;
+    const { config, store, spool, relay, dkim, metrics, log } = this.deps;
     const pending = group.recipients.filter((r) => r.status === "pending").map((r) => r.address);
     const now = Date.now();
     let results = pending.length
-      ? await relay.send({ from: message.sender, to: pending }, await outgoingStream(spool, message), {
+      ? await relay.send({ from: message.sender, to: pending }, await outgoingStream(spool, store, message), {
           dkim: await dkim.forDomain(domainOf(message.fromHeader)),
           name: `${message.id}-${group.name}-${group.attempts}`,
           messageId: message.messageId,

@@ -1,6 +1,7 @@
 // One intake pipeline behind SMTP and HTTP: inspect and spool the stream → parse the header →
-// rules → plan the delivery → commit durably (spool file, its directory entry and the rows, all
-// fsynced) → only then acknowledge. Anything refused leaves nothing behind but an audit entry.
+// rules → plan the delivery → commit durably (the rows, with a small body's bytes or else after its
+// spool file and directory entry, all fsynced) → only then acknowledge. Anything refused leaves nothing behind but an audit entry.
+import { Readable } from "node:stream";
 import {
   addressProblem,
   type GroupView,
@@ -14,7 +15,7 @@ import type { Metrics } from "../metrics.js";
 import type { PolicyService } from "../policy/service.js";
 import { newId } from "../secrets.js";
 import { GroupCommit } from "../store/group-commit.js";
-import type { Spool, SpooledFile } from "../store/spool.js";
+import type { Spool, SpooledBody } from "../store/spool.js";
 import type { NewMessage, NewNotice, Store, UserRecord } from "../store/types.js";
 import { IntakeError, PolicyRejection } from "./errors.js";
 import { HeaderError, parseHeaderBlock, summarize, type HeaderSummary } from "./headers.js";
@@ -57,7 +58,7 @@ export function spoolName(id: string): string {
  */
 export async function dropUnspooled(store: Store, spool: Spool, log: Logger): Promise<string[]> {
   const files = new Set(await spool.list());
-  const lost = (await store.unfinishedMessageIds()).filter((id) => !files.has(spoolName(id)));
+  const lost = (await store.unfinishedSpooledIds()).filter((id) => !files.has(spoolName(id)));
   if (lost.length) {
     await store.forgetMessages(lost, "spool file missing after a restart: never acknowledged");
     log.warn({ msg_ids: lost.slice(0, 100), count: lost.length }, "removed messages without a spool file");
@@ -77,25 +78,27 @@ interface Parsed {
   headerBytes: number;
 }
 
-/** A message ready to commit, and its spool file's fdatasync (begun when its data was in). */
+/** A message ready to commit, and its spool file's fdatasync (begun when its data was in), if it has a file. */
 interface Commit {
   record: NewMessage;
-  file: SpooledFile;
+  body: SpooledBody;
 }
 
 export class Intake {
   private readonly commits: GroupCommit<Commit>;
 
   constructor(private readonly deps: IntakeDeps) {
-    // Rows commit only once their files' data is durable. Each fdatasync began when its message's
-    // data was in, and ran while the message went through the rules and waited for this batch: on
-    // a busy gateway it is mostly over by now. The directory fsync does not depend on either, so it
-    // runs beside them. A crash between it and the row commit can leave rows whose file is missing:
-    // never acknowledged, they are removed at the next start (dropUnspooled).
+    // Rows commit only once their files' data is durable; small bodies have no file and commit
+    // with their rows. Each fdatasync began when its message's data was in, and ran while the
+    // message went through the rules and waited for this batch: on a busy gateway it is mostly
+    // over by now. The directory fsync does not depend on either, so it runs beside them. A crash
+    // between it and the row commit can leave rows whose file is missing: never acknowledged, they
+    // are removed at the next start (dropUnspooled).
     this.commits = new GroupCommit(async (batch) => {
+      const files = batch.filter((c) => c.body.inline === null);
       const [dir, rows] = await Promise.allSettled([
-        deps.spool.syncDir(),
-        Promise.all(batch.map((c) => c.file.durable)).then(() =>
+        files.length ? deps.spool.syncDir() : undefined,
+        Promise.all(files.map((c) => c.body.durable)).then(() =>
           deps.store.insertMessages(batch.map((c) => c.record)),
         ),
       ]);
@@ -122,9 +125,9 @@ export class Intake {
       maxHeaderBytes: config.smtp.maxHeaderBytes,
       lineEndings: req.lineEndings,
     });
-    let file: SpooledFile;
+    let body: SpooledBody;
     try {
-      file = await spool.write(name, req.stream, inspector);
+      body = await spool.write(name, req.stream, inspector);
     } catch (err) {
       metrics.rejected.inc({ source: req.source, code: "storage" });
       log.error({ msg_id: id, err }, "spooling failed");
@@ -133,8 +136,8 @@ export class Intake {
     const started = performance.now();
     try {
       const parsed = this.parse(id, inspector, req);
-      const record = await this.decide(id, file.size, parsed, req);
-      await this.commits.add({ record, file }).catch((err: unknown) => {
+      const record = await this.decide(id, body, parsed, req);
+      await this.commits.add({ record, body }).catch((err: unknown) => {
         log.error({ msg_id: id, err }, "commit failed");
         throw new IntakeError("storage", "the message could not be committed");
       });
@@ -148,7 +151,7 @@ export class Intake {
           message_id: record.messageId,
           sender: req.mailFrom,
           rcpts: parsed.recipients.length,
-          size: file.size,
+          size: body.size,
           source: req.source,
           rules: record.matchedRules,
         },
@@ -165,7 +168,7 @@ export class Intake {
       const releaseAt = Math.min(...record.groups.map((g) => g.releaseAt));
       return { id, status, releaseAt: new Date(releaseAt).toISOString(), groups };
     } catch (err) {
-      await spool.remove(name);
+      if (body.inline === null) await spool.remove(name);
       const code = err instanceof IntakeError ? err.code : "storage";
       metrics.rejected.inc({ source: req.source, code });
       if (err instanceof IntakeError) log.info({ msg_id: id, code, detail: err.detail }, "refused");
@@ -212,9 +215,15 @@ export class Intake {
     };
   }
 
-  private async decide(id: string, size: number, parsed: Parsed, req: IntakeRequest): Promise<NewMessage> {
+  private async decide(
+    id: string,
+    body: SpooledBody,
+    parsed: Parsed,
+    req: IntakeRequest,
+  ): Promise<NewMessage> {
     const { config, store, spool, policies } = this.deps;
     const now = Date.now();
+    const { size, inline } = body;
     const user = req.user;
     const language: Language = user?.language ?? config.organization.language;
     const actor = user?.email ?? req.mailFrom;
@@ -228,7 +237,8 @@ export class Intake {
       size,
       now: new Date(now),
       timeZone: config.organization.timezone,
-      open: () => spool.createReadStream(spoolName(id)),
+      open: () =>
+        inline ? Readable.from([inline], { objectMode: false }) : spool.createReadStream(spoolName(id)),
     });
 
     let approvers = approversFor(policy, decision, user, req.mailFrom);
@@ -270,6 +280,7 @@ export class Intake {
       fromHeader: parsed.headers.from[0] as string,
       subject: parsed.headers.subject,
       size,
+      body: inline,
       headerBytes: parsed.headerBytes,
       addedHeaders: parsed.addedHeaders,
       language,

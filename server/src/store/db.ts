@@ -4,6 +4,45 @@ import sqlite3 from "sqlite3";
 
 export type Params = Record<string, unknown> | unknown[];
 
+/** One statement with `?` placeholders and the values for them. */
+export interface SqlStatement {
+  sql: string;
+  params: unknown[];
+}
+
+/**
+ * `value` as an SQLite literal. Text is quoted with quotes doubled, which is SQLite's only escape;
+ * text holding a NUL (which would end the SQL string in C) goes in as UTF-8 bytes in hex, cast to
+ * text. Anything that has no exact literal is refused rather than guessed at.
+ */
+export function sqlLiteral(value: unknown): string {
+  if (value === null || value === undefined) return "NULL";
+  if (typeof value === "string") {
+    return value.includes("\0")
+      ? `CAST(X'${Buffer.from(value, "utf8").toString("hex")}' AS TEXT)`
+      : `'${value.replaceAll("'", "''")}'`;
+  }
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new TypeError(`cannot write ${value} into SQL`);
+    return String(value);
+  }
+  if (typeof value === "bigint") return value.toString();
+  if (typeof value === "boolean") return value ? "1" : "0";
+  if (Buffer.isBuffer(value)) return `X'${value.toString("hex")}'`;
+  throw new TypeError(`cannot write a value of type ${typeof value} into SQL`);
+}
+
+/** `sql` with each `?` replaced by the literal of its parameter. `?` must not stand in the SQL text otherwise. */
+export function withLiterals(sql: string, params: unknown[]): string {
+  const parts = sql.split("?");
+  if (parts.length - 1 !== params.length) {
+    throw new Error(`${parts.length - 1} placeholders but ${params.length} values in: ${sql.slice(0, 200)}`);
+  }
+  let out = parts[0] as string;
+  for (let i = 0; i < params.length; i++) out += sqlLiteral(params[i]) + (parts[i + 1] as string);
+  return out;
+}
+
 /**
  * Prepared statements kept per connection. A query through `Database#all` prepares, runs and
  * finalizes a statement: three thread-pool round trips and an SQL parse, where a kept statement
@@ -87,9 +126,19 @@ export class Db {
     return new Promise((resolve, reject) => this.db.exec(sql, (err) => (err ? reject(err) : resolve())));
   }
 
+  /**
+   * Runs `work` alone on the connection: after every transaction queued before it, and with none
+   * interleaved. A single statement run this way is its own transaction (autocommit).
+   */
+  serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
   /** Runs `work` inside BEGIN IMMEDIATE … COMMIT, serialised with every other transaction. */
   transaction<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(async () => {
+    return this.serial(async () => {
       await this.exec("BEGIN IMMEDIATE");
       try {
         const result = await work();
@@ -100,8 +149,26 @@ export class Db {
         throw err;
       }
     });
-    this.queue = next.catch(() => undefined);
-    return next;
+  }
+
+  /**
+   * Runs `statements` as one transaction in a single call into SQLite. Each statement through
+   * `transaction` is a trip through the thread pool and back through the event loop; on a busy
+   * gateway those trips, queued behind file I/O, took most of a commit (8 ms for 5 statements and
+   * BEGIN/COMMIT, against well under 1 ms of SQLite's own work). The values are written into the
+   * SQL as literals (sqlLiteral), as sqlite3's exec binds no parameters.
+   */
+  execTransaction(statements: SqlStatement[]): Promise<void> {
+    const sql = statements.map((s) => `${withLiterals(s.sql, s.params)};\n`).join("");
+    return this.serial(async () => {
+      try {
+        await this.exec(`BEGIN IMMEDIATE;\n${sql}COMMIT;`);
+      } catch (err) {
+        // exec stops at the failing statement with the transaction still open (or none, if BEGIN failed).
+        await this.exec("ROLLBACK").catch(() => undefined);
+        throw err;
+      }
+    });
   }
 
   async close(): Promise<void> {

@@ -110,6 +110,11 @@ const migrations: string[] = [
      PRIMARY KEY (message_id, approver)
    );
    CREATE INDEX approvers_by_approver ON approvers(approver);`,
+  `ALTER TABLE messages ADD COLUMN body_in_db INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE bodies (
+     message_id TEXT PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+     data BLOB NOT NULL
+   );`,
 ];
 
 export async function migrate(db: Db): Promise<number> {

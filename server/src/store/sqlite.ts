@@ -1,7 +1,7 @@
 // SQLite implementation of Store: WAL with synchronous=FULL, so a COMMIT is on disk when it returns.
 // One connection writes (serialised transactions), another reads without waiting for writers.
 import type { Language, MessageStatus } from "@sendguard/shared";
-import { Db } from "./db.js";
+import { Db, type SqlStatement } from "./db.js";
 import { migrate } from "./migrations.js";
 import { aggregateStatus, type GroupTally } from "./status.js";
 import type {
@@ -56,6 +56,7 @@ interface MessageRow {
   approval_deadline: number | null;
   approval_timeout_action: "deny" | "approve" | null;
   matched_rules: string;
+  body_in_db: number;
 }
 
 interface GroupRow {
@@ -113,6 +114,7 @@ const toMessage = (r: MessageRow, groups: GroupRecord[]): MessageRecord => ({
   approvalDeadline: r.approval_deadline,
   approvalTimeoutAction: r.approval_timeout_action,
   matchedRules: JSON.parse(r.matched_rules) as string[],
+  bodyInDatabase: r.body_in_db === 1,
   groups,
 });
 
@@ -121,6 +123,20 @@ const RECENT_USERS = 1000;
 
 function placeholders(n: number): string {
   return Array.from({ length: n }, () => "?").join(",");
+}
+
+/** `prefix VALUES (…),(…)…`, in chunks that stay under SQLite's limit on bound variables. */
+function insertStatements(prefix: string, rows: unknown[][]): SqlStatement[] {
+  const width = rows[0]?.length ?? 0;
+  if (!width) return [];
+  const perStatement = Math.max(1, Math.floor(30_000 / width));
+  const tuple = `(${placeholders(width)})`;
+  const statements: SqlStatement[] = [];
+  for (let start = 0; start < rows.length; start += perStatement) {
+    const chunk = rows.slice(start, start + perStatement);
+    statements.push({ sql: `${prefix} VALUES ${chunk.map(() => tuple).join(",")}`, params: chunk.flat() });
+  }
+  return statements;
 }
 
 export class SqliteStore implements Store {
@@ -270,16 +286,17 @@ export class SqliteStore implements Store {
   // ── messages ──────────────────────────────────────────────────────────────────────────────
 
   /**
-   * One multi-row INSERT per table for the whole batch: under load a batch holds dozens of messages,
-   * and a statement per row cost more CPU than the rows themselves.
+   * One multi-row INSERT per table for the whole batch (under load a batch holds dozens of messages,
+   * and a statement per row cost more CPU than the rows themselves), all in one call into SQLite:
+   * this commit is what every acknowledgement waits for.
    */
   async insertMessages(batch: NewMessage[]): Promise<void> {
     const status = (m: NewMessage) => (m.approvers.length ? "pending_approval" : "held");
-    await this.writer.transaction(async () => {
-      await this.insertRows(
+    await this.writer.execTransaction([
+      ...insertStatements(
         `INSERT INTO messages (id, message_id, user_id, sender, from_header, subject, size, header_bytes,
            added_headers, language, status, source, created_at, header_rewrite, approval_deadline,
-           approval_timeout_action, matched_rules)`,
+           approval_timeout_action, matched_rules, body_in_db)`,
         batch.map((m) => [
           m.id,
           m.messageId,
@@ -298,41 +315,38 @@ export class SqliteStore implements Store {
           m.approvalDeadline,
           m.approvalTimeoutAction,
           JSON.stringify(m.matchedRules),
+          m.body ? 1 : 0,
         ]),
-      );
-      await this.insertRows(
+      ),
+      ...insertStatements(
+        "INSERT INTO bodies (message_id, data)",
+        batch.flatMap((m) => (m.body ? [[m.id, m.body]] : [])),
+      ),
+      ...insertStatements(
         "INSERT OR IGNORE INTO approvers (message_id, approver)",
         batch.flatMap((m) => m.approvers.map((a) => [m.id, a])),
-      );
-      await this.insertRows(
+      ),
+      ...insertStatements(
         "INSERT INTO groups (id, message_id, name, status, release_at, next_at)",
         batch.flatMap((m) => m.groups.map((g) => [g.id, m.id, g.name, status(m), g.releaseAt, g.releaseAt])),
-      );
-      await this.insertRows(
+      ),
+      ...insertStatements(
         "INSERT OR IGNORE INTO recipients (group_id, address)",
         batch.flatMap((m) => m.groups.flatMap((g) => g.recipients.map((a) => [g.id, a]))),
-      );
-      await this.insertRows(
+      ),
+      ...insertStatements(
         "INSERT INTO notices (kind, message_id, recipient, language, data, next_at, created_at)",
         batch.flatMap((m) => m.notices.map((n) => this.noticeRow(n, m.createdAt))),
-      );
-      await this.insertRows(
+      ),
+      ...insertStatements(
         "INSERT INTO audit (at, actor, action, message_id, detail)",
         batch.flatMap((m) => m.audit.map((e) => this.auditRow(e, m.createdAt))),
-      );
-    });
+      ),
+    ]);
   }
 
-  /** `prefix VALUES (…),(…)…`, in chunks that stay under SQLite's limit on bound variables. */
   private async insertRows(prefix: string, rows: unknown[][]): Promise<void> {
-    const width = rows[0]?.length ?? 0;
-    if (!width) return;
-    const perStatement = Math.max(1, Math.floor(30_000 / width));
-    const tuple = `(${placeholders(width)})`;
-    for (let start = 0; start < rows.length; start += perStatement) {
-      const chunk = rows.slice(start, start + perStatement);
-      await this.writer.run(`${prefix} VALUES ${chunk.map(() => tuple).join(",")}`, chunk.flat());
-    }
+    for (const { sql, params } of insertStatements(prefix, rows)) await this.writer.run(sql, params);
   }
 
   private noticeRow(n: NewNotice, now: number): unknown[] {
@@ -382,11 +396,17 @@ export class SqliteStore implements Store {
     return (await this.withGroups(this.reader, rows))[0];
   }
 
-  async unfinishedMessageIds(): Promise<string[]> {
-    const rows = await this.reader.all<{ message_id: string }>(
-      "SELECT DISTINCT message_id FROM groups WHERE status IN ('pending_approval','held','releasing')",
+  async unfinishedSpooledIds(): Promise<string[]> {
+    const rows = await this.reader.all<{ id: string }>(
+      `SELECT id FROM messages WHERE body_in_db = 0 AND id IN
+         (SELECT message_id FROM groups WHERE status IN ('pending_approval','held','releasing'))`,
     );
-    return rows.map((r) => r.message_id);
+    return rows.map((r) => r.id);
+  }
+
+  async messageBody(id: string): Promise<Buffer | undefined> {
+    const row = await this.reader.get<{ data: Buffer }>("SELECT data FROM bodies WHERE message_id = ?", [id]);
+    return row?.data;
   }
 
   async forgetMessages(ids: string[], reason: string): Promise<void> {
@@ -703,7 +723,8 @@ export class SqliteStore implements Store {
   }
 
   async claimDueNotices(now: number, limit: number): Promise<NoticeRecord[]> {
-    const rows = await this.writer.transaction(() =>
+    // One statement, so its own transaction: no BEGIN and COMMIT round trips on the notice path.
+    const rows = await this.writer.serial(() =>
       this.writer.all<{
         id: number;
         kind: NoticeRecord["kind"];
@@ -736,30 +757,31 @@ export class SqliteStore implements Store {
   async finishNotices(results: NoticeResult[]): Promise<void> {
     // Sent is by far the common outcome: one statement for all of them.
     const sent = results.filter((r) => r.error === null).map((r) => r.id);
-    await this.writer.transaction(async () => {
-      for (let start = 0; start < sent.length; start += 30_000) {
-        const ids = sent.slice(start, start + 30_000);
-        await this.writer.run(
-          `UPDATE notices SET status = 'sent', leased = 0, last_error = NULL WHERE id IN (${placeholders(ids.length)})`,
-          ids,
-        );
-      }
-      for (const { id, retryAt, error } of results) {
-        if (error === null) continue;
-        if (retryAt === null) {
-          await this.writer.run(
-            "UPDATE notices SET status = 'failed', leased = 0, last_error = ? WHERE id = ?",
-            [error, id],
-          );
-        } else {
-          await this.writer.run("UPDATE notices SET leased = 0, next_at = ?, last_error = ? WHERE id = ?", [
-            retryAt,
-            error,
-            id,
-          ]);
-        }
-      }
+    const others = results.flatMap(({ id, retryAt, error }): SqlStatement[] => {
+      if (error === null) return [];
+      return [
+        retryAt === null
+          ? {
+              sql: "UPDATE notices SET status = 'failed', leased = 0, last_error = ? WHERE id = ?",
+              params: [error, id],
+            }
+          : {
+              sql: "UPDATE notices SET leased = 0, next_at = ?, last_error = ? WHERE id = ?",
+              params: [retryAt, error, id],
+            },
+      ];
     });
+    await this.writer.execTransaction([
+      ...(sent.length
+        ? [
+            {
+              sql: `UPDATE notices SET status = 'sent', leased = 0, last_error = NULL WHERE id IN (${placeholders(sent.length)})`,
+              params: sent,
+            },
+          ]
+        : []),
+      ...others,
+    ]);
   }
 
   async nextDueAt(includeNotices = true): Promise<number | null> {

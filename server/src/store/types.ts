@@ -97,10 +97,14 @@ export interface MessageRecord {
   /** What happens when nobody decides before the deadline. */
   approvalTimeoutAction: "deny" | "approve" | null;
   matchedRules: string[];
+  /** The body is in the database (a small message), not in a spool file. */
+  bodyInDatabase: boolean;
   groups: GroupRecord[];
 }
 
-export interface NewMessage extends Omit<MessageRecord, "status" | "groups"> {
+export interface NewMessage extends Omit<MessageRecord, "status" | "groups" | "bodyInDatabase"> {
+  /** A small message's bytes, stored with its rows; null when they are in a spool file. */
+  body: Buffer | null;
   groups: { id: string; name: string; releaseAt: number; recipients: string[] }[];
   /** Non-empty: the message waits for one of these to approve it. */
   approvers: string[];
@@ -179,8 +183,13 @@ export interface Store {
   deleteToken(hash: string): Promise<void>;
 
   insertMessages(batch: NewMessage[]): Promise<void>;
-  /** Messages with a group still to deliver or decide (pending approval, held, releasing). */
-  unfinishedMessageIds(): Promise<string[]>;
+  /**
+   * Messages with a group still to deliver or decide (pending approval, held, releasing) whose body
+   * is in a spool file.
+   */
+  unfinishedSpooledIds(): Promise<string[]>;
+  /** A message's body when it is stored in the database (bodyInDatabase). */
+  messageBody(id: string): Promise<Buffer | undefined>;
   /**
    * Deletes messages that were never acknowledged (their spool file did not become durable), with
    * their pending notices; the audit log keeps their acceptance and records why they went.
