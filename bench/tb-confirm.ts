@@ -95,6 +95,8 @@ export async function run(): Promise<void> {
       attachments: files,
     };
     // Cold: Thunderbird had suspended the background (idle for 30 s) when the compose window opened.
+    // The compose window wakes it: sent at once, its start-up (and loading the dialog's UI) meets the
+    // Send; after a few seconds of writing, as when a person sends, it has finished.
     const cases: [string, ComposeOptions, boolean][] = [
       [
         "1 external recipient, no attachment (baseline)",
@@ -102,7 +104,12 @@ export async function run(): Promise<void> {
         false,
       ],
       ["200 recipients (100 external, 50 domains), 10 attachments", bigMessage, false],
-      ["the same, background suspended before the compose window opened", bigMessage, true],
+      [
+        "the same, background suspended, Send 3 s after the compose window opened",
+        { ...bigMessage, sendAfterMs: 3000 },
+        true,
+      ],
+      ["the same, background suspended, Send the moment the compose window is ready", bigMessage, true],
     ];
     const rows: (string | number)[][] = [];
     for (const [name, compose, cold] of cases) {
@@ -149,6 +156,8 @@ export async function run(): Promise<void> {
         "follows in the next frame. The dialog is rendered by the background page, which has React loaded.",
         "Background suspended: as after 30 s without events, Thunderbird had stopped the background page (the",
         "first message written after a pause); the compose window wakes it and has it load the dialog's UI.",
+        "Sent the moment the compose window is ready, that start-up is still under way at Send: a worst case",
+        "no person produces (nobody fills in 200 recipients and 10 attachments in a tenth of a second).",
         `Target: < 300 ms for the 200-recipient message. ${WARMUP} warm-up sends per case are not counted.`,
       ],
     );

@@ -17,15 +17,22 @@ export async function cachedPolicy(api: BrowserApi): Promise<ClientPolicy> {
   return cached.policyCache ?? FALLBACK_CLIENT_POLICY;
 }
 
+/**
+ * The policy from the gateway, else the cached one. `known` is the policy the cache holds already
+ * (the last one seen): an unchanged policy is not written again.
+ */
 export async function loadPolicy(
   api: BrowserApi,
   gateway: GatewayClient,
+  known?: ClientPolicy,
 ): Promise<{ policy: ClientPolicy; source: PolicySource }> {
   if (gateway.configured) {
     try {
       const policy = await gateway.policy(TIMEOUT_MS);
-      // Not awaited: the user is waiting for the confirm window, the cache is for next time.
-      void api.storage.local.set({ policyCache: policy }).catch(() => undefined);
+      // Not awaited: the user is waiting for the confirm window, the cache is for next time. Nor
+      // written when unchanged (nearly always): the write competes with opening the window.
+      if (!known || JSON.stringify(known) !== JSON.stringify(policy))
+        void api.storage.local.set({ policyCache: policy }).catch(() => undefined);
       return { policy, source: "gateway" };
     } catch {
       // unreachable, slow or refused: fall through to the cache

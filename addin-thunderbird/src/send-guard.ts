@@ -121,7 +121,7 @@ export class SendGuard {
 
   async onBeforeSend(tab: { id?: number }, details: ComposeDetailsLike): Promise<BeforeSendResult> {
     const [{ settings, client }, known] = await Promise.all([this.gateway(), this.lastPolicy()]);
-    const fresh = loadPolicy(this.api, client);
+    const fresh = loadPolicy(this.api, client, known === FALLBACK_CLIENT_POLICY ? undefined : known);
     const full = draftFromCompose(this.api, tab.id ?? -1, details);
     // Opening the window takes longest (a new window and its page): when the last known policy
     // asks for a confirmation of what the compose details already say, open it now and let it

@@ -150,6 +150,24 @@ describe("SendGuard.onBeforeSend", () => {
     assert.ok("details" in result);
   });
 
+  test("the policy cache is written when the policy changed, not on every Send", async () => {
+    const fake = new FakeBrowser();
+    fake.local.settings = { gatewayUrl: "https://gw.example", token: "tok" };
+    const changed = { ...POLICY, language: "en" as const };
+    fake.local.policyCache = changed;
+    const writes: string[][] = [];
+    const set = fake.storage.local.set;
+    fake.storage.local.set = (items) => (writes.push(Object.keys(items)), set(items));
+    const guard = new SendGuard(fake, { fetchImpl: gatewayUp(POLICY) });
+    await guard.onBeforeSend({ id: 1 }, details());
+    await new Promise((r) => setTimeout(r, 0));
+    assert.deepEqual(writes, [["policyCache"]], "a changed policy is written");
+    assert.deepEqual(fake.local.policyCache, POLICY);
+    await guard.onBeforeSend({ id: 1 }, details());
+    await new Promise((r) => setTimeout(r, 0));
+    assert.deepEqual(writes, [["policyCache"]], "the same policy is not written again");
+  });
+
   test("gateway unreachable: the cached policy applies", async () => {
     const fake = new FakeBrowser();
     fake.local.settings = { gatewayUrl: "https://gw.example", token: "tok" };

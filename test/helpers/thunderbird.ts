@@ -35,6 +35,7 @@ function composeArguments(options: ComposeOptions, timeoutMs: number, detach: st
     attachments: (options.attachments ?? []).map((p) => resolve(p)),
     timeoutMs,
     detach,
+    sendAfterMs: options.sendAfterMs ?? 0,
   };
 }
 
@@ -127,6 +128,8 @@ export interface ComposeOptions {
   attachments?: string[];
   /** Milliseconds to wait for the window to close or an error. */
   timeoutMs?: number;
+  /** Milliseconds the compose window stays open, filled in, before Send Now (someone writing). Default 0. */
+  sendAfterMs?: number;
 }
 
 /** What became of a send started with startSend (see sendState). */
@@ -932,7 +935,8 @@ try {
         const want = opts.attachments.length;
         const poll = () => {
           if (finished) return;
-          if ((subject.gAttachmentBucket?.itemCount ?? 0) >= want && subject.gMsgCompose) return send();
+          if ((subject.gAttachmentBucket?.itemCount ?? 0) >= want && subject.gMsgCompose)
+            return opts.sendAfterMs ? setTimeout(send, opts.sendAfterMs) : send();
           setTimeout(poll, 50);
         };
         poll();
