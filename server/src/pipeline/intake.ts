@@ -1,6 +1,7 @@
 // One intake pipeline behind SMTP and HTTP: inspect and spool the stream → parse the header →
-// rules → plan the delivery → commit durably (the rows, with a small body's bytes or else after its
-// spool file and directory entry, all fsynced) → only then acknowledge. Anything refused leaves nothing behind but an audit entry.
+// rules → plan the delivery → commit durably (the rows, with a small body's bytes, or after its
+// spool file and directory entry; all fsynced) → only then acknowledge. Anything refused leaves
+// nothing behind but an audit entry.
 import { Readable } from "node:stream";
 import {
   addressProblem,
@@ -78,7 +79,7 @@ interface Parsed {
   headerBytes: number;
 }
 
-/** A message ready to commit, and its spool file's fdatasync (begun when its data was in), if it has a file. */
+/** A message ready to commit, and its body: in memory, or a spool file being fdatasynced. */
 interface Commit {
   record: NewMessage;
   body: SpooledBody;

@@ -1,8 +1,9 @@
 // Message bodies live in spool files, one per message, written once and never changed. A file
 // counts as stored only after its data and its directory entry are fsynced. A small message is not
 // written to a file at all: it is kept in memory and stored with its rows (SqliteStore), in the same
-// commit. Creating a file cost ~1 ms of system CPU on the machines we measure on (ext4), plus its
-// fdatasync and a directory fsync per batch: more than all the rest of a small message's intake.
+// commit. Creating a file cost ~1 ms of system CPU on the machines we measure on (ext4 in a gVisor
+// sandbox), plus its fdatasync and a directory fsync per batch: more than all the rest of a small
+// message's intake.
 import { closeSync, createReadStream, fdatasync, open as openFd, writeSync, type ReadStream } from "node:fs";
 import { mkdir, open, readdir, rm, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
