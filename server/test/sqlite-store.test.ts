@@ -690,25 +690,43 @@ describe("SqliteStore", () => {
   });
 
   describe("queue state", () => {
-    test("nextDueAt and queueDepth follow the queue", async () => {
+    test("dueTimes and queueDepth follow the queue", async () => {
       const fresh = join(dir, "queue.db");
       const s = await SqliteStore.open(fresh);
+      const none = { groups: null, notices: null, approvals: null };
       try {
-        assert.equal(await s.nextDueAt(), null);
+        assert.deepEqual(await s.dueTimes(), none);
         assert.deepEqual(await s.queueDepth(), { held: 0, releasing: 0, notices: 0 });
         const m = newMessage({
           createdAt: T,
           groups: [{ releaseAt: T + 5 * MIN }, { releaseAt: T + 9 * MIN }],
         });
         await s.insertMessages([m]);
-        assert.equal(await s.nextDueAt(), T, "the hold notice is due at once");
+        assert.deepEqual(
+          await s.dueTimes(),
+          { ...none, groups: T + 5 * MIN, notices: T },
+          "the hold notice is due at once",
+        );
         assert.deepEqual(await s.queueDepth(), { held: 2, releasing: 0, notices: 1 });
         const [n] = await s.claimDueNotices(T, 10);
+        assert.deepEqual(
+          await s.dueTimes(),
+          { ...none, groups: T + 5 * MIN },
+          "a leased notice is not waited for",
+        );
         await s.finishNotices([{ id: n?.id as number, retryAt: null, error: null }]);
-        assert.equal(await s.nextDueAt(), T + 5 * MIN);
         await s.claimDueGroups(T + 5 * MIN, 10);
-        assert.equal(await s.nextDueAt(), T + 9 * MIN, "a leased group is not waited for");
+        assert.deepEqual(
+          await s.dueTimes(),
+          { ...none, groups: T + 9 * MIN },
+          "a leased group is not waited for",
+        );
         assert.deepEqual(await s.queueDepth(), { held: 1, releasing: 1, notices: 0 });
+        const waiting = { ...newMessage({ createdAt: T }), approvers: ["boss@corp.example"] };
+        await s.insertMessages([
+          { ...waiting, approvalDeadline: T + 60 * MIN, approvalTimeoutAction: "deny" },
+        ]);
+        assert.equal((await s.dueTimes()).approvals, T + 60 * MIN);
       } finally {
         await s.close();
       }

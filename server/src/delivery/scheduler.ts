@@ -89,14 +89,15 @@ export class Scheduler {
         const free = this.deps.config.relay.concurrency - this.inflight;
         if (free <= 0) break;
         const now = Date.now();
-        // A read first: claims are write transactions (an fsync each), and most wake-ups after an
-        // intake commit find nothing due (the message is held).
-        const due = await this.deps.store.nextDueAt(!this.sendingNotices);
-        if (due === null || due > now) break;
-        const groups = await this.deps.store.claimDueGroups(now, free);
+        // A read first, and only the kinds of work that are due are claimed: claims are write
+        // transactions that an intake commit would wait behind, and the wake-up after a commit
+        // mostly finds just its hold notices due (the messages are held).
+        const due = await this.deps.store.dueTimes();
+        const isDue = (at: number | null) => at !== null && at <= now;
+        const groups = isDue(due.groups) ? await this.deps.store.claimDueGroups(now, free) : [];
         for (const { message, group } of groups) this.track(this.deliver(message, group));
-        await this.expireApprovals(now);
-        if (!this.sendingNotices && free > groups.length) {
+        if (isDue(due.approvals)) await this.expireApprovals(now);
+        if (!this.sendingNotices && free > groups.length && isDue(due.notices)) {
           const notices = await this.deps.store.claimDueNotices(now, NOTICE_BATCH);
           if (notices.length) {
             this.sendingNotices = true;
@@ -108,8 +109,10 @@ export class Scheduler {
       // With every slot busy, a finishing delivery wakes us; a timer for an overdue backlog would spin.
       // So would one for notices due while a batch is out: its end wakes us.
       if (this.inflight < this.deps.config.relay.concurrency) {
-        const next = await this.deps.store.nextDueAt(!this.sendingNotices);
-        this.sleepUntil(next === null ? Date.now() + MAX_SLEEP_MS : next);
+        const due = await this.deps.store.dueTimes();
+        const times = [due.groups, due.approvals, this.sendingNotices ? null : due.notices];
+        const next = Math.min(...times.map((t) => t ?? Number.POSITIVE_INFINITY));
+        this.sleepUntil(Number.isFinite(next) ? next : Date.now() + MAX_SLEEP_MS);
       }
     } catch (err) {
       this.deps.log.error({ err }, "scheduler tick failed; retrying in 1 s");

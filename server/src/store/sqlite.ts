@@ -8,6 +8,7 @@ import type {
   AttemptRecord,
   AuditEntry,
   AuditRecord,
+  DueTimes,
   GroupRecord,
   HeldAction,
   HeldActionResult,
@@ -784,15 +785,13 @@ export class SqliteStore implements Store {
     ]);
   }
 
-  async nextDueAt(includeNotices = true): Promise<number | null> {
-    const row = await this.reader.get<{ at: number | null }>(
-      `SELECT min(at) AS at FROM (
-         SELECT min(next_at) AS at FROM groups WHERE status IN ('held','releasing') AND leased = 0
-         UNION ALL SELECT min(next_at) FROM notices WHERE ? AND status = 'pending' AND leased = 0
-         UNION ALL SELECT min(approval_deadline) FROM messages WHERE status = 'pending_approval')`,
-      [includeNotices ? 1 : 0],
+  async dueTimes(): Promise<DueTimes> {
+    const row = await this.reader.get<DueTimes>(
+      `SELECT (SELECT min(next_at) FROM groups WHERE status IN ('held','releasing') AND leased = 0) AS groups,
+              (SELECT min(next_at) FROM notices WHERE status = 'pending' AND leased = 0) AS notices,
+              (SELECT min(approval_deadline) FROM messages WHERE status = 'pending_approval') AS approvals`,
     );
-    return row?.at ?? null;
+    return row ?? { groups: null, notices: null, approvals: null };
   }
 
   async queueDepth(): Promise<{ held: number; releasing: number; notices: number }> {

@@ -102,6 +102,13 @@ export interface MessageRecord {
   groups: GroupRecord[];
 }
 
+/** The earliest due time of each kind of queued work; null when there is none. */
+export interface DueTimes {
+  groups: number | null;
+  notices: number | null;
+  approvals: number | null;
+}
+
 export interface NewMessage extends Omit<MessageRecord, "status" | "groups" | "bodyInDatabase"> {
   /** A small message's bytes, stored with its rows; null when they are in a spool file. */
   body: Buffer | null;
@@ -233,8 +240,8 @@ export interface Store {
   claimDueNotices(now: number, limit: number): Promise<NoticeRecord[]>;
   /** Records how notices went, in one transaction: sent (no error), retry at a time, or failed. */
   finishNotices(results: NoticeResult[]): Promise<void>;
-  /** The earliest time something is due; without notices while the scheduler is sending a batch of them. */
-  nextDueAt(includeNotices?: boolean): Promise<number | null>;
+  /** When the next of each kind of work is due: a group to deliver, a notice, an approval deadline. */
+  dueTimes(): Promise<DueTimes>;
   queueDepth(): Promise<{ held: number; releasing: number; notices: number }>;
 
   audit(entries: AuditEntry[]): Promise<void>;
