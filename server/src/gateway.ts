@@ -7,6 +7,7 @@ import type { SMTPServer } from "smtp-server";
 import { PasswordChecker } from "./auth/passwords.js";
 import type { Config } from "./config/schema.js";
 import { DkimKeys } from "./delivery/dkim.js";
+import { NoticeRelay } from "./delivery/notice-relay.js";
 import { createRelay, type Relay } from "./delivery/relay.js";
 import { Scheduler } from "./delivery/scheduler.js";
 import { createSmtpServer } from "./intake/smtp.js";
@@ -67,7 +68,8 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   const dkim = new DkimKeys(store);
   const passwords = new PasswordChecker(store, config.smtp.authFailures);
   const links = new Links(publicUrl, await loadServerSecret(config.dataDir));
-  const notices = new NoticeSender(config, relay, links, dkim);
+  const noticeRelay = new NoticeRelay(config);
+  const notices = new NoticeSender(config, noticeRelay, links, dkim);
   const scheduler = new Scheduler({ config, store, spool, relay, dkim, notices, metrics, log });
   const policies = new PolicyService(store, config);
   const intake = new Intake({
@@ -120,6 +122,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
       httpServer.closeAllConnections();
       await scheduler.stop();
       relay.close();
+      await noticeRelay.close();
       await spool.close();
       await store.close();
     },

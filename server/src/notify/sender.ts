@@ -1,7 +1,7 @@
 // Sends one pending notice: writes the mail about its message and hands it to the relay.
 import type { Config } from "../config/schema.js";
 import type { DkimKeys } from "../delivery/dkim.js";
-import type { Relay } from "../delivery/relay.js";
+import type { BufferRelay } from "../delivery/notice-relay.js";
 import type { Links } from "../links.js";
 import type { MessageRecord, NoticeRecord, RecipientResult } from "../store/types.js";
 import { domainOf } from "@sendguard/shared";
@@ -22,7 +22,7 @@ export class NoticeSender {
 
   constructor(
     private readonly config: Config,
-    private readonly relay: Relay,
+    private readonly relay: BufferRelay,
     private readonly links: Links,
     private readonly dkim: DkimKeys,
   ) {
