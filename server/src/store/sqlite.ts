@@ -126,7 +126,10 @@ function placeholders(n: number): string {
   return Array.from({ length: n }, () => "?").join(",");
 }
 
-/** `prefix VALUES (…),(…)…`, in chunks that stay under SQLite's limit on bound variables. */
+/**
+ * `prefix VALUES (…),(…)…`, in chunks that stay under SQLite's limit on bound variables (and, run
+ * by execTransaction, keep each statement's text bounded).
+ */
 function insertStatements(prefix: string, rows: unknown[][]): SqlStatement[] {
   const width = rows[0]?.length ?? 0;
   if (!width) return [];
