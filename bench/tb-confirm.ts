@@ -26,6 +26,8 @@ const SENDER = "alice@corp.example";
 const PW = "bench-password-1";
 const RUNS = 10;
 const WARMUP = 2;
+/** How long the compose window is open before Send in the main rows: someone writing. */
+const WRITING_MS = 3000;
 
 const MARK_TIMES = `
   const at = (name) => {
@@ -94,21 +96,21 @@ export async function run(): Promise<void> {
       body: "資料を添付します。",
       attachments: files,
     };
-    // Cold: Thunderbird had suspended the background (idle for 30 s) when the compose window opened.
-    // The compose window wakes it: sent at once, its start-up (and loading the dialog's UI) meets the
-    // Send; after a few seconds of writing, as when a person sends, it has finished.
+    // Sends come WRITING_MS after the compose window opened, as when a person writes the message; the
+    // last two rows send the moment the window is ready, when Thunderbird is still setting it up (the
+    // attachments, the editor) and, if the compose window had to wake the background, the background
+    // is still starting and loading the dialog's UI. Cold: Thunderbird had suspended the background
+    // (idle for 30 s) when the compose window opened.
+    const writing = (compose: ComposeOptions): ComposeOptions => ({ ...compose, sendAfterMs: WRITING_MS });
     const cases: [string, ComposeOptions, boolean][] = [
       [
         "1 external recipient, no attachment (baseline)",
-        { to: ["partner@partner.example"], subject: "s", body: "b" },
+        writing({ to: ["partner@partner.example"], subject: "s", body: "b" }),
         false,
       ],
-      ["200 recipients (100 external, 50 domains), 10 attachments", bigMessage, false],
-      [
-        "the same, background suspended, Send 3 s after the compose window opened",
-        { ...bigMessage, sendAfterMs: 3000 },
-        true,
-      ],
+      ["200 recipients (100 external, 50 domains), 10 attachments", writing(bigMessage), false],
+      ["the same, background suspended when the compose window opened", writing(bigMessage), true],
+      ["the same, Send the moment the compose window is ready", bigMessage, false],
       ["the same, background suspended, Send the moment the compose window is ready", bigMessage, true],
     ];
     const rows: (string | number)[][] = [];
@@ -156,8 +158,9 @@ export async function run(): Promise<void> {
         "follows in the next frame. The dialog is rendered by the background page, which has React loaded.",
         "Background suspended: as after 30 s without events, Thunderbird had stopped the background page (the",
         "first message written after a pause); the compose window wakes it and has it load the dialog's UI.",
-        "Sent the moment the compose window is ready, that start-up is still under way at Send: a worst case",
-        "no person produces (nobody fills in 200 recipients and 10 attachments in a tenth of a second).",
+        `Send comes ${WRITING_MS / 1000} s after the compose window opened, as when someone writes; "the moment the`,
+        'compose window is ready" is a worst case no person produces: Thunderbird is still setting the window up',
+        "(and a woken background still starting) and that work shares its main thread with the dialog's.",
         `Target: < 300 ms for the 200-recipient message. ${WARMUP} warm-up sends per case are not counted.`,
       ],
     );
