@@ -1,7 +1,8 @@
 // Notices (one per accepted message: the hold notice) go out from a thread of their own, over its
 // own pooled connections to the next hop. Relaying one is an SMTP client session plus, with DKIM,
 // an RSA signature: on the main thread that work competed with every SMTP session being accepted
-// (measured: intake 10–25 % slower with notices than without). The thread runs relay-worker.ts.
+// (measured with a DKIM key, 10 sessions: 345–540 msgs/s there, 740–958 from this thread; without
+// DKIM no difference on 2 cores shared with the load tool). The thread runs relay-worker.ts.
 import { once } from "node:events";
 import { Worker } from "node:worker_threads";
 import type { Config } from "../config/schema.js";
