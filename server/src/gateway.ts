@@ -16,6 +16,7 @@ import { Links, loadServerSecret } from "./links.js";
 import type { Logger } from "./log.js";
 import { Metrics } from "./metrics.js";
 import { NoticeSender } from "./notify/sender.js";
+import { Analyzer } from "./pipeline/analyzer.js";
 import { dropUnspooled, Intake } from "./pipeline/intake.js";
 import { PolicyService } from "./policy/service.js";
 import { Spool } from "./store/spool.js";
@@ -72,11 +73,13 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   const notices = new NoticeSender(config, noticeRelay, links, dkim);
   const scheduler = new Scheduler({ config, store, spool, relay, dkim, notices, metrics, log });
   const policies = new PolicyService(store, config);
+  const analyzer = new Analyzer({ ...config.analysis, log });
   const intake = new Intake({
     config,
     store,
     spool,
     policies,
+    analyzer,
     metrics,
     log,
     onStored: () => scheduler.wake(),
@@ -120,6 +123,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
         new Promise((r) => httpServer.close(() => r(undefined))),
       ]);
       httpServer.closeAllConnections();
+      await analyzer.close();
       await scheduler.stop();
       relay.close();
       await noticeRelay.close();

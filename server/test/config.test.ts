@@ -42,6 +42,8 @@ describe("parseConfig: defaults", () => {
     ["relay.rejectUnauthorized", true],
     ["relay.retryDelaysSeconds", [300, 600, 1800, 3600, 7200, 14400]],
     ["relay.giveUpAfterSeconds", 2 * 24 * 3600],
+    ["analysis.maxBytesInFlight", 64 * 1024 * 1024],
+    ["analysis.threads", 2],
     ["notify.from", null],
     ["log.level", "info"],
   ];

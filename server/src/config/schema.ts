@@ -76,6 +76,24 @@ const relay = z.strictObject({
     .default(2 * 24 * 3600),
 });
 
+const analysis = z.strictObject({
+  maxBytesInFlight: z
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .default(64 * 1024 * 1024)
+    .describe(
+      "message bytes looked into at once by all content analyses together; more waits its turn (a larger message runs alone)",
+    ),
+  threads: z
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(2)
+    .describe("worker threads for analysing messages over 64 KiB (pdf.js, Office files, ZIP)"),
+});
+
 export const configSchema = z.strictObject({
   dataDir: z.string().default("./data"),
   publicUrl: z
@@ -100,6 +118,7 @@ export const configSchema = z.strictObject({
     .default({ inlineMaxBytes: 64 * 1024 }),
   organization: organization.default(organization.parse({})),
   relay: relay.default(relay.parse({})),
+  analysis: analysis.default(analysis.parse({})),
   notify: z
     .strictObject({ from: z.string().email("expected an e-mail address").nullable().default(null) })
     .default({ from: null }),

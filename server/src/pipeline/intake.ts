@@ -2,7 +2,6 @@
 // rules → plan the delivery → commit durably (the rows, with a small body's bytes, or after its
 // spool file and directory entry; all fsynced) → only then acknowledge. Anything refused leaves
 // nothing behind but an audit entry.
-import { Readable } from "node:stream";
 import {
   addressProblem,
   type GroupView,
@@ -18,6 +17,7 @@ import { newId } from "../secrets.js";
 import { GroupCommit } from "../store/group-commit.js";
 import type { Spool, SpooledBody } from "../store/spool.js";
 import type { NewMessage, NewNotice, Store, UserRecord } from "../store/types.js";
+import type { Analyzer } from "./analyzer.js";
 import { IntakeError, PolicyRejection } from "./errors.js";
 import { HeaderError, parseHeaderBlock, summarize, type HeaderSummary } from "./headers.js";
 import { MessageInspector, type LineEndings } from "./inspect.js";
@@ -42,6 +42,8 @@ export interface IntakeDeps {
   store: Store;
   spool: Spool;
   policies: PolicyService;
+  /** Content analysis for the rules, on this thread or in the analysis threads. */
+  analyzer: Analyzer;
   metrics: Metrics;
   log: Logger;
   /** Called after every commit (and queued notice) so the scheduler looks at the new due times. */
@@ -222,7 +224,7 @@ export class Intake {
     parsed: Parsed,
     req: IntakeRequest,
   ): Promise<NewMessage> {
-    const { config, store, spool, policies } = this.deps;
+    const { config, store, spool, policies, analyzer } = this.deps;
     const now = Date.now();
     const { size, inline } = body;
     const user = req.user;
@@ -238,8 +240,8 @@ export class Intake {
       size,
       now: new Date(now),
       timeZone: config.organization.timezone,
-      open: () =>
-        inline ? Readable.from([inline], { objectMode: false }) : spool.createReadStream(spoolName(id)),
+      analyze: () =>
+        analyzer.analyze(id, inline ? { bytes: inline } : { file: spool.path(spoolName(id)) }, size),
     });
 
     let approvers = approversFor(policy, decision, user, req.mailFrom);

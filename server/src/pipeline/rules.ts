@@ -9,8 +9,7 @@ import {
   type RecipientField,
   type RuleAttachment,
 } from "@sendguard/shared";
-import type { Readable } from "node:stream";
-import { analyzeMessage, type AttachmentFacts, type MessageFacts } from "./analyze.js";
+import type { AttachmentFacts, MessageFacts } from "./analyze.js";
 import type { HeaderSummary } from "./headers.js";
 
 export interface RulesInput {
@@ -22,8 +21,8 @@ export interface RulesInput {
   size: number;
   now: Date;
   timeZone: string;
-  /** Opens the stored message for content analysis. */
-  open: () => Readable;
+  /** Analyses the stored message's content (analyzer.ts): called only when a rule needs it. */
+  analyze: () => Promise<MessageFacts>;
 }
 
 /** Envelope recipients in To or Cc keep that field; the rest were Bcc (SMTP carries no Bcc header). */
@@ -54,7 +53,7 @@ function flatten(a: AttachmentFacts): RuleAttachment {
 export async function applyRules(
   input: RulesInput,
 ): Promise<{ decision: Decision; facts: MessageFacts | null }> {
-  const facts = needsContent(input.policy) ? await analyzeMessage(input.open()) : null;
+  const facts = needsContent(input.policy) ? await input.analyze() : null;
   const attachments = (facts?.attachments ?? []).map(flatten);
   const bodyText = facts?.bodyText ?? "";
   const decision = evaluate(input.policy, {
