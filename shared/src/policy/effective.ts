@@ -88,10 +88,19 @@ export function parsePolicyDocument(input: unknown): ParseResult {
     ok: false,
     errors: result.error.issues.map((issue) => {
       const where = issue.path.length ? issue.path.join(".") : "(document)";
-      if (issue.code === "unrecognized_keys") return `${where}: unknown key ${issue.keys.join(", ")}`;
-      return `${where}: ${issue.message}`;
+      const what =
+        issue.code === "unrecognized_keys" ? `unknown key ${issue.keys.join(", ")}` : issue.message;
+      return `${where}: ${what}${ruleNamed(input, issue.path)}`;
     }),
   };
+}
+
+/** ' (rule "NAME")' for a problem inside a rule that has a name, so a long list is easy to search. */
+function ruleNamed(input: object, path: readonly PropertyKey[]): string {
+  if (path[0] !== "rules" || typeof path[1] !== "number" || path.length < 3) return "";
+  const rules = (input as { rules?: unknown }).rules;
+  const name = Array.isArray(rules) ? (rules[path[1]] as { name?: unknown } | null)?.name : undefined;
+  return typeof name === "string" && name ? ` (rule ${JSON.stringify(name)})` : "";
 }
 
 export interface ScopedDocument {

@@ -2,6 +2,7 @@
 // one scope (organisation, group, user); the effective policy of a sender is the merge of the preset,
 // the organisation's, their groups' and their own documents.
 import { z } from "zod";
+import { compilePolicyRegex } from "../rules/regex.js";
 
 const minutes = z
   .number()
@@ -36,18 +37,19 @@ export const localized = z.union([
 ]);
 export type Localized = z.infer<typeof localized>;
 
+/** Compiled by the engine that matches it (RE2: linear time), so what is stored also runs. */
 const regex = z
   .string()
   .min(1)
   .max(1000)
-  .refine((source) => {
-    try {
-      new RegExp(source, "iu");
-      return true;
-    } catch {
-      return false;
-    }
-  }, "expected a valid regular expression (JavaScript syntax, matched case-insensitively)");
+  .superRefine((source, ctx) => {
+    const compiled = compilePolicyRegex(source);
+    if (!compiled.ok)
+      ctx.addIssue({
+        code: "custom",
+        message: `expected a valid regular expression (RE2 syntax, matched case-insensitively): ${compiled.error}`,
+      });
+  });
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "expected HH:MM on a 24-hour clock, e.g. 19:00");
 export const WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;

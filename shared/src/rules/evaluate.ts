@@ -3,7 +3,8 @@ import { classifyAddress, domainMatches, domainOf, type RecipientClass } from ".
 import type { AttachmentAction, EffectivePolicy } from "../policy/effective.js";
 import { WEEKDAYS, type Conditions, type Localized } from "../policy/schema.js";
 import { localClock } from "../time/format.js";
-import { containsNormalized, globMatches, normalizeText, regexMatches } from "./patterns.js";
+import { containsNormalized, globMatches, normalizeText } from "./patterns.js";
+import { regexMatches } from "./regex.js";
 import type { PiiCounts, PiiKind } from "./pii.js";
 
 export type RecipientField = "to" | "cc" | "bcc";

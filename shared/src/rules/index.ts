@@ -1,2 +1,3 @@
 export * from "./evaluate.js";
 export * from "./patterns.js";
+export * from "./regex.js";
