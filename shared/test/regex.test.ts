@@ -26,6 +26,7 @@ function evaluateOnWorker(
            sender: "taro@corp.example", senderGroups: [], recipients: [], subject: "", bodyText: workerData.body,
            attachments: workerData.attachments, size: workerData.body.length, now: new Date(), timeZone: "Asia/Tokyo",
            pii: () => ({ phone: 0, postal_address: 0, my_number: 0, credit_card: 0, email: 0 }),
+           analysisGaps: [],
          });
          parentPort.postMessage(decision.matched);
        });`,

@@ -32,6 +32,7 @@ function input(change: Partial<RuleInput> = {}): RuleInput {
     now: new Date("2026-11-27T03:00:00Z"), // Friday 12:00 in Tokyo
     timeZone: "Asia/Tokyo",
     pii: () => ZERO_PII,
+    analysisGaps: [],
     ...change,
   };
 }
@@ -356,5 +357,73 @@ describe("actions", () => {
       ),
       true,
     );
+  });
+});
+
+describe("analysis incomplete", () => {
+  const timeout = { part: "大きな資料.pdf", reason: "timeout" } as const;
+  const encrypted = { part: "a.zip/b.xlsx", reason: "encrypted" } as const;
+  const cases: [string, Conditions, Partial<RuleInput>, boolean][] = [
+    ["any reason", { analysisIncomplete: true }, { analysisGaps: [timeout] }, true],
+    ["nothing missing", { analysisIncomplete: true }, {}, false],
+    ["a listed reason", { analysisIncomplete: ["encrypted", "timeout"] }, { analysisGaps: [timeout] }, true],
+    ["an unlisted reason", { analysisIncomplete: ["encrypted"] }, { analysisGaps: [timeout] }, false],
+    [
+      "one of several gaps",
+      { analysisIncomplete: ["encrypted"] },
+      { analysisGaps: [timeout, encrypted] },
+      true,
+    ],
+  ];
+  for (const [why, when, change, expected] of cases) {
+    test(`${why} → ${expected ? "matches" : "does not match"}`, () =>
+      assert.equal(matches(when, change), expected));
+  }
+
+  const keyword = {
+    name: "secret",
+    enabled: true,
+    when: { contentContains: ["社外秘"] },
+    then: { reject: { reason: "社外秘" } },
+  };
+
+  test("the self preset sends a message whose content was not all read for approval", () => {
+    const policy = policyWith({ rules: [keyword] });
+    const d = evaluate(policy, input({ analysisGaps: [timeout] }));
+    assert.equal(d.reject, null);
+    assert.deepEqual(d.approval?.rules, ["analysis-incomplete"]);
+    assert.equal(evaluate(policy, input()).approval, null, "all read: no approval");
+  });
+
+  test("the standard preset has no such rule: it reads no content", () => {
+    const standard = presetPolicy("standard");
+    assert.deepEqual(standard.presetRules, []);
+    assert.equal(needsContent(standard), false);
+  });
+
+  test("a rule of the same name replaces the preset's, or with enabled: false removes it", () => {
+    const softer = {
+      name: "analysis-incomplete",
+      enabled: true,
+      when: { analysisIncomplete: ["timeout" as const] },
+      then: { hold: { minutes: 60 } },
+    };
+    const replaced = evaluate(policyWith({ rules: [softer] }), input({ analysisGaps: [timeout] }));
+    assert.equal(replaced.approval, null);
+    assert.equal(replaced.hold.external, 60);
+    assert.deepEqual(replaced.matched, ["analysis-incomplete"]);
+    const off = evaluate(
+      policyWith({ rules: [{ ...softer, enabled: false }] }),
+      input({ analysisGaps: [timeout] }),
+    );
+    assert.deepEqual(off.matched, []);
+  });
+
+  test("the condition alone does not make the message's content read", () => {
+    const only = policyWith({
+      rules: [{ name: "r", enabled: true, when: { analysisIncomplete: true }, then: { approve: {} } }],
+    });
+    assert.equal(needsContent(only), false);
+    assert.equal(needsContent(policyWith({ rules: [keyword] })), true);
   });
 });

@@ -63,6 +63,8 @@ export interface AttachmentFacts {
   text: string;
   /** Limits cut the text or the look inside. */
   truncated: boolean;
+  /** A format that holds text which is not read here (legacy .doc/.xls/.ppt, 7z, RAR). */
+  formatNotRead: boolean;
   /** E.g. "zip bomb: expanded bytes over limit", "nesting deeper than 2", "corrupt zip". */
   problems: string[];
   /** Entries of archives (zip), and the attachments of an attached message, with the same facts. */

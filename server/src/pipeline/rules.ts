@@ -10,6 +10,7 @@ import {
   type RuleAttachment,
 } from "@sendguard/shared";
 import type { AttachmentFacts, MessageFacts } from "./analyze.js";
+import { analysisGaps } from "./extract/gaps.js";
 import type { HeaderSummary } from "./headers.js";
 
 export interface RulesInput {
@@ -67,6 +68,7 @@ export async function applyRules(
     now: input.now,
     timeZone: input.timeZone,
     pii: () => countPii([bodyText, ...attachments.map((a) => a.text)].join("\n")),
+    analysisGaps: facts ? analysisGaps(facts) : [],
   });
   return { decision, facts };
 }

@@ -30,10 +30,29 @@ export interface EffectivePolicy {
     timeoutAction: "deny" | "approve";
     allowSelfApproval: boolean;
   };
+  /**
+   * The preset's own rules, evaluated before `rules`. A rule in `rules` with the same name
+   * replaces one (with `enabled: false`, removes it); documents cannot set this list otherwise.
+   */
+  presetRules: Rule[];
   rules: Rule[];
   client: ClientSettings;
   locks: string[];
 }
+
+/**
+ * Fail closed when the rules could not see all of the content they look at (a slow or large PDF,
+ * the text limit, an encrypted or unreadable file): an approver looks at the message instead.
+ * Only "self" has it: "standard" has no rules that read content, so nothing can be hidden there.
+ */
+export const ANALYSIS_INCOMPLETE_RULE: Rule = {
+  name: "analysis-incomplete",
+  description:
+    "Part of the content that rules look at could not be read (limit, timeout, password, format): approval",
+  enabled: true,
+  when: { analysisIncomplete: true },
+  then: { approve: {} },
+};
 
 function base(preset: PresetName): EffectivePolicy {
   return {
@@ -51,6 +70,7 @@ function base(preset: PresetName): EffectivePolicy {
       timeoutAction: "deny",
       allowSelfApproval: false,
     },
+    presetRules: preset === "self" ? [clone(ANALYSIS_INCOMPLETE_RULE)] : [],
     rules: [],
     client: clientDefaults(),
     locks: [],

@@ -57,6 +57,22 @@ export type Weekday = (typeof WEEKDAYS)[number];
 const recipientClass = z.enum(["internal", "semi_internal", "external"]);
 const words = z.array(z.string().min(1)).min(1);
 
+/**
+ * Why part of a message's content was not seen by the rules: the text limit cut it (truncated),
+ * the analysis ran out of time, a size, expansion, nesting or entry-count limit stopped the look
+ * (too_large), it could not be parsed (unreadable), it needs a password (encrypted), or its format
+ * is not read (unsupported: legacy .doc/.xls/.ppt, 7z, RAR).
+ */
+export const ANALYSIS_GAP_REASONS = [
+  "truncated",
+  "timeout",
+  "too_large",
+  "unreadable",
+  "encrypted",
+  "unsupported",
+] as const;
+export type AnalysisGapReason = (typeof ANALYSIS_GAP_REASONS)[number];
+
 export const conditionsSchema = z.strictObject({
   sender: z.array(addressPattern).min(1).optional(),
   senderGroup: z.array(z.string().min(1)).min(1).optional(),
@@ -91,6 +107,12 @@ export const conditionsSchema = z.strictObject({
   attachmentSizeAtLeast: bytes.optional(),
   attachmentEncrypted: z.boolean().optional(),
   messageSizeAtLeast: bytes.optional(),
+  /** Part of the content the rules look at was not seen (true: for any reason; or these reasons). */
+  analysisIncomplete: z
+    .union([z.literal(true), z.array(z.enum(ANALYSIS_GAP_REASONS)).min(1, "name at least one reason")], {
+      error: `expected true or a list of reasons: ${ANALYSIS_GAP_REASONS.join(", ")}`,
+    })
+    .optional(),
   /** Matches when any listed kind reaches its count in body and attachments together. */
   piiAtLeast: z
     .strictObject({

@@ -1,7 +1,13 @@
 // Gateway rule evaluation: one message, one effective policy → one decision. Pure and synchronous.
 import { classifyAddress, domainMatches, domainOf, type RecipientClass } from "../classify/address.js";
 import type { AttachmentAction, EffectivePolicy } from "../policy/effective.js";
-import { WEEKDAYS, type Conditions, type Localized } from "../policy/schema.js";
+import {
+  WEEKDAYS,
+  type AnalysisGapReason,
+  type Conditions,
+  type Localized,
+  type Rule,
+} from "../policy/schema.js";
 import { localClock } from "../time/format.js";
 import { containsNormalized, globMatches, normalizeText } from "./patterns.js";
 import { regexMatches } from "./regex.js";
@@ -17,6 +23,13 @@ export interface RuleAttachment {
   text: string;
 }
 
+/** A part of the content that the rules did not see whole, and why. */
+export interface AnalysisGap {
+  /** "message", or an attachment's name with the archives holding it ("a.zip/b.pdf"). */
+  part: string;
+  reason: AnalysisGapReason;
+}
+
 export interface RuleInput {
   sender: string;
   senderGroups: readonly string[];
@@ -29,6 +42,8 @@ export interface RuleInput {
   timeZone: string;
   /** Counts of personal data in body and attachments; called only when a rule asks. */
   pii: () => PiiCounts;
+  /** What the content analysis could not see; empty when it saw everything or did not run. */
+  analysisGaps: readonly AnalysisGap[];
 }
 
 export interface ClassifiedRecipient {
@@ -52,9 +67,20 @@ export interface Decision {
   recipients: ClassifiedRecipient[];
 }
 
-/** Whether any rule looks at content (body, attachments, PII): only then must the message be parsed. */
+/** The preset's rules that no rule of the same name replaces, then the documents' rules. */
+function rulesInForce(policy: EffectivePolicy): Rule[] {
+  if (!policy.presetRules.length) return policy.rules;
+  const replaced = new Set(policy.rules.map((r) => r.name));
+  return [...policy.presetRules.filter((r) => !replaced.has(r.name)), ...policy.rules];
+}
+
+/**
+ * Whether any rule looks at content (body, attachments, PII): only then must the message be parsed.
+ * analysisIncomplete is not such a condition: when no rule looks at content, nothing of it can be
+ * hidden from the rules.
+ */
 export function needsContent(policy: EffectivePolicy): boolean {
-  return policy.rules.some((r) => {
+  return rulesInForce(policy).some((r) => {
     const w = r.enabled ? r.when : {};
     return Boolean(
       w.bodyContains ||
@@ -197,6 +223,10 @@ function conditionsHold(when: Conditions, facts: Facts): boolean {
   if (when.attachmentEncrypted === false && (!attachments.length || attachments.some((a) => a.encrypted)))
     return false;
   if (when.messageSizeAtLeast !== undefined && input.size < when.messageSizeAtLeast) return false;
+  if (when.analysisIncomplete !== undefined) {
+    const reasons = when.analysisIncomplete === true ? null : when.analysisIncomplete;
+    if (!input.analysisGaps.some((gap) => !reasons || reasons.includes(gap.reason))) return false;
+  }
   if (when.piiAtLeast) {
     const limits = Object.entries(when.piiAtLeast) as [PiiKind, number | undefined][];
     if (!limits.some(([kind, n]) => n !== undefined && facts.pii[kind] >= n)) return false;
@@ -224,7 +254,7 @@ export function evaluate(policy: EffectivePolicy, input: RuleInput): Decision {
       because: `forcedBcc.threshold ${policy.forcedBcc.threshold}`,
     };
   }
-  for (const rule of policy.rules) {
+  for (const rule of rulesInForce(policy)) {
     if (!rule.enabled || !conditionsHold(rule.when, facts)) continue;
     decision.matched.push(rule.name);
     const then = rule.then;

@@ -297,6 +297,7 @@ export function newFacts(filename: string, contentType: string): AttachmentFacts
     text: "",
     // true until the analysis of the item completes, so a timeout snapshot shows it unfinished
     truncated: true,
+    formatNotRead: false,
     problems: [],
     children: [],
   };

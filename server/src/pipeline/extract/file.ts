@@ -131,12 +131,15 @@ async function analyzeKind(
     }
     case "cfb":
       facts.encrypted = cfbEncrypted(data, content.head, content.tail);
+      facts.formatNotRead = !facts.encrypted;
       return false;
     case "7z":
       facts.encrypted = sevenZipEncrypted(data, content.head, content.tail, content.size);
+      facts.formatNotRead = !facts.encrypted;
       return false;
     case "rar":
       facts.encrypted = rarEncrypted(data);
+      facts.formatNotRead = !facts.encrypted;
       return false;
     case "text": {
       const decoded = decodeText(data, charset, ctx.textRemaining + 1);
