@@ -145,6 +145,15 @@ async function policyShow(config: Config, email: string | undefined): Promise<vo
     const user = email ? await store.userByEmail(email) : undefined;
     if (email && !user) throw new UserInputError(`no user ${email}`);
     const policies = new PolicyService(store, config);
+    for (const { scope, errors } of await policies.invalidPolicies()) {
+      console.error(
+        `sendguard: warning: the stored policy of ${scope} does not validate:\n` +
+          errors.map((e) => `  - ${e}\n`).join("") +
+          `  A running gateway keeps the last valid version of it that it saw; one started now (and the\n` +
+          `  policy below) makes every message of its senders wait for approval.\n` +
+          `  Fix it: sendguard policy set ${scope} FILE`,
+      );
+    }
     const { policy, ignored } = await policies.effectiveFor(user ?? null, email ?? "");
     console.log(stringifyYaml({ effectivePolicy: policy, ...(ignored.length ? { ignored } : {}) }));
   } finally {

@@ -72,7 +72,8 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   const noticeRelay = new NoticeRelay(config);
   const notices = new NoticeSender(config, noticeRelay, links, dkim);
   const scheduler = new Scheduler({ config, store, spool, relay, dkim, notices, metrics, log });
-  const policies = new PolicyService(store, config);
+  const policies = new PolicyService(store, config, log);
+  await policies.load(); // a stored policy that no longer validates is reported now, not at the first message
   const analyzer = new Analyzer({ ...config.analysis, log });
   const intake = new Intake({
     config,

@@ -185,6 +185,25 @@ export class TestGateway {
     }
   }
 
+  /**
+   * One write to the gateway's database behind its back, as an operator's hand edit or an old
+   * version's row would be (SQLite WAL lets it run beside the gateway; it waits for a write lock).
+   */
+  async write(sql: string, params: unknown[] = []): Promise<void> {
+    const file = join(this.dataDir, "sendguard.db");
+    const db = await new Promise<sqlite3.Database>((resolve, reject) => {
+      const d = new sqlite3.Database(file, sqlite3.OPEN_READWRITE, (err) => (err ? reject(err) : resolve(d)));
+    });
+    try {
+      db.configure("busyTimeout", 5000);
+      await new Promise<void>((resolve, reject) =>
+        db.run(sql, params, (err) => (err ? reject(err) : resolve())),
+      );
+    } finally {
+      await new Promise<void>((resolve) => db.close(() => resolve()));
+    }
+  }
+
   /** The message as the gateway stored it: its spool file or, for a small one, its row in the database. */
   async storedMessage(id: string): Promise<Buffer> {
     const [row] = await this.query<{ data: Buffer }>("SELECT data FROM bodies WHERE message_id = ?", [id]);

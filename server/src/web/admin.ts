@@ -44,9 +44,9 @@ export function adminRouter(store: Store, policies: PolicyService): Router {
   const router = Router();
   router.use(requireRole("admin"), express.json({ limit: "16kb" }));
 
+  // Each with valid: true, or valid: false with its errors and what is in force instead.
   router.get("/policies", async (_req, res) => {
-    const list = await store.listPolicies();
-    res.json({ policies: list.map((p) => ({ ...p, document: JSON.parse(p.document) as unknown })) });
+    res.json({ policies: await policies.list() });
   });
 
   router.get("/policies/effective", async (req, res) => {
