@@ -90,7 +90,8 @@ export function adminRouter(store: Store, policies: PolicyService): Router {
   });
 
   router.post("/users", async (req, res) => {
-    const body = req.body as {
+    // Without a JSON Content-Type no parser runs and Express 5 leaves the body undefined.
+    const body = (req.body ?? {}) as {
       email?: unknown;
       role?: unknown;
       password?: unknown;

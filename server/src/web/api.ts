@@ -189,6 +189,9 @@ export function apiRouter(deps: ApiDeps): Router {
   router.get("/messages", requireUser, async (req, res) => {
     const user = currentUser(res);
     const status = req.query.status;
+    if (status !== undefined && !STATUSES.includes(status as MessageStatus)) {
+      throw new ApiError(400, "bad_request", { detail: `status must be one of ${STATUSES.join(", ")}` });
+    }
     if (req.query.approver === "me") {
       const messages = await store.listMessages({
         approver: user.email,
@@ -196,9 +199,6 @@ export function apiRouter(deps: ApiDeps): Router {
         limit: 500,
       });
       return void res.json({ messages: messages.map(messageSummary) });
-    }
-    if (status !== undefined && !STATUSES.includes(status as MessageStatus)) {
-      throw new ApiError(400, "bad_request", { detail: `status must be one of ${STATUSES.join(", ")}` });
     }
     const limit = Math.min(500, Math.max(1, Number(req.query.limit ?? 100) || 100));
     const messages = await store.listMessages({

@@ -7,7 +7,7 @@ import type { Config } from "../config/schema.js";
 import type { Links } from "../links.js";
 import { safeEqual } from "../secrets.js";
 import type { MessageRecord, Store } from "../store/types.js";
-import { esc, pageLanguage, sendNotFound, sendPage } from "./html.js";
+import { errorsAsPage, esc, pageLanguage, sendNotFound, sendPage } from "./html.js";
 
 export interface ApprovePageDeps {
   config: Config;
@@ -16,11 +16,13 @@ export interface ApprovePageDeps {
   onReleased: () => void;
 }
 
-type Done = "approved" | "denied" | "already_final" | "csrf";
+/** What the page says after a decision; any other ?done= (a hand-edited link) says nothing. */
+const DONE = ["approved", "denied", "already_final", "csrf"] as const;
 
 export function approveRouter(deps: ApprovePageDeps): Router {
   const { config, store, links } = deps;
   const router = Router();
+  router.use("/approve", errorsAsPage("page.approvalTitle", config.organization.language));
   const form = express.urlencoded({ extended: false, limit: "8kb", parameterLimit: 10 });
   const path = "/approve/:id/:approver/:sig";
 
@@ -47,7 +49,7 @@ export function approveRouter(deps: ApprovePageDeps): Router {
     const lang = language(req, message);
     const base = `/approve/${esc(message.id)}/${esc(encodeURIComponent(approver))}/${esc(String(req.params.sig))}`;
     const csrf = links.approveCsrf(message.id, approver);
-    const done = typeof req.query.done === "string" ? (req.query.done as Done) : null;
+    const done = DONE.find((value) => value === req.query.done) ?? null;
     const doneText =
       done === "approved" || done === "denied"
         ? `<div class="notice" role="status">${esc(t(lang, `page.done.${done}`))}</div>`

@@ -2,6 +2,7 @@
 import { t, type Language, type MessageKey } from "@sendguard/shared";
 import type { NextFunction, Request, Response } from "express";
 import type { Logger } from "../log.js";
+import { sendErrorPage, type ErrorPage } from "./html.js";
 
 export class ApiError extends Error {
   constructor(
@@ -33,24 +34,30 @@ export function sendError(res: Response, err: ApiError): void {
   res.status(err.status).json({ error: { code: err.code, ...err.extra, message } });
 }
 
-/** Maps body-parser and unknown errors to the same error shape; never leaks a stack trace. */
+/**
+ * Maps body-parser, router and unknown errors to the same error shape, as JSON or, under a page's
+ * path (see errorsAsPage), as that page; never leaks a stack trace.
+ */
 export function errorHandler(log: Logger) {
   return (err: unknown, _req: Request, res: Response, _next: NextFunction): void => {
     if (res.headersSent) return;
-    if (err instanceof ApiError) return sendError(res, err);
-    const e = err as { type?: string; status?: number; message?: string; limit?: number };
-    if (e.type === "entity.too.large")
-      return sendError(res, new ApiError(413, "too_large", { limit: e.limit ?? 0 }));
-    if (e.type === "entity.parse.failed") {
-      return sendError(res, new ApiError(400, "bad_request", { detail: "the body is not valid JSON" }));
-    }
-    if (e.status && e.status >= 400 && e.status < 500) {
-      return sendError(
-        res,
-        new ApiError(e.status, "bad_request", { detail: e.message ?? "malformed request" }),
-      );
-    }
-    log.error({ err }, "unhandled web error");
-    sendError(res, new ApiError(500, "internal"));
+    const apiError = asApiError(err, log);
+    const page = res.locals.errorPage as ErrorPage | undefined;
+    if (page) sendErrorPage(res, apiError.status, page);
+    else sendError(res, apiError);
   };
+}
+
+function asApiError(err: unknown, log: Logger): ApiError {
+  if (err instanceof ApiError) return err;
+  const e = err as { type?: string; status?: number; message?: string; limit?: number };
+  if (e.type === "entity.too.large") return new ApiError(413, "too_large", { limit: e.limit ?? 0 });
+  if (e.type === "entity.parse.failed") {
+    return new ApiError(400, "bad_request", { detail: "the body is not valid JSON" });
+  }
+  if (e.status && e.status >= 400 && e.status < 500) {
+    return new ApiError(e.status, "bad_request", { detail: e.message ?? "malformed request" });
+  }
+  log.error({ err }, "unhandled web error");
+  return new ApiError(500, "internal");
 }

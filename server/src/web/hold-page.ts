@@ -6,7 +6,7 @@ import type { Config } from "../config/schema.js";
 import type { Links } from "../links.js";
 import { safeEqual } from "../secrets.js";
 import type { HeldAction, MessageRecord, Store } from "../store/types.js";
-import { esc, pageLanguage, sendNotFound, sendPage } from "./html.js";
+import { errorsAsPage, esc, pageLanguage, sendNotFound, sendPage } from "./html.js";
 import { releaseAt } from "./views.js";
 
 export interface HoldPageDeps {
@@ -21,6 +21,7 @@ type Done = "released" | "discarded" | "already_releasing" | "already_final" | "
 export function holdRouter(deps: HoldPageDeps): Router {
   const { config, store, links } = deps;
   const router = Router();
+  router.use("/hold", errorsAsPage("page.title", config.organization.language));
   const form = express.urlencoded({ extended: false, limit: "4kb", parameterLimit: 10 });
 
   async function load(req: Request): Promise<MessageRecord | undefined> {

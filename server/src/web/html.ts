@@ -1,7 +1,7 @@
 // Minimal server-side HTML: escaping and a page shell with a strict CSP (inline code needs the nonce).
 import { randomBytes } from "node:crypto";
 import { isLanguage, t, type Language, type MessageKey } from "@sendguard/shared";
-import type { Request, Response } from "express";
+import type { Request, RequestHandler, Response } from "express";
 import type { MessageRecord } from "../store/types.js";
 
 const ESCAPES: Record<string, string> = {
@@ -21,9 +21,35 @@ export function pageLanguage(req: Request, message: MessageRecord | undefined, f
   return isLanguage(req.query.lang) ? req.query.lang : (message?.language ?? fallback);
 }
 
+/** The shell an error under a page's path is shown in: a person opened that link in a browser. */
+export interface ErrorPage {
+  lang: Language;
+  title: MessageKey;
+}
+
+/**
+ * Marks the requests under a page's path, so that what fails before or inside its handlers (a
+ * malformed link, an oversized or garbled form, an unknown sub-path) is answered with a page, not JSON.
+ */
+export function errorsAsPage(title: MessageKey, fallback: Language): RequestHandler {
+  return (req, res, next) => {
+    const page: ErrorPage = { lang: pageLanguage(req, undefined, fallback), title };
+    res.locals.errorPage = page;
+    next();
+  };
+}
+
+/** An error page that says nothing about any message: 404 for a wrong link, else what went wrong. */
+export function sendErrorPage(res: Response, status: number, page: ErrorPage): void {
+  const text: MessageKey =
+    status === 404 ? "page.notFound" : status >= 500 ? "error.internal" : "page.badRequest";
+  const { lang } = page;
+  sendPage(res, status, { lang, title: t(lang, page.title), body: () => `<p>${esc(t(lang, text))}</p>` });
+}
+
 /** What a wrong, tampered or expired capability link gets: 404 and nothing about the message. */
 export function sendNotFound(res: Response, lang: Language, title: MessageKey): void {
-  sendPage(res, 404, { lang, title: t(lang, title), body: () => `<p>${esc(t(lang, "page.notFound"))}</p>` });
+  sendErrorPage(res, 404, { lang, title });
 }
 
 export function sendPage(

@@ -25,6 +25,8 @@ export const ja = {
   "page.done.released": "送信を開始しました。",
   "page.done.discarded": "送信を取り消しました。このメールは配送されません。",
   "page.notFound": "このリンクは無効か、有効期限が切れています。",
+  "page.badRequest":
+    "このリクエストは処理できません。通知メールのリンクを開き直し、ページのボタンから操作してください。",
   "status.pending_approval": "承認待ち",
   "status.held": "保留中",
   "status.releasing": "配送中",
@@ -155,6 +157,8 @@ export const en: Record<MessageKey, string> = {
   "page.done.released": "Delivery has started.",
   "page.done.discarded": "Sending was cancelled. The message will not be delivered.",
   "page.notFound": "This link is invalid or has expired.",
+  "page.badRequest":
+    "This request cannot be handled. Open the link in the notice again and use the buttons on the page.",
   "status.pending_approval": "Awaiting approval",
   "status.held": "Held",
   "status.releasing": "Delivering",
