@@ -19,7 +19,15 @@ const only = process.argv.slice(2);
 const files = only.length
   ? only
   : ["shared/test", "server/test", "addin-thunderbird/test", "test"].flatMap(find).sort();
+// The gateway's settings from the caller's shell (SENDGUARD_DATA_DIR after following the README…)
+// must not reach the tests; SENDGUARD_SCREENSHOTS is the tests' own (where screenshots go).
+const env = Object.fromEntries(
+  Object.entries(process.env).filter(
+    ([name]) => !name.startsWith("SENDGUARD_") || name === "SENDGUARD_SCREENSHOTS",
+  ),
+);
 const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...files], {
   stdio: "inherit",
+  env,
 });
 process.exit(r.status ?? 1);

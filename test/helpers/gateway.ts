@@ -69,7 +69,7 @@ export class TestGateway {
   async start(): Promise<this> {
     const child = spawn(process.execPath, [BIN, "start", "--config", this.configFile], {
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, SENDGUARD_CONFIG: "" },
+      env: gatewayEnv(),
     });
     this.child = child;
     let stderr = "";
@@ -131,7 +131,7 @@ export class TestGateway {
     const r = spawnSync(process.execPath, [BIN, ...args, "--config", this.configFile], {
       input,
       encoding: "utf8",
-      env: { ...process.env, SENDGUARD_CONFIG: "" },
+      env: gatewayEnv(),
     });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
@@ -209,6 +209,15 @@ export class TestGateway {
     const [row] = await this.query<{ data: Buffer }>("SELECT data FROM bodies WHERE message_id = ?", [id]);
     return row?.data ?? readFileSync(join(this.dataDir, "spool", `${id}.eml`));
   }
+}
+
+/**
+ * The environment a spawned gateway or CLI gets: the caller's without any SENDGUARD_* variable. A
+ * shell set up by the README (SENDGUARD_DATA_DIR, SENDGUARD_RELAY_URL…) would otherwise override the
+ * test's own config file, and every test would share that one data directory and relay.
+ */
+export function gatewayEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("SENDGUARD_")));
 }
 
 function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
