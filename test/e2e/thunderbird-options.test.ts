@@ -6,7 +6,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { launchChromium } from "../helpers/browser.js";
+import { closeRoutedPage, launchChromium } from "../helpers/browser.js";
 import { ROOT, TestGateway } from "../helpers/gateway.js";
 import { serveDirectory } from "../helpers/static.js";
 
@@ -94,7 +94,7 @@ describe("Thunderbird options page in Chromium", () => {
     );
     assert.equal(policy.status, 200, "the stored token works against the gateway");
     await page.screenshot({ path: `${SHOTS}/thunderbird-options-ja.png`, fullPage: true });
-    await page.close();
+    await closeRoutedPage(page);
   });
 
   test("settings managed through policies.json are shown locked", async () => {
@@ -105,6 +105,6 @@ describe("Thunderbird options page in Chromium", () => {
     assert.ok(await page.isDisabled("input[name=gatewayUrl]"));
     assert.ok(await page.isDisabled("[data-testid=sign-in]"));
     assert.equal(await page.inputValue("input[name=gatewayUrl]"), "https://sendguard.example.co.jp");
-    await page.close();
+    await closeRoutedPage(page);
   });
 });

@@ -1,5 +1,5 @@
 // Debian's Chromium driven by playwright-core (no browser download).
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type Page } from "playwright-core";
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
@@ -15,4 +15,14 @@ export function launchChromium(): Promise<Browser> {
       "--disable-sync",
     ],
   });
+}
+
+/**
+ * Closes a page whose requests go through page.route: a route callback still in flight (awaiting
+ * route.fetch, e.g. for a poll the page made just now) would otherwise be rejected with "Request
+ * context disposed" after its test has ended, as an unhandled rejection.
+ */
+export async function closeRoutedPage(page: Page): Promise<void> {
+  await page.unrouteAll({ behavior: "wait" });
+  await page.close();
 }
