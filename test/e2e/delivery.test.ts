@@ -162,7 +162,17 @@ describe("hold and relay", () => {
     ]);
     const r = await gw.api<{ status: string }>(alice, "POST", `/messages/${id}/discard`);
     assert.deepEqual(r, { status: 200, body: { id, status: "discarded" } });
-    await new Promise((res) => setTimeout(res, 3500)); // past its release time
+    // A message held as long and sent after it: once that one is relayed, the scheduler has gone
+    // past the discarded one's release time too.
+    const later = uniqueId("after-discard");
+    await submit(ALICE, rawMessage({ from: ALICE, to: ["d@partner.example"], messageId: later }), [
+      "d@partner.example",
+    ]);
+    await waitFor(
+      () => sink.messages.find((m) => m.messageId === later),
+      10_000,
+      "the later message relayed",
+    );
     assert.equal(
       sink.messages.find((m) => m.messageId === messageId),
       undefined,

@@ -498,7 +498,15 @@ describe("real-world policies through SMTP", () => {
     );
     const set = gw.cli(["policy", "set", "user:p10@corp.example", file]);
     assert.equal(set.status, 0, set.stderr);
-    await new Promise((res) => setTimeout(res, 1100));
+    // The gateway reloads policies when their version moves on: wait until it applies this one.
+    await waitFor(
+      async () =>
+        JSON.stringify(
+          (await gw.api(admin, "GET", "/admin/policies/effective?user=p10%40corp.example")).body,
+        ).includes("cli-rule"),
+      10_000,
+      "the gateway to apply the CLI's policy",
+    );
     const r = await send("p10@corp.example", { to: ["a@corp.example"], subject: "【極秘】人事案" });
     assert.equal(r.ok, false);
     writeFileSync(file, "rules: [{ name: x }]\n");

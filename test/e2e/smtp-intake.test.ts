@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { connect as tlsConnect } from "node:tls";
 import nodemailer from "nodemailer";
-import { TestGateway } from "../helpers/gateway.js";
+import { TestGateway, waitFor } from "../helpers/gateway.js";
 import { allMessages, rawMessage, spoolFiles, uniqueId } from "../helpers/fixtures.js";
 import { SmtpSink } from "../helpers/sink.js";
 import { authPlain, openData, RawSmtp } from "../helpers/smtp-raw.js";
@@ -179,7 +179,7 @@ describe("SMTP intake", () => {
     const replies: string[] = [];
     secure.on("data", (d: Buffer) => replies.push(d.toString()));
     secure.write("EHLO client.test\r\n");
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(() => /^250 [^\n]*\n/m.test(replies.join("")), 10_000, "the whole EHLO reply");
     assert.match(replies.join(""), /^250-/);
     assert.doesNotMatch(replies.join(""), /Flushed|2\.0\.0 OK/);
     secure.destroy();
