@@ -95,52 +95,24 @@ interface Probe {
 /** Path segments as they go on the wire; node:http sends them as given (fetch would resolve `..`). */
 const hostileSegment = fc.oneof(
   fc.constantFrom(
-    "%",
-    "%00",
-    "%zz",
-    "%E0%A4%A",
-    "%C0%AF",
-    "%FF",
-    "..",
-    "%2e%2e",
-    "%2F..%2F..",
-    ".",
-    "%20",
-    "-1",
-    "0",
-    "1.5",
-    "1e309",
-    "NaN",
-    "9007199254740993",
+    ..."% %00 %zz %E0%A4%A %C0%AF %FF .. %2e%2e %2F..%2F.. . %20 -1 0 1.5 1e309 NaN 9007199254740993".split(
+      " ",
+    ),
     "__proto__",
     "constructor",
     "a".repeat(3000),
-    encodeURIComponent("例え.jp"),
-    encodeURIComponent("taro@例え.jp"),
-    encodeURIComponent("😀".repeat(100)),
-    encodeURIComponent("<script>alert(1)</script>"),
-    encodeURIComponent("' OR 1=1 --"),
-    encodeURIComponent("group:"),
-    encodeURIComponent("user:nobody@corp.example"),
+    ...["例え.jp", "taro@例え.jp", "😀".repeat(100), "<script>alert(1)</script>", "' OR 1=1 --"].map(
+      encodeURIComponent,
+    ),
+    ...["group:", "user:nobody@corp.example"].map(encodeURIComponent),
   ),
   fc.string({ unit: "grapheme", maxLength: 30 }).map(encodeURIComponent),
 );
 
 const queryValue = fc.oneof(
   fc.constantFrom(
-    "me",
-    "1",
-    "held",
-    "pending_approval",
-    "ja",
-    "en",
-    "approved",
-    "denied",
-    "already_final",
-    "csrf",
-    "anything",
-    "toString",
     "",
+    ..."me 1 held pending_approval ja en approved denied already_final csrf anything toString".split(" "),
   ),
   hostileSegment,
 );
@@ -163,27 +135,8 @@ const queryString = fc.oneof(
 );
 
 /** How the caller authenticates, given their identity (none for anonymous). */
-type AuthMode =
-  | "bearer"
-  | "session"
-  | "session-no-csrf"
-  | "session-wrong-csrf"
-  | "junk-bearer"
-  | "empty-bearer"
-  | "basic"
-  | "other-scheme"
-  | "bearer-two-words"
-  | "long-bearer"
-  | "bad-cookie"
-  | "junk-cookie"
-  | "cookie-twice"
-  | "cookie-no-equals"
-  | "none";
-const AUTH_MODES: AuthMode[] = [
+const AUTH_MODES = [
   "bearer",
-  "bearer",
-  "bearer",
-  "session",
   "session",
   "session-no-csrf",
   "session-wrong-csrf",
@@ -198,7 +151,13 @@ const AUTH_MODES: AuthMode[] = [
   "cookie-twice",
   "cookie-no-equals",
   "none",
-];
+] as const;
+type AuthMode = (typeof AUTH_MODES)[number];
+/** Mostly a working sign-in, so that probes get past authentication into the handlers. */
+const authMode = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom<AuthMode>("bearer", "session") },
+  { weight: 2, arbitrary: fc.constantFrom(...AUTH_MODES) },
+);
 
 function authHeaders(mode: AuthMode, who: Identity | undefined): Record<string, string> {
   const token = who?.token ?? "x";
@@ -254,37 +213,12 @@ const contentType = fc.constantFrom(
   ";;;",
 );
 
-const FIELDS = [
-  "email",
-  "password",
-  "comment",
-  "verdict",
-  "csrf",
-  "to",
-  "cc",
-  "bcc",
-  "from",
-  "subject",
-  "text",
-  "html",
-  "attachments",
-  "role",
-  "language",
-  "holdMinutes",
-  "aliases",
-  "groups",
-  "manager",
-  "domain",
-  "selector",
-  "preset",
-  "rules",
-  "token",
-  "name",
-  "expiresInDays",
-  "currentPassword",
-  "newPassword",
-  "disabled",
-];
+/** Field names of the API's bodies, so that random JSON objects hit the validators. */
+const FIELDS = (
+  "email password comment verdict csrf to cc bcc from subject text html attachments role language " +
+  "holdMinutes aliases groups manager domain selector preset rules token name expiresInDays " +
+  "currentPassword newPassword disabled"
+).split(" ");
 const deep = (open: string, close: string, depth: number) => open.repeat(depth) + close.repeat(depth);
 const body = fc.oneof(
   { weight: 2, arbitrary: fc.constant(undefined) },
@@ -778,7 +712,7 @@ describe("HTTP fuzzing of every route", () => {
       target,
       queryString,
       who,
-      fc.constantFrom(...AUTH_MODES),
+      authMode,
       contentType,
       fc.option(fc.constantFrom("gzip", "deflate", "br", "identity", "x-junk"), { freq: 8 }),
       acceptLanguage,
