@@ -23,6 +23,7 @@ import { Spool } from "./store/spool.js";
 import { SqliteStore } from "./store/sqlite.js";
 import type { Store } from "./store/types.js";
 import { createApp } from "./web/app.js";
+import { unparsedRequestAnswer } from "./web/errors.js";
 
 export interface Gateway {
   store: Store;
@@ -63,6 +64,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   const metrics = new Metrics(store);
   // Listen first so that a port chosen by the OS (0, in tests) is known for the links in notices.
   const httpServer = createServer();
+  httpServer.on("clientError", unparsedRequestAnswer(config.organization.language));
   const httpPort = await listen(httpServer, config.http.port, config.http.host);
   const publicUrl = config.publicUrl ?? `http://localhost:${httpPort}`;
   const relay = createRelay(config);

@@ -5,6 +5,7 @@
 // the capability pages (/hold, /approve) the localised error page.
 import assert from "node:assert/strict";
 import { request } from "node:http";
+import { connect } from "node:net";
 import { parse as parseQuery } from "node:querystring";
 import { after, before, describe, test } from "node:test";
 import { isLanguage, pickLanguage, t, type Language, type MessageKey } from "@sendguard/shared";
@@ -340,6 +341,25 @@ function send(port: number, probe: Probe): Promise<Answer> {
     req.setTimeout(20_000, () => req.destroy(new Error("no answer within 20 s")));
     req.on("error", reject);
     req.end(probe.body);
+  });
+}
+
+/** Bytes as they are, on a connection of their own: for what node:http would not send. */
+function sendRaw(port: number, bytes: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1", () => socket.write(bytes));
+    const chunks: Buffer[] = [];
+    socket.setTimeout(20_000, () => socket.destroy(new Error("no answer within 20 s")));
+    socket.on("data", (c: Buffer) => chunks.push(c));
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const [head = "", ...rest] = Buffer.concat(chunks).toString("utf8").split("\r\n\r\n");
+      resolve({
+        status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0),
+        type: /^content-type: *(.*)$/im.exec(head)?.[1] ?? "",
+        text: rest.join("\r\n\r\n"),
+      });
+    });
   });
 }
 
@@ -747,6 +767,25 @@ describe("HTTP fuzzing of every route", () => {
     );
     const seed = process.env.HTTP_FUZZ_SEED;
     await fc.assert(property, { numRuns: PROPERTY_RUNS, ...(seed ? { seed: Number(seed) } : {}) });
+  });
+
+  test("what Node's HTTP parser refuses before the app gets the same error shape", async () => {
+    const huge = probe("GET", "/api/v1/policy", "user", "bearer", {
+      headers: { cookie: `padding=${"x".repeat(20_000)}` },
+    });
+    const answers: [Probe, Answer, number][] = [[huge, await send(gw.ports.http, huge), 431]];
+    for (const bytes of [
+      "BLAH /x HTTP/1.1\r\nHost: x\r\n\r\n",
+      "GET /\x00 HTTP/1.1\r\n\r\n",
+      "\x16\x03\x01\x00\r\n\r\n",
+    ]) {
+      const raw: Probe = { method: "RAW", path: "/", headers: {}, label: JSON.stringify(bytes) };
+      answers.push([raw, await sendRaw(gw.ports.http, bytes), 400]);
+    }
+    for (const [p, answer, status] of answers) {
+      checkAnswer(p, answer);
+      assert.equal(answer.status, status, p.label);
+    }
   });
 
   test("the gateway is still up and logged no unhandled error", async () => {

@@ -1,6 +1,9 @@
 // API errors: {error:{code, message}} with a stable code and the message in the caller's language.
 import { t, type Language, type MessageKey } from "@sendguard/shared";
 import type { NextFunction, Request, Response } from "express";
+import { STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import type { Logger } from "../log.js";
 import { sendErrorPage, type ErrorPage } from "./html.js";
 
@@ -60,4 +63,31 @@ function asApiError(err: unknown, log: Logger): ApiError {
   }
   log.error({ err }, "unhandled web error");
   return new ApiError(500, "internal");
+}
+
+/**
+ * What Node's HTTP parser refuses before Express sees a request (headers over its 16 KiB limit,
+ * bytes that are not HTTP) gets the same {error:{code, message}} instead of an empty 400 or 431; in
+ * the organisation's language, as no Accept-Language could be read. For server.on("clientError").
+ */
+export function unparsedRequestAnswer(lang: Language) {
+  return (err: Error & { code?: string }, socket: Duplex): void => {
+    // Gone, or a response of an earlier request on this connection is under way: just close.
+    if (err.code === "ECONNRESET" || !socket.writable || (socket as Socket).bytesWritten > 0) {
+      return void socket.destroy();
+    }
+    const [status, detail] =
+      err.code === "HPE_HEADER_OVERFLOW"
+        ? [431, "the request's headers are larger than 16 KiB"]
+        : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+          ? [408, "the request did not arrive in time"]
+          : [400, "this is not an HTTP request the gateway can read"];
+    const body = JSON.stringify({
+      error: { code: "bad_request", message: t(lang, "error.bad_request", { detail }) },
+    });
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  };
 }
