@@ -7,8 +7,7 @@ import type { SMTPServer } from "smtp-server";
 import { PasswordChecker } from "./auth/passwords.js";
 import type { Config } from "./config/schema.js";
 import { DkimKeys } from "./delivery/dkim.js";
-import { NoticeRelay } from "./delivery/notice-relay.js";
-import { createRelay, type Relay } from "./delivery/relay.js";
+import { RelayThread } from "./delivery/relay-thread.js";
 import { Scheduler } from "./delivery/scheduler.js";
 import { createSmtpServer } from "./intake/smtp.js";
 import { loadTls } from "./intake/tls.js";
@@ -27,7 +26,7 @@ import { unparsedRequestAnswer } from "./web/errors.js";
 
 export interface Gateway {
   store: Store;
-  relay: Relay;
+  relay: RelayThread;
   publicUrl: string;
   ports: { http: number; smtp: number; smtps: number | null };
   tlsSelfSigned: boolean;
@@ -67,12 +66,12 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   httpServer.on("clientError", unparsedRequestAnswer(config.organization.language));
   const httpPort = await listen(httpServer, config.http.port, config.http.host);
   const publicUrl = config.publicUrl ?? `http://localhost:${httpPort}`;
-  const relay = createRelay(config);
+  // Released messages and notices leave from one thread of their own, over its connections.
+  const relay = new RelayThread(config);
   const dkim = new DkimKeys(store);
   const passwords = new PasswordChecker(store, config.smtp.authFailures);
   const links = new Links(publicUrl, await loadServerSecret(config.dataDir));
-  const noticeRelay = new NoticeRelay(config);
-  const notices = new NoticeSender(config, noticeRelay, links, dkim);
+  const notices = new NoticeSender(config, relay, links, dkim);
   const scheduler = new Scheduler({ config, store, spool, relay, dkim, notices, metrics, log });
   const policies = new PolicyService(store, config, log);
   await policies.load(); // a stored policy that no longer validates is reported now, not at the first message
@@ -128,8 +127,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
       httpServer.closeAllConnections();
       await analyzer.close();
       await scheduler.stop();
-      relay.close();
-      await noticeRelay.close();
+      await relay.close();
       await spool.close();
       await store.close();
     },

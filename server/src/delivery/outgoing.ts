@@ -2,7 +2,7 @@
 // internal ones (X-Sendguard-*, Bcc, Return-Path), then the body byte for byte from the spool
 // (or, for a small message, from the database).
 import { Readable } from "node:stream";
-import type { Spool } from "../store/spool.js";
+import { Spool } from "../store/spool.js";
 import type { MessageRecord, Store } from "../store/types.js";
 import { spoolName } from "../pipeline/intake.js";
 
@@ -38,25 +38,63 @@ export function removeHeaderFields(block: Buffer, drop: RegExp): Buffer {
   return Buffer.from(kept.join(""), "latin1");
 }
 
-/** The client's header block and a stream of the rest, from the spool file or the database. */
-async function splitBody(
+/**
+ * A message as it is to leave, in a form that crosses to the relay thread (relay-thread.ts): the
+ * header fields the gateway adds, which of the client's fields go, and where the stored message is.
+ * The thread reads the body itself, so its bytes never pass through the main thread.
+ */
+export interface OutgoingMessage {
+  /** Added in front: Message-ID and Date when the client gave none, the forced-Bcc To/Cc. */
+  added: string;
+  /** Forced Bcc: the client's To and Cc are dropped too. */
+  dropRecipientFields: boolean;
+  headerBytes: number;
+  /** The stored message: its bytes (a small one, from the database), or its spool file. */
+  source: { bytes: Uint8Array } | { spoolDir: string; name: string };
+}
+
+/** On the main thread: what the relay thread needs to write `message` as it leaves. */
+export async function outgoingMessage(
   spool: Spool,
   store: Store,
   message: MessageRecord,
-): Promise<{ head: Buffer; rest: Readable }> {
-  if (!message.bodyInDatabase) return spool.openSplit(spoolName(message.id), message.headerBytes);
-  const data = await store.messageBody(message.id);
-  if (!data) throw new Error(`the body of message ${message.id} is missing from the database`);
-  const rest = Readable.from([data.subarray(message.headerBytes)], { objectMode: false });
-  return { head: data.subarray(0, message.headerBytes), rest };
+): Promise<OutgoingMessage> {
+  const forced = Boolean(message.headerRewrite.forceBcc);
+  let source: OutgoingMessage["source"];
+  if (message.bodyInDatabase) {
+    const data = await store.messageBody(message.id);
+    if (!data) throw new Error(`the body of message ${message.id} is missing from the database`);
+    source = { bytes: data };
+  } else {
+    source = { spoolDir: spool.dir, name: spoolName(message.id) };
+  }
+  return {
+    added: message.addedHeaders + (forced ? rewrittenRecipients(message) : ""),
+    dropRecipientFields: forced,
+    headerBytes: message.headerBytes,
+    source,
+  };
 }
 
-export async function outgoingStream(spool: Spool, store: Store, message: MessageRecord): Promise<Readable> {
-  const forced = Boolean(message.headerRewrite.forceBcc);
-  const { head, rest: body } = await splitBody(spool, store, message);
-  const kept = removeHeaderFields(head, forced ? INTERNAL_AND_VISIBLE_RECIPIENTS : INTERNAL);
-  const added = message.addedHeaders + (forced ? rewrittenRecipients(message) : "");
-  const prefix = Buffer.concat([Buffer.from(added, "latin1"), kept]);
+/** The client's header block and a stream of the rest, from the spool file or the bytes given. */
+async function splitBody(message: OutgoingMessage): Promise<{ head: Buffer; rest: Readable }> {
+  const { source, headerBytes } = message;
+  if ("spoolDir" in source) return new Spool(source.spoolDir).openSplit(source.name, headerBytes);
+  const data = Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength);
+  return {
+    head: data.subarray(0, headerBytes),
+    rest: Readable.from([data.subarray(headerBytes)], { objectMode: false }),
+  };
+}
+
+/** In the relay thread: the message's bytes as they leave the gateway. */
+export async function outgoingStream(message: OutgoingMessage): Promise<Readable> {
+  const { head, rest: body } = await splitBody(message);
+  const kept = removeHeaderFields(
+    head,
+    message.dropRecipientFields ? INTERNAL_AND_VISIBLE_RECIPIENTS : INTERNAL,
+  );
+  const prefix = Buffer.concat([Buffer.from(message.added, "latin1"), kept]);
   const out = Readable.from(
     (async function* () {
       yield prefix;

@@ -1,5 +1,7 @@
 // Hands a message to the next hop: the configured smarthost over a pooled SMTP connection, or the
-// outbox folder (.eml files) on a first run. Reports an outcome per recipient.
+// outbox folder (.eml files) on a first run. Reports an outcome per recipient. Runs in the relay
+// thread (relay-thread.ts).
+import { createPrivateKey, type KeyObject } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdir, open, rename } from "node:fs/promises";
 import { join } from "node:path";
@@ -27,7 +29,6 @@ export interface SendOptions {
 }
 
 export interface Relay {
-  readonly description: string;
   /** `message` is a stream (a spooled message) or a buffer (a notice, small and written at once). */
   send(envelope: Envelope, message: Readable | Buffer, options: SendOptions): Promise<RecipientResult[]>;
   close(): void;
@@ -79,6 +80,35 @@ function dkimCache(config: Config): DkimCache {
   return { cacheDir: join(config.dataDir, "tmp", "dkim"), cacheTreshold: 1024 * 1024 };
 }
 
+/** A DKIM key as nodemailer signs with it: parsed, with the cache for large messages. */
+type Signing = Omit<DkimOptions, "privateKey"> & { privateKey: KeyObject } & DkimCache;
+
+/** Keys parsed in this thread, by PEM: a PEM is parsed once, not at every signature. */
+const parsedKeys = new Map<string, KeyObject>();
+const MAX_PARSED_KEYS = 100;
+
+/**
+ * nodemailer relays a message unsigned when its key cannot sign (it swallows the error), and the
+ * recipient then fails it on DMARC. So a key that does not parse as an RSA private key (the
+ * signature is rsa-sha256) throws here: the delivery is a retry, and the key can be mended.
+ */
+function signingWith(dkim: DkimOptions | null, cache: DkimCache): Signing | null {
+  if (!dkim) return null;
+  let key = parsedKeys.get(dkim.privateKey);
+  if (!key) {
+    try {
+      key = createPrivateKey(dkim.privateKey);
+    } catch (err) {
+      throw new Error(`the DKIM key of ${dkim.domainName} cannot be read: ${(err as Error).message}`);
+    }
+    if (key.asymmetricKeyType !== "rsa")
+      throw new Error(`the DKIM key of ${dkim.domainName} is ${key.asymmetricKeyType}, not RSA`);
+    if (parsedKeys.size >= MAX_PARSED_KEYS) parsedKeys.clear();
+    parsedKeys.set(dkim.privateKey, key);
+  }
+  return { ...dkim, privateKey: key, ...cache };
+}
+
 /** Only normalises envelopes (setEnvelope, getEnvelope): one, since building a MimeNode costs more. */
 const envelopeNormaliser = new MimeNode();
 
@@ -94,7 +124,7 @@ function prebuiltMail(
   envelope: Envelope,
   raw: Buffer,
   messageId: string,
-  dkim: (DkimOptions & DkimCache) | null,
+  dkim: Signing | null,
 ): MailMessage<SentMessageInfo> {
   const normalised = envelopeNormaliser.setEnvelope({ from: envelope.from, to: envelope.to }).getEnvelope();
   const message = {
@@ -108,14 +138,12 @@ function prebuiltMail(
 }
 
 class SmtpRelay implements Relay {
-  readonly description: string;
   private readonly transport: Transporter;
   private readonly dkimCache: DkimCache;
 
   constructor(config: Config) {
     this.dkimCache = dkimCache(config);
     const url = new URL(config.relay.url);
-    this.description = `${url.protocol}//${url.host}`;
     this.transport = nodemailer.createTransport({
       pool: true,
       host: url.hostname,
@@ -139,7 +167,7 @@ class SmtpRelay implements Relay {
     message: Readable | Buffer,
     { dkim, messageId }: SendOptions,
   ): Promise<RecipientResult[]> {
-    const signing = dkim ? { ...dkim, ...this.dkimCache } : null;
+    const signing = signingWith(dkim, this.dkimCache);
     try {
       const info = Buffer.isBuffer(message)
         ? await this.sendPrebuilt(prebuiltMail(envelope, message, messageId, signing))
@@ -179,15 +207,12 @@ class SmtpRelay implements Relay {
 
 /** Writes each message to DATA_DIR/outbox as NAME.eml (written to a temp name, fsynced, renamed). */
 class OutboxRelay implements Relay {
-  readonly description: string;
   private readonly transport = nodemailer.createTransport({ streamTransport: true, buffer: false });
 
   constructor(
     private readonly dir: string,
     private readonly dkimCache: DkimCache,
-  ) {
-    this.description = `outbox ${dir}`;
-  }
+  ) {}
 
   async send(
     envelope: Envelope,
@@ -195,13 +220,14 @@ class OutboxRelay implements Relay {
     { dkim, name, messageId }: SendOptions,
   ): Promise<RecipientResult[]> {
     await mkdir(this.dir, { recursive: true });
+    const signing = signingWith(dkim, this.dkimCache);
     const final = join(this.dir, `${name}.eml`);
     const temp = `${final}.tmp`;
     const info = (await this.transport.sendMail({
       envelope: { ...envelope },
       raw: message,
       messageId: `<${messageId}>`,
-      ...(dkim ? { dkim } : {}),
+      ...(signing ? { dkim: signing } : {}),
     })) as {
       message: Readable;
     };
@@ -221,8 +247,20 @@ class OutboxRelay implements Relay {
   }
 }
 
+/** Where relay.url "outbox" writes its .eml files (and retention deletes them after outboxDays). */
+export function outboxDir(config: Config): string {
+  return join(config.dataDir, "outbox");
+}
+
+/** The next hop, as logs and audit entries name it (without credentials). */
+export function describeRelay(config: Config): string {
+  if (config.relay.url === "outbox") return `outbox ${outboxDir(config)}`;
+  const url = new URL(config.relay.url);
+  return `${url.protocol}//${url.host}`;
+}
+
 export function createRelay(config: Config): Relay {
   return config.relay.url === "outbox"
-    ? new OutboxRelay(join(config.dataDir, "outbox"), dkimCache(config))
+    ? new OutboxRelay(outboxDir(config), dkimCache(config))
     : new SmtpRelay(config);
 }

@@ -19,14 +19,15 @@ import type {
 import { decideApproval } from "../approval.js";
 import { nextRetryAt } from "./backoff.js";
 import type { DkimKeys } from "./dkim.js";
-import { outgoingStream } from "./outgoing.js";
-import type { Relay } from "./relay.js";
+import { outgoingMessage } from "./outgoing.js";
+import type { MessageRelay } from "./relay-thread.js";
 
 export interface SchedulerDeps {
   config: Config;
   store: Store;
   spool: Spool;
-  relay: Relay;
+  /** The relay thread: it reads, signs and sends the message. */
+  relay: MessageRelay;
   dkim: DkimKeys;
   notices: NoticeSender;
   metrics: Metrics;
@@ -145,11 +146,15 @@ export class Scheduler {
     const pending = group.recipients.filter((r) => r.status === "pending").map((r) => r.address);
     const now = Date.now();
     let results = pending.length
-      ? await relay.send({ from: message.sender, to: pending }, await outgoingStream(spool, store, message), {
-          dkim: await dkim.forDomain(domainOf(message.fromHeader)),
-          name: `${message.id}-${group.name}-${group.attempts}`,
-          messageId: message.messageId,
-        })
+      ? await relay.deliver(
+          { from: message.sender, to: pending },
+          await outgoingMessage(spool, store, message),
+          {
+            dkim: await dkim.forDomain(domainOf(message.fromHeader)),
+            name: `${message.id}-${group.name}-${group.attempts}`,
+            messageId: message.messageId,
+          },
+        )
       : [];
     const retryAt = nextRetryAt(config.relay, group.attempts, group.firstAttemptAt ?? now, Date.now());
     if (retryAt === null) {

@@ -1,7 +1,7 @@
 // Sends one pending notice: writes the mail about its message and hands it to the relay.
 import type { Config } from "../config/schema.js";
 import type { DkimKeys } from "../delivery/dkim.js";
-import type { BufferRelay } from "../delivery/notice-relay.js";
+import type { BufferRelay } from "../delivery/relay-thread.js";
 import type { Links } from "../links.js";
 import type { MessageRecord, NoticeRecord, RecipientResult } from "../store/types.js";
 import { domainOf } from "@sendguard/shared";

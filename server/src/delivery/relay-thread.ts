@@ -1,21 +1,34 @@
-// Notices (one per accepted message: the hold notice) go out from a thread of their own, over its
-// own pooled connections to the next hop. Relaying one is an SMTP client session plus, with DKIM,
-// an RSA signature: on the main thread that work competed with every SMTP session being accepted
-// (measured with a DKIM key, 10 sessions: 345–540 msgs/s there, 740–958 from this thread; without
-// DKIM no difference on 2 cores shared with the load tool). The thread runs relay-worker.ts.
+// Everything the gateway relays — released messages and notices — goes out from a thread of its
+// own (relay-worker.ts), over that thread's pooled connections to the next hop. Relaying is an
+// SMTP client session (dot-stuffing every byte) plus, with DKIM, hashing the whole body and an RSA
+// signature: on the main thread that work grows with the message and competed with every SMTP
+// session being accepted. Measured with a DKIM key, 10 sessions: notices alone 345–540 msgs/s
+// signed there, 740–958 from this thread; for released mail see the intake bench's DKIM rows.
+// The main thread hands over where the stored message is (outgoing.ts), not its bytes.
+//
+// One thread, not a pool: it waits on the network far more than it computes, and one connection
+// pool to the smarthost keeps relay.maxConnections meaningful.
 import { once } from "node:events";
 import { Worker } from "node:worker_threads";
 import type { Config } from "../config/schema.js";
 import type { RecipientResult } from "../store/types.js";
-import type { Envelope, SendOptions } from "./relay.js";
+import type { OutgoingMessage } from "./outgoing.js";
+import { describeRelay, type Envelope, type SendOptions } from "./relay.js";
 
-/** What sends a message written whole (a notice). Relay does too, on the calling thread. */
+/** What sends a message written whole (a notice). */
 export interface BufferRelay {
   send(envelope: Envelope, message: Buffer, options: SendOptions): Promise<RecipientResult[]>;
 }
 
+/** What delivers a stored message (the scheduler's deliveries). */
+export interface MessageRelay {
+  readonly description: string;
+  deliver(envelope: Envelope, message: OutgoingMessage, options: SendOptions): Promise<RecipientResult[]>;
+}
+
 export type RelayThreadRequest =
   | { type: "send"; id: number; envelope: Envelope; message: Uint8Array; options: SendOptions }
+  | { type: "deliver"; id: number; envelope: Envelope; message: OutgoingMessage; options: SendOptions }
   | { type: "close" };
 
 export type RelayThreadReply = { id: number; results: RecipientResult[] } | { id: number; error: string };
@@ -35,7 +48,7 @@ function startThread(config: Config): Worker {
   return new Worker(boot, { eval: true, workerData: config });
 }
 
-export class NoticeRelay implements BufferRelay {
+export class RelayThread implements BufferRelay, MessageRelay {
   private worker: Worker | null = null;
   private readonly pending = new Map<number, { to: string[]; resolve: (r: RecipientResult[]) => void }>();
   private nextId = 0;
@@ -43,17 +56,29 @@ export class NoticeRelay implements BufferRelay {
   /** `config` goes to the thread, which makes its relay from it (relay.url, DKIM cache dir, …). */
   constructor(private readonly config: Config) {}
 
+  get description(): string {
+    return describeRelay(this.config);
+  }
+
   /**
    * Never rejects: when the thread fails, every recipient of what it had in hand gets a "retry"
-   * outcome, so the notices are tried again later (and a new thread is started for them).
+   * outcome, so the mail is tried again later (and a new thread is started for it).
    */
   send(envelope: Envelope, message: Buffer, options: SendOptions): Promise<RecipientResult[]> {
+    return this.request(envelope.to, (id) => ({ type: "send", id, envelope, message, options }));
+  }
+
+  /** As send(), for a stored message: the thread reads it from its spool file or the bytes given. */
+  deliver(envelope: Envelope, message: OutgoingMessage, options: SendOptions): Promise<RecipientResult[]> {
+    return this.request(envelope.to, (id) => ({ type: "deliver", id, envelope, message, options }));
+  }
+
+  private request(to: string[], make: (id: number) => RelayThreadRequest): Promise<RecipientResult[]> {
     const worker = this.worker ?? this.start();
     const id = ++this.nextId;
     return new Promise((resolve) => {
-      this.pending.set(id, { to: envelope.to, resolve });
-      const request: RelayThreadRequest = { type: "send", id, envelope, message, options };
-      worker.postMessage(request);
+      this.pending.set(id, { to, resolve });
+      worker.postMessage(make(id));
     });
   }
 
@@ -77,8 +102,8 @@ export class NoticeRelay implements BufferRelay {
       this.pending.delete(reply.id);
       waiting.resolve("results" in reply ? reply.results : retryAll(waiting.to, reply.error));
     });
-    worker.on("error", (err) => this.lost(worker, `the notice relay thread failed: ${err.message}`));
-    worker.on("exit", (code) => this.lost(worker, `the notice relay thread stopped (exit code ${code})`));
+    worker.on("error", (err) => this.lost(worker, `the relay thread failed: ${err.message}`));
+    worker.on("exit", (code) => this.lost(worker, `the relay thread stopped (exit code ${code})`));
     this.worker = worker;
     return worker;
   }
