@@ -6,91 +6,9 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Db } from "../src/store/db.js";
 import { SqliteStore } from "../src/store/sqlite.js";
-import type { AttemptRecord, NewMessage, RecipientResult } from "../src/store/types.js";
+import type { NewMessage } from "../src/store/types.js";
+import { attempt, failed, MIN, newMessage, retry, sent, T, uid } from "./fixtures/messages.js";
 import { newUser } from "./fixtures/users.js";
-
-const T = 1_800_000_000_000; // a fixed "now"; the store takes every time as a parameter
-const MIN = 60_000;
-
-let counter = 0;
-const uid = (prefix: string) => `${prefix}${++counter}`;
-
-interface GroupSpec {
-  name?: string;
-  releaseAt?: number;
-  recipients?: string[];
-}
-
-/** A NewMessage with sensible defaults; ids are unique per call. */
-function newMessage(
-  spec: {
-    groups?: GroupSpec[];
-    createdAt?: number;
-    sender?: string;
-    userId?: number | null;
-    messageId?: string;
-    body?: Buffer;
-  } = {},
-): NewMessage {
-  const id = uid("m");
-  const createdAt = spec.createdAt ?? T;
-  return {
-    id,
-    messageId: spec.messageId ?? `${id}@client.example`,
-    userId: spec.userId ?? null,
-    sender: spec.sender ?? "alice@corp.example",
-    fromHeader: "alice@corp.example",
-    subject: `見積書 ${id}`,
-    size: 1234,
-    headerBytes: 321,
-    addedHeaders: "Date: Thu, 01 Jan 2026 00:00:00 +0000\r\n",
-    language: "ja",
-    source: "smtp",
-    createdAt,
-    headerRewrite: {},
-    approvalDeadline: null,
-    approvalTimeoutAction: null,
-    matchedRules: [],
-    body: spec.body ?? null,
-    approvers: [],
-    groups: (spec.groups ?? [{}]).map((g, i) => ({
-      id: uid("g"),
-      name: g.name ?? `group${i}`,
-      releaseAt: g.releaseAt ?? createdAt + 5 * MIN,
-      recipients: g.recipients ?? ["bob@example.com"],
-    })),
-    notices: [
-      { kind: "hold", messageId: id, recipient: "alice@corp.example", language: "ja", data: { n: 1 } },
-    ],
-    audit: [{ actor: "alice@corp.example", action: "accepted", messageId: id, detail: { size: 1234 } }],
-  };
-}
-
-function attempt(
-  m: NewMessage,
-  groupIndex: number,
-  now: number,
-  results: RecipientResult[],
-  retryAt: number | null,
-): AttemptRecord {
-  return {
-    groupId: m.groups[groupIndex]?.id as string,
-    messageId: m.id,
-    now,
-    results,
-    retryAt,
-    notices: [],
-    audit: [],
-  };
-}
-
-const sent = (address: string): RecipientResult => ({ address, outcome: "sent", response: "250 ok" });
-const retry = (address: string): RecipientResult => ({ address, outcome: "retry", response: "451 later" });
-const failed = (address: string): RecipientResult => ({
-  address,
-  outcome: "failed",
-  response: "550 unknown",
-});
 
 describe("SqliteStore", () => {
   const dir = mkdtempSync(join(tmpdir(), "sendguard-store-test-"));
@@ -153,7 +71,7 @@ describe("SqliteStore", () => {
       void body;
       assert.deepEqual(
         { ...got, groups: undefined },
-        { ...fields, bodyInDatabase: false, status: "held", groups: undefined },
+        { ...fields, bodyInDatabase: false, bodyDeletedAt: null, status: "held", groups: undefined },
       );
       assert.deepEqual(
         got.groups.map((g) => [
@@ -397,12 +315,97 @@ describe("SqliteStore", () => {
       assert.equal(got?.groups[0]?.recipients[0]?.status, "pending");
     });
 
-    test("discarding while a retry is pending is refused as releasing", async () => {
-      const m = newMessage({ groups: [{ releaseAt: T }] });
+    /** A message whose one group was tried at T and waits for its retry at T + 10 min. */
+    async function waitingForRetry(results: (typeof retry)[], recipients = ["bob@example.com"]) {
+      const m = newMessage({ groups: [{ releaseAt: T, recipients }] });
       await store.insertMessages([m]);
-      await claimOf(m, T);
-      await store.recordAttempts([attempt(m, 0, T, [retry("bob@example.com")], T + 10 * MIN)]);
-      assert.equal((await store.actOnHeld(m.id, "discard", "u", T + 1)).outcome, "releasing");
+      assert.equal((await claimOf(m, T)).length, 1);
+      const outcomes = recipients.map((address, i) => (results[i] ?? retry)(address));
+      await store.recordAttempts([attempt(m, 0, T, outcomes, T + 10 * MIN)]);
+      return m;
+    }
+
+    test("discarding while a retry is pending discards it: the sender can cancel while the relay is down", async () => {
+      const m = await waitingForRetry([retry]);
+      assert.deepEqual(await store.actOnHeld(m.id, "discard", "u", T + 1), {
+        outcome: "ok",
+        status: "discarded",
+      });
+      const got = await store.message(m.id);
+      assert.deepEqual(
+        got?.groups.map((g) => [g.status, g.recipients.map((r) => r.status)]),
+        [["discarded", ["discarded"]]],
+      );
+      assert.deepEqual(await claimOf(m, T + 10_000 * MIN), [], "the retry never comes");
+    });
+
+    test("discarding a retry group keeps the recipients it already delivered to as sent", async () => {
+      const m = await waitingForRetry([sent, retry], ["done@example.com", "later@example.com"]);
+      assert.equal((await store.actOnHeld(m.id, "discard", "u", T + 1)).outcome, "ok");
+      const got = await store.message(m.id);
+      assert.deepEqual(
+        got?.groups[0]?.recipients.map((r) => [r.address, r.status]),
+        [
+          ["done@example.com", "sent"],
+          ["later@example.com", "discarded"],
+        ],
+      );
+    });
+
+    test("discarding a retry that the scheduler is delivering right now is refused as releasing", async () => {
+      const m = await waitingForRetry([retry]);
+      assert.equal((await claimOf(m, T + 10 * MIN)).length, 1);
+      assert.deepEqual(await store.actOnHeld(m.id, "discard", "u", T + 10 * MIN), {
+        outcome: "releasing",
+        status: "releasing",
+      });
+      assert.equal((await store.message(m.id))?.groups[0]?.recipients[0]?.status, "pending");
+    });
+
+    test("releasing a group waiting for its retry makes it due now", async () => {
+      const m = await waitingForRetry([retry]);
+      assert.deepEqual(await store.actOnHeld(m.id, "release", "u", T + 1), {
+        outcome: "ok",
+        status: "releasing",
+      });
+      assert.equal((await store.message(m.id))?.groups[0]?.nextAt, T + 1);
+      assert.equal((await claimOf(m, T + 1)).length, 1);
+    });
+
+    test("releasing a retry that is already due is ok and changes nothing", async () => {
+      const m = await waitingForRetry([retry]);
+      assert.deepEqual(await store.actOnHeld(m.id, "release", "u", T + 20 * MIN), {
+        outcome: "ok",
+        status: "releasing",
+      });
+      assert.equal((await store.message(m.id))?.groups[0]?.nextAt, T + 10 * MIN);
+    });
+
+    test("discarding a message awaiting approval discards it", async () => {
+      const m = { ...newMessage(), approvers: ["boss@corp.example"] };
+      await store.insertMessages([m]);
+      assert.equal((await store.message(m.id))?.status, "pending_approval");
+      assert.deepEqual(await store.actOnHeld(m.id, "discard", "u", T + 1), {
+        outcome: "ok",
+        status: "discarded",
+      });
+    });
+
+    test("a discard racing the scheduler's claim of a due retry: exactly one of them wins", async () => {
+      for (let i = 0; i < 5; i++) {
+        const m = await waitingForRetry([retry]);
+        const [discard, claimed] = await Promise.all([
+          store.actOnHeld(m.id, "discard", "u", T + 10 * MIN),
+          claimOf(m, T + 10 * MIN),
+        ]);
+        if (discard.outcome === "ok") {
+          assert.equal(claimed.length, 0);
+          assert.equal((await store.message(m.id))?.status, "discarded");
+        } else {
+          assert.equal(discard.outcome, "releasing");
+          assert.equal(claimed.length, 1);
+        }
+      }
     });
 
     test("discarding after delivery is final", async () => {
@@ -778,6 +781,124 @@ describe("SqliteStore", () => {
       assert.equal(await store.tokenOwner("hash-session", "session", T + MIN), undefined, "expired");
       await store.deleteToken("hash-api");
       assert.equal(await store.tokenOwner("hash-api", "api", T), undefined);
+    });
+
+    const audited = async (action: string, email: string) =>
+      (await store.listAudit({ limit: 1000 })).filter((e) => e.action === action && e.detail.email === email);
+
+    test("tokens are listed by public id, newest first, without expired ones; revoking touches only the owner's", async () => {
+      const u = await store.addUser(newUser(uid("list") + "@corp.example"));
+      const other = await store.addUser(newUser(uid("other") + "@corp.example"));
+      const api = await store.saveToken(uid("h"), u.id, "api", null, T + 90 * 24 * 60 * MIN);
+      const session = await store.saveToken(uid("h"), u.id, "session", "c", T + MIN);
+      const expired = await store.saveToken(uid("h"), u.id, "api", null, T - 1);
+      const foreign = await store.saveToken(uid("h"), other.id, "api", null, null);
+      assert.equal(new Set([api, session, expired, foreign]).size, 4, "every token gets its own id");
+      const listed = await store.listTokens(u.id, T);
+      assert.deepEqual(listed.map((t) => t.id).sort(), [api, session].sort());
+      assert.deepEqual(Object.keys(listed[0] ?? {}).sort(), [
+        "createdAt",
+        "expiresAt",
+        "id",
+        "kind",
+        "lastUsedAt",
+      ]);
+      const audit = { actor: u.email, action: "token_revoked", detail: { email: u.email } };
+      assert.equal(await store.revokeTokens(u.id, foreign, audit), 0, "another user's token is not revoked");
+      assert.equal((await store.listTokens(other.id, T)).length, 1);
+      assert.equal(await store.revokeTokens(u.id, api, audit), 1);
+      assert.deepEqual(
+        (await store.listTokens(u.id, T)).map((t) => t.id),
+        [session],
+      );
+      assert.equal(await store.revokeTokens(u.id, null, { ...audit, action: "tokens_revoked" }), 2);
+      assert.deepEqual(await store.listTokens(u.id, T), []);
+      const entries = await audited("tokens_revoked", u.email);
+      assert.equal(entries[0]?.detail.tokensRevoked, 2);
+      assert.equal(entries[0]?.actor, u.email);
+    });
+
+    test("a token's last use is recorded, once an hour rather than on every use", async () => {
+      const u = await store.addUser(newUser(uid("used") + "@corp.example"));
+      const hash = uid("h");
+      const id = await store.saveToken(hash, u.id, "api", null, null);
+      const lastUsed = async () => (await store.listTokens(u.id, T)).find((t) => t.id === id)?.lastUsedAt;
+      assert.equal(await lastUsed(), null);
+      assert.equal((await store.tokenOwner(hash, "api", T))?.tokenId, id);
+      assert.equal(await lastUsed(), T);
+      await store.tokenOwner(hash, "api", T + 30 * MIN);
+      assert.equal(await lastUsed(), T, "not written again within the hour");
+      await store.tokenOwner(hash, "api", T + 60 * MIN);
+      assert.equal(await lastUsed(), T + 60 * MIN);
+    });
+
+    test("a disabled user's tokens and sessions stop working at once and work again when enabled", async () => {
+      const u = await store.addUser(newUser(uid("off") + "@corp.example"));
+      const hash = uid("h");
+      await store.saveToken(hash, u.id, "session", "c", T + MIN);
+      const actor = { actor: "admin@corp.example", detail: { email: u.email } };
+      // Cached by another reader path: the disable must be seen by userByEmail's cache too.
+      assert.equal((await store.userByEmail(u.email, 60_000))?.disabledAt, null);
+      assert.equal(await store.setUserDisabled(u.id, true, { ...actor, action: "user_disabled" }), true);
+      assert.equal(await store.tokenOwner(hash, "session", T), undefined);
+      const disabledAt = (await store.userByEmail(u.email, 60_000))?.disabledAt;
+      assert.equal(typeof disabledAt, "number");
+      await store.setUserDisabled(u.id, true, { ...actor, action: "user_disabled" });
+      assert.equal(
+        (await store.userById(u.id))?.disabledAt,
+        disabledAt,
+        "a second disable keeps the first time",
+      );
+      await store.setUserDisabled(u.id, false, { ...actor, action: "user_enabled" });
+      assert.equal((await store.tokenOwner(hash, "session", T))?.user.id, u.id);
+      assert.equal((await audited("user_disabled", u.email))[0]?.actor, "admin@corp.example");
+      assert.equal((await audited("user_enabled", u.email)).length, 1);
+      assert.equal(await store.setUserDisabled(999_999, true, { ...actor, action: "user_disabled" }), false);
+    });
+
+    test("deleting a user revokes their tokens and keeps their messages and audit trail", async () => {
+      const u = await store.addUser(newUser(uid("gone") + "@corp.example"));
+      const hash = uid("h");
+      await store.saveToken(hash, u.id, "api", null, null);
+      const m = newMessage({ userId: u.id, sender: u.email });
+      await store.insertMessages([m]);
+      const audit = { actor: "cli", action: "user_deleted", detail: { email: u.email } };
+      assert.equal(await store.deleteUser(u.id, audit), true);
+      assert.equal(await store.userById(u.id), undefined);
+      assert.equal(await store.userByEmail(u.email, 60_000), undefined);
+      assert.equal(await store.tokenOwner(hash, "api", T), undefined);
+      const kept = await store.message(m.id);
+      assert.equal(kept?.userId, null, "the message stays, no longer linked to the user");
+      assert.equal(kept?.sender, u.email);
+      assert.equal((await audited("user_deleted", u.email))[0]?.detail.tokensRevoked, 1);
+      assert.equal(await store.deleteUser(u.id, audit), false, "a second delete finds nobody");
+    });
+
+    test("a new password hash revokes every token of the user but the one kept", async () => {
+      const u = await store.addUser(newUser(uid("pw") + "@corp.example"));
+      const other = await store.addUser(newUser(uid("bystander") + "@corp.example"));
+      const keep = await store.saveToken(uid("h"), u.id, "session", "c", T + MIN);
+      await store.saveToken(uid("h"), u.id, "api", null, null);
+      await store.saveToken(uid("h"), u.id, "session", "c", T + MIN);
+      await store.saveToken(uid("h"), other.id, "api", null, null);
+      await store.setPasswordHash(u.id, "new-hash", keep, {
+        actor: u.email,
+        action: "password_changed",
+        detail: { email: u.email },
+      });
+      assert.equal((await store.userById(u.id))?.passwordHash, "new-hash");
+      assert.deepEqual(
+        (await store.listTokens(u.id, T)).map((t) => t.id),
+        [keep],
+      );
+      assert.equal((await store.listTokens(other.id, T)).length, 1, "other users keep theirs");
+      assert.equal((await audited("password_changed", u.email))[0]?.detail.tokensRevoked, 2);
+      await store.setPasswordHash(u.id, "newer-hash", null, {
+        actor: "cli",
+        action: "password_reset",
+        detail: { email: u.email },
+      });
+      assert.deepEqual(await store.listTokens(u.id, T), [], "a reset keeps none");
     });
 
     test("saving a DKIM key for a domain replaces the old one; lookup ignores case", async () => {

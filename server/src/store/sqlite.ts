@@ -1,9 +1,10 @@
 // SQLite implementation of Store: WAL with synchronous=FULL, so a COMMIT is on disk when it returns.
 // One connection writes (serialised transactions), another reads without waiting for writers.
 import type { Language, MessageStatus } from "@sendguard/shared";
+import { newId } from "../secrets.js";
 import { Db, type SqlStatement } from "./db.js";
 import { migrate } from "./migrations.js";
-import { aggregateStatus, type GroupTally } from "./status.js";
+import { aggregateStatus, FINAL_STATUSES, type GroupTally } from "./status.js";
 import type {
   AttemptRecord,
   AuditEntry,
@@ -23,6 +24,9 @@ import type {
   NoticeResult,
   RecipientRecord,
   Store,
+  TokenKind,
+  TokenOwner,
+  TokenRecord,
   UserRecord,
 } from "./types.js";
 
@@ -37,6 +41,15 @@ interface UserRow {
   groups: string;
   manager: string | null;
   created_at: number;
+  disabled_at: number | null;
+}
+
+interface TokenRow {
+  id: string;
+  kind: TokenKind;
+  created_at: number;
+  last_used_at: number | null;
+  expires_at: number | null;
 }
 
 interface MessageRow {
@@ -58,6 +71,7 @@ interface MessageRow {
   approval_timeout_action: "deny" | "approve" | null;
   matched_rules: string;
   body_in_db: number;
+  body_deleted_at: number | null;
 }
 
 interface GroupRow {
@@ -83,6 +97,7 @@ const toUser = (r: UserRow): UserRecord => ({
   groups: JSON.parse(r.groups) as string[],
   manager: r.manager,
   createdAt: r.created_at,
+  disabledAt: r.disabled_at,
 });
 
 const toGroup = (r: GroupRow, recipients: RecipientRecord[]): GroupRecord => ({
@@ -116,8 +131,16 @@ const toMessage = (r: MessageRow, groups: GroupRecord[]): MessageRecord => ({
   approvalTimeoutAction: r.approval_timeout_action,
   matchedRules: JSON.parse(r.matched_rules) as string[],
   bodyInDatabase: r.body_in_db === 1,
+  bodyDeletedAt: r.body_deleted_at,
   groups,
 });
+
+/** How precisely a token's last use is recorded: a write per request would cost an fsync each. */
+const TOKEN_USE_RESOLUTION_MS = 3600_000;
+
+function withDetail(entry: AuditEntry, more: Record<string, unknown>): AuditEntry {
+  return { ...entry, detail: { ...entry.detail, ...more } };
+}
 
 /** Addresses whose recent userByEmail answer is kept; past this the memory is simply cleared. */
 const RECENT_USERS = 1000;
@@ -190,7 +213,7 @@ export class SqliteStore implements Store {
         ],
       ),
     );
-    return { ...user, id: lastID, createdAt: now };
+    return { ...user, id: lastID, createdAt: now, disabledAt: null };
   }
 
   async userByEmail(email: string, maxAgeMs = 0): Promise<UserRecord | undefined> {
@@ -255,36 +278,112 @@ export class SqliteStore implements Store {
     );
   }
 
+  async setUserDisabled(id: number, disabled: boolean, audit: AuditEntry): Promise<boolean> {
+    const now = Date.now();
+    return this.writeUsers(async () => {
+      // A second disable keeps the time of the first.
+      const { changes } = await this.writer.run(
+        "UPDATE users SET disabled_at = CASE WHEN ? THEN coalesce(disabled_at, ?) END WHERE id = ?",
+        [disabled ? 1 : 0, now, id],
+      );
+      if (changes) await this.insertAudit([audit], now);
+      return changes > 0;
+    });
+  }
+
+  async deleteUser(id: number, audit: AuditEntry): Promise<boolean> {
+    const now = Date.now();
+    return this.writeUsers(async () => {
+      const tokens = await this.writer.run("DELETE FROM tokens WHERE user_id = ?", [id]);
+      const { changes } = await this.writer.run("DELETE FROM users WHERE id = ?", [id]);
+      if (changes) await this.insertAudit([withDetail(audit, { tokensRevoked: tokens.changes })], now);
+      return changes > 0;
+    });
+  }
+
+  async setPasswordHash(
+    id: number,
+    passwordHash: string,
+    keepTokenId: string | null,
+    audit: AuditEntry,
+  ): Promise<void> {
+    const now = Date.now();
+    await this.writeUsers(async () => {
+      await this.writer.run("UPDATE users SET password_hash = ? WHERE id = ?", [passwordHash, id]);
+      const tokens = await this.writer.run("DELETE FROM tokens WHERE user_id = ? AND id IS NOT ?", [
+        id,
+        keepTokenId,
+      ]);
+      await this.insertAudit([withDetail(audit, { tokensRevoked: tokens.changes })], now);
+    });
+  }
+
   async saveToken(
     hash: string,
     userId: number,
-    kind: "api" | "session",
+    kind: TokenKind,
     csrf: string | null,
     expiresAt: number | null,
-  ): Promise<void> {
+  ): Promise<string> {
+    const id = newId();
     await this.writer.transaction(() =>
       this.writer.run(
-        "INSERT INTO tokens (token_hash, user_id, kind, csrf, created_at, expires_at) VALUES (?,?,?,?,?,?)",
-        [hash, userId, kind, csrf, Date.now(), expiresAt],
+        "INSERT INTO tokens (token_hash, id, user_id, kind, csrf, created_at, expires_at) VALUES (?,?,?,?,?,?,?)",
+        [hash, id, userId, kind, csrf, Date.now(), expiresAt],
       ),
     );
+    return id;
   }
 
-  async tokenOwner(
-    hash: string,
-    kind: "api" | "session",
-    now: number,
-  ): Promise<{ user: UserRecord; csrf: string | null } | undefined> {
-    const row = await this.reader.get<UserRow & { csrf: string | null }>(
-      `SELECT u.*, t.csrf FROM tokens t JOIN users u ON u.id = t.user_id
-       WHERE t.token_hash = ? AND t.kind = ? AND (t.expires_at IS NULL OR t.expires_at > ?)`,
+  async tokenOwner(hash: string, kind: TokenKind, now: number): Promise<TokenOwner | undefined> {
+    const row = await this.reader.get<
+      UserRow & { csrf: string | null; token_id: string; last_used_at: number | null }
+    >(
+      `SELECT u.*, t.csrf, t.id AS token_id, t.last_used_at FROM tokens t JOIN users u ON u.id = t.user_id
+       WHERE t.token_hash = ? AND t.kind = ? AND (t.expires_at IS NULL OR t.expires_at > ?)
+         AND u.disabled_at IS NULL`,
       [hash, kind, now],
     );
-    return row && { user: toUser(row), csrf: row.csrf };
+    if (!row) return undefined;
+    if (row.last_used_at === null || now - row.last_used_at >= TOKEN_USE_RESOLUTION_MS) {
+      await this.writer.serial(() =>
+        this.writer.run("UPDATE tokens SET last_used_at = ? WHERE token_hash = ?", [now, hash]),
+      );
+    }
+    return { user: toUser(row), tokenId: row.token_id, csrf: row.csrf };
   }
 
   async deleteToken(hash: string): Promise<void> {
     await this.writer.transaction(() => this.writer.run("DELETE FROM tokens WHERE token_hash = ?", [hash]));
+  }
+
+  async listTokens(userId: number, now: number): Promise<TokenRecord[]> {
+    const rows = await this.reader.all<TokenRow>(
+      `SELECT id, kind, created_at, last_used_at, expires_at FROM tokens
+       WHERE user_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at DESC, id`,
+      [userId, now],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      createdAt: r.created_at,
+      lastUsedAt: r.last_used_at,
+      expiresAt: r.expires_at,
+    }));
+  }
+
+  async revokeTokens(userId: number, tokenId: string | null, audit: AuditEntry): Promise<number> {
+    const now = Date.now();
+    return this.writer.transaction(async () => {
+      const { changes } = await this.writer.run(
+        `DELETE FROM tokens WHERE user_id = ?${tokenId === null ? "" : " AND id = ?"}`,
+        tokenId === null ? [userId] : [userId, tokenId],
+      );
+      // Revoking all is recorded even when there were none: the admin asked for it.
+      if (changes || tokenId === null)
+        await this.insertAudit([withDetail(audit, { tokensRevoked: changes })], now);
+      return changes;
+    });
   }
 
   // ── messages ──────────────────────────────────────────────────────────────────────────────
@@ -476,8 +575,11 @@ export class SqliteStore implements Store {
     return this.withGroups(this.reader, rows);
   }
 
-  /** Recomputes messages.status from its groups; must run inside a writer transaction. */
-  private async refreshStatus(messageId: string): Promise<MessageStatus> {
+  /**
+   * Recomputes messages.status from its groups, and when it became final (`now`, kept from the
+   * first time); must run inside a writer transaction.
+   */
+  private async refreshStatus(messageId: string, now: number): Promise<MessageStatus> {
     const tallies = await this.writer.all<GroupTally>(
       `SELECT g.status,
          (SELECT count(*) FROM recipients r WHERE r.group_id = g.id AND r.status = 'sent') AS sent,
@@ -486,7 +588,10 @@ export class SqliteStore implements Store {
       [messageId],
     );
     const status = aggregateStatus(tallies);
-    await this.writer.run("UPDATE messages SET status = ? WHERE id = ?", [status, messageId]);
+    await this.writer.run(
+      "UPDATE messages SET status = ?, final_at = CASE WHEN ? THEN coalesce(final_at, ?) END WHERE id = ?",
+      [status, FINAL_STATUSES.includes(status) ? 1 : 0, now, messageId],
+    );
     return status;
   }
 
@@ -499,26 +604,30 @@ export class SqliteStore implements Store {
   ): Promise<HeldActionResult> {
     // One group (e.g. only the external copies) or, with groupId null, every group of the message.
     const only = "AND (?1 IS NULL OR id = ?1)";
+    // Held, awaiting approval, or waiting for its next retry: not leased, so no delivery is in
+    // flight, and claimDueGroups runs in this same writer, so neither can overtake the other.
+    const waiting = "(status IN ('held','pending_approval') OR (status = 'releasing' AND leased = 0))";
     return this.writer.transaction(async () => {
       const change =
         action === "discard"
           ? await this.writer.run(
-              `UPDATE groups SET status = 'discarded', next_at = ?2
-               WHERE message_id = ?3 AND status IN ('held','pending_approval') ${only}`,
+              `UPDATE groups SET status = 'discarded', next_at = ?2 WHERE message_id = ?3 AND ${waiting} ${only}`,
               [groupId, now, id],
             )
           : await this.writer.run(
-              `UPDATE groups SET next_at = ?2 WHERE message_id = ?3 AND status = 'held' AND next_at > ?2 ${only}`,
+              `UPDATE groups SET next_at = ?2
+               WHERE message_id = ?3 AND status IN ('held','releasing') AND leased = 0 AND next_at > ?2 ${only}`,
               [groupId, now, id],
             );
       if (action === "discard" && change.changes) {
+        // Recipients a retry group already delivered to stay sent.
         await this.writer.run(
-          `UPDATE recipients SET status = 'discarded'
-           WHERE group_id IN (SELECT id FROM groups WHERE message_id = ? AND status = 'discarded')`,
+          `UPDATE recipients SET status = 'discarded' WHERE status = 'pending'
+             AND group_id IN (SELECT id FROM groups WHERE message_id = ? AND status = 'discarded')`,
           [id],
         );
       }
-      const status = await this.refreshStatus(id);
+      const status = await this.refreshStatus(id, now);
       if (change.changes) {
         await this.insertAudit(
           [
@@ -533,13 +642,15 @@ export class SqliteStore implements Store {
         );
         return { outcome: "ok", status };
       }
-      const releasing = await this.writer.get<{ n: number }>(
-        `SELECT count(*) AS n FROM groups WHERE message_id = ?2 AND status IN ('held','releasing') ${only}`,
+      const open = await this.writer.get<{ leased: number; due: number }>(
+        `SELECT count(*) FILTER (WHERE leased = 1) AS leased, count(*) FILTER (WHERE leased = 0) AS due
+         FROM groups WHERE message_id = ?2 AND status IN ('held','releasing') ${only}`,
         [groupId, id],
       );
-      // Releasing a message that is already due is not an error: it is on its way.
-      if (action === "release" && status === "held") return { outcome: "ok", status };
-      return { outcome: releasing && releasing.n > 0 ? "releasing" : "final", status };
+      if (open && open.leased > 0) return { outcome: "releasing", status };
+      // Releasing a group that is already due is not an error: it is on its way.
+      if (action === "release" && open && open.due > 0) return { outcome: "ok", status };
+      return { outcome: "final", status };
     });
   }
 
@@ -562,7 +673,7 @@ export class SqliteStore implements Store {
             "UPDATE groups SET status = 'approval_denied' WHERE message_id = ? AND status = 'pending_approval'",
             [id],
           );
-      const status = await this.refreshStatus(id);
+      const status = await this.refreshStatus(id, now);
       if (!change.changes) return { outcome: "final", status };
       await this.insertNotices(notices, now);
       await this.insertAudit(
@@ -666,7 +777,7 @@ export class SqliteStore implements Store {
       );
       if (!claimed.length) return [];
       const messageIds = [...new Set(claimed.map((g) => g.message_id))];
-      for (const id of messageIds) await this.refreshStatus(id);
+      for (const id of messageIds) await this.refreshStatus(id, now);
       const rows = await this.writer.all<MessageRow>(
         `SELECT * FROM messages WHERE id IN (${placeholders(messageIds.length)})`,
         messageIds,
@@ -712,7 +823,7 @@ export class SqliteStore implements Store {
             a.groupId,
           ]);
         }
-        await this.refreshStatus(a.messageId);
+        await this.refreshStatus(a.messageId, a.now);
         await this.insertNotices(a.notices, a.now);
         await this.insertAudit(a.audit, a.now);
       }
@@ -858,5 +969,83 @@ export class SqliteStore implements Store {
       [domain],
     );
     return row && { selector: row.selector, privateKey: row.private_key };
+  }
+
+  // ── retention ─────────────────────────────────────────────────────────────────────────────
+
+  async deleteFinishedBodies(
+    finalBefore: number,
+    now: number,
+    limit: number,
+  ): Promise<{ deleted: number; spooled: string[] }> {
+    return this.writer.transaction(async () => {
+      // final_at is set only with a final status; the group check guards against any path that
+      // ever sets one while a group is still open.
+      const rows = await this.writer.all<{ id: string; body_in_db: number }>(
+        `SELECT id, body_in_db FROM messages m
+         WHERE body_deleted_at IS NULL AND final_at IS NOT NULL AND final_at <= ?
+           AND NOT EXISTS (SELECT 1 FROM groups g WHERE g.message_id = m.id
+                           AND g.status IN ('pending_approval','held','releasing'))
+         LIMIT ?`,
+        [finalBefore, limit],
+      );
+      if (!rows.length) return { deleted: 0, spooled: [] };
+      const ids = rows.map((r) => r.id);
+      const list = placeholders(ids.length);
+      await this.writer.run(`DELETE FROM bodies WHERE message_id IN (${list})`, ids);
+      await this.writer.run(`UPDATE messages SET body_deleted_at = ? WHERE id IN (${list})`, [now, ...ids]);
+      return { deleted: ids.length, spooled: rows.filter((r) => r.body_in_db === 0).map((r) => r.id) };
+    });
+  }
+
+  async spooledBodiesKept(ids: string[]): Promise<Set<string>> {
+    const kept = new Set<string>();
+    for (let start = 0; start < ids.length; start += 500) {
+      const chunk = ids.slice(start, start + 500);
+      const rows = await this.reader.all<{ id: string }>(
+        `SELECT id FROM messages WHERE id IN (${placeholders(chunk.length)})
+           AND body_in_db = 0 AND body_deleted_at IS NULL`,
+        chunk,
+      );
+      for (const r of rows) kept.add(r.id);
+    }
+    return kept;
+  }
+
+  /** One DELETE of up to `limit` rows, as its own transaction; returns how many went. */
+  private async deleteSome(sql: string, params: unknown[]): Promise<number> {
+    return (await this.writer.serial(() => this.writer.run(sql, params))).changes;
+  }
+
+  purgeMessages(finalBefore: number, limit: number): Promise<number> {
+    // Groups, recipients, approvers and a left-over bodies row go with their message (ON DELETE CASCADE).
+    return this.deleteSome(
+      `DELETE FROM messages WHERE id IN
+         (SELECT id FROM messages WHERE final_at IS NOT NULL AND final_at <= ? AND body_deleted_at IS NOT NULL LIMIT ?)`,
+      [finalBefore, limit],
+    );
+  }
+
+  purgeNotices(createdBefore: number, limit: number): Promise<number> {
+    return this.deleteSome(
+      `DELETE FROM notices WHERE id IN
+         (SELECT id FROM notices WHERE status <> 'pending' AND created_at <= ? LIMIT ?)`,
+      [createdBefore, limit],
+    );
+  }
+
+  purgeAudit(before: number, limit: number): Promise<number> {
+    return this.deleteSome("DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at <= ? LIMIT ?)", [
+      before,
+      limit,
+    ]);
+  }
+
+  purgeExpiredTokens(now: number, limit: number): Promise<number> {
+    return this.deleteSome(
+      `DELETE FROM tokens WHERE token_hash IN
+         (SELECT token_hash FROM tokens WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)`,
+      [now, limit],
+    );
   }
 }
