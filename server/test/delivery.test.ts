@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { nextRetryAt, type RetryPolicy } from "../src/delivery/backoff.js";
 import { removeHeaderFields } from "../src/delivery/outgoing.js";
-import { classifySmtpResult } from "../src/delivery/relay.js";
+import { classifySmtpResult, wireAddress } from "../src/delivery/relay.js";
 
 describe("nextRetryAt", () => {
   const policy: RetryPolicy = { retryDelaysSeconds: [60, 300, 900], giveUpAfterSeconds: 3600 };
@@ -186,6 +186,33 @@ describe("classifySmtpResult", () => {
         ["BOB@x", "failed"],
       ],
     );
+  });
+
+  test("an IDN recipient is matched by the A-label the relay was given (and answers for)", () => {
+    const results = classifySmtpResult(
+      ["taro@例え.jp", "hanako@例え.jp"],
+      ["taro@xn--r8jz45g.jp"],
+      [err("hanako@xn--r8jz45g.jp", 550, "550 5.1.1 unknown")],
+    );
+    assert.deepEqual(
+      results.map((r) => [r.address, r.outcome]),
+      [
+        ["taro@例え.jp", "sent"],
+        ["hanako@例え.jp", "failed"],
+      ],
+    );
+  });
+
+  test("a non-ASCII local part is matched in the UTF-8 form it goes out in with SMTPUTF8", () => {
+    assert.equal(wireAddress("日本語@xn--r8jz45g.jp"), "日本語@例え.jp");
+    const [result] = classifySmtpResult(["日本語@例え.jp"], ["日本語@例え.jp"], []);
+    assert.equal(result?.outcome, "sent");
+  });
+
+  test("a local part that is no dot-atom is matched in its quoted form", () => {
+    assert.equal(wireAddress("a..b@x.example"), '"a..b"@x.example');
+    const [result] = classifySmtpResult(["a..b@x.example"], ['"a..b"@x.example'], []);
+    assert.equal(result?.outcome, "sent");
   });
 
   test("a mix keeps the envelope order", () => {

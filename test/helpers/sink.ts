@@ -9,6 +9,19 @@ export interface SunkMessage {
   raw: Buffer;
   text: string;
   messageId: string | null;
+  /**
+   * The sink answered 250 to the end of DATA on a connection still open. Until then (a delayed
+   * reply) or if the client went away first, the message was received but not accepted, and an
+   * MTA would throw it away.
+   */
+  acknowledged: boolean;
+  /** The client asked for SMTPUTF8 (RFC 6531) in MAIL FROM. */
+  smtpUtf8: boolean;
+}
+
+export interface SinkOptions {
+  /** Offer SMTPUTF8 in the EHLO reply (default true, as smtp-server does). */
+  smtpUtf8?: boolean;
 }
 
 export interface SinkBehaviour {
@@ -23,14 +36,26 @@ export class SmtpSink {
   readonly errors: Error[] = [];
   behaviour: SinkBehaviour = {};
   private server: SMTPServer | null = null;
+  /** Ids of the sessions connected now. */
+  private readonly open = new Set<string>();
   port = 0;
+
+  constructor(private readonly options: SinkOptions = {}) {}
 
   async start(port = 0): Promise<this> {
     const server = new SMTPServer({
       authOptional: true,
       disabledCommands: ["STARTTLS"],
+      hideSMTPUTF8: this.options.smtpUtf8 === false,
       logger: false,
       size: 0,
+      onConnect: (session, cb) => {
+        this.open.add(session.id);
+        cb();
+      },
+      onClose: (session) => {
+        this.open.delete(session.id);
+      },
       onRcptTo: (address, _session, cb) => {
         const code = this.behaviour.rcptReply?.(address.address);
         if (code)
@@ -43,14 +68,20 @@ export class SmtpSink {
         stream.on("end", () => {
           const raw = Buffer.concat(chunks);
           const text = raw.toString("utf8");
-          this.messages.push({
+          const message: SunkMessage = {
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
             to: session.envelope.rcptTo.map((r) => r.address),
             raw,
             text,
             messageId: /^Message-ID:\s*<([^>]+)>/im.exec(text)?.[1] ?? null,
-          });
-          setTimeout(() => cb(), this.behaviour.dataDelayMs ?? 0);
+            acknowledged: false,
+            smtpUtf8: session.envelope.smtpUtf8 === true,
+          };
+          this.messages.push(message);
+          setTimeout(() => {
+            message.acknowledged = this.open.has(session.id);
+            cb();
+          }, this.behaviour.dataDelayMs ?? 0);
         });
       },
     });
@@ -69,6 +100,11 @@ export class SmtpSink {
     const server = this.server;
     this.server = null;
     if (server) await new Promise<void>((r) => server.close(() => r()));
+  }
+
+  /** Clients connected now. */
+  get connections(): number {
+    return this.open.size;
   }
 
   to(address: string): SunkMessage[] {

@@ -2,9 +2,9 @@
 // internal ones (X-Sendguard-*, Bcc, Return-Path), then the body byte for byte from the spool
 // (or, for a small message, from the database).
 import { Readable } from "node:stream";
-import { Spool } from "../store/spool.js";
+import { Spool, spoolName } from "../store/spool.js";
 import type { MessageRecord, Store } from "../store/types.js";
-import { spoolName } from "../pipeline/intake.js";
+import { wireAddress } from "./relay.js";
 
 const INTERNAL = /^(x-sendguard-[!-9;-~]*|bcc|return-path)$/i;
 const INTERNAL_AND_VISIBLE_RECIPIENTS = /^(x-sendguard-[!-9;-~]*|bcc|return-path|to|cc)$/i;
@@ -13,7 +13,8 @@ const INTERNAL_AND_VISIBLE_RECIPIENTS = /^(x-sendguard-[!-9;-~]*|bcc|return-path
 function rewrittenRecipients(message: MessageRecord): string {
   const rewrite = message.headerRewrite;
   const to = rewrite.forceBcc === "undisclosed" ? "undisclosed-recipients:;" : message.fromHeader;
-  const cc = rewrite.keepCc?.length ? `Cc: ${rewrite.keepCc.join(", ")}\r\n` : "";
+  // Stored with Unicode domains (address.ts); a header outside RFC 6532 needs the A-labels.
+  const cc = rewrite.keepCc?.length ? `Cc: ${rewrite.keepCc.map(wireAddress).join(", ")}\r\n` : "";
   return `To: ${to}\r\n${cc}`;
 }
 

@@ -3,7 +3,7 @@
 // thread (relay-thread.ts).
 import { createPrivateKey, type KeyObject } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, open, rename } from "node:fs/promises";
+import { mkdir, open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -11,6 +11,7 @@ import nodemailer, { type SentMessageInfo, type Transporter } from "nodemailer";
 import DKIM from "nodemailer/lib/dkim";
 import type { MailMessage } from "nodemailer/lib/mailer";
 import MimeNode from "nodemailer/lib/mime-node";
+import SMTPConnection, { type SMTPConnectionOptions } from "nodemailer/lib/smtp-connection";
 import type { Config } from "../config/schema.js";
 import type { RecipientResult } from "../store/types.js";
 import type { DkimOptions } from "./dkim.js";
@@ -52,6 +53,27 @@ function describe(err: SmtpError): string {
   return (err.response ?? err.message).replace(/\s+/g, " ").slice(0, 500);
 }
 
+/** Only normalises envelopes (setEnvelope, getEnvelope): one, since building a MimeNode costs more. */
+const envelopeNormaliser = new MimeNode();
+
+/**
+ * An address as nodemailer writes it into MAIL FROM / RCPT TO, which is how the relay's replies
+ * name it: the domain as an A-label (taro@xn--r8jz45g.jp), unless the local part is non-ASCII (the
+ * address needs SMTPUTF8 then, and the domain stays UTF-8); a local part that is no dot-atom quoted.
+ */
+export function wireAddress(address: string): string {
+  return envelopeNormaliser.setEnvelope({ to: [address] }).getEnvelope().to[0] ?? address;
+}
+
+/** RFC 6531: an address with non-ASCII characters in its envelope form can only go with SMTPUTF8. */
+function needsSmtpUtf8(address: string): boolean {
+  return /\P{ASCII}/u.test(wireAddress(address));
+}
+
+/**
+ * Outcomes per recipient in the envelope's spelling (the stored one), the relay's replies matched
+ * to them by the form they went out in (wireAddress), without regard to case.
+ */
 export function classifySmtpResult(
   to: string[],
   accepted: string[],
@@ -60,9 +82,10 @@ export function classifySmtpResult(
   const byRecipient = new Map(rejected.map((e) => [(e.recipient ?? "").toLowerCase(), e]));
   const ok = new Set(accepted.map((a) => a.toLowerCase()));
   return to.map((address) => {
-    const err = byRecipient.get(address.toLowerCase());
+    const sentAs = wireAddress(address).toLowerCase();
+    const err = byRecipient.get(sentAs);
     if (err) return { address, outcome: outcomeOf(err), response: describe(err) };
-    if (ok.has(address.toLowerCase())) return { address, outcome: "sent", response: "accepted" };
+    if (ok.has(sentAs)) return { address, outcome: "sent", response: "accepted" };
     return { address, outcome: "retry", response: "not acknowledged by the relay" };
   });
 }
@@ -109,9 +132,6 @@ function signingWith(dkim: DkimOptions | null, cache: DkimCache): Signing | null
   return { ...dkim, privateKey: key, ...cache };
 }
 
-/** Only normalises envelopes (setEnvelope, getEnvelope): one, since building a MimeNode costs more. */
-const envelopeNormaliser = new MimeNode();
-
 /**
  * A notice is written whole (notify/compose.ts), so it goes to nodemailer's pool as a transport gets
  * it from sendMail (`Transport#send`), without the Mailer's MIME compile step and stream plumbing:
@@ -137,32 +157,111 @@ function prebuiltMail(
   return { data: {}, message } as unknown as MailMessage<SentMessageInfo>;
 }
 
+/** How long what the relay's EHLO offers is trusted before it is read again. */
+const CAPABILITIES_TTL_MS = 10 * 60_000;
+
+/** Whether the server's EHLO reply lists `extension`, read on a connection of its own (after STARTTLS). */
+function ehloOffers(options: SMTPConnectionOptions, extension: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const connection = new SMTPConnection(options);
+    connection.once("error", (err: Error) => {
+      connection.close();
+      reject(err);
+    });
+    connection.connect(() => {
+      // After the handshake the last reply is the whole EHLO (or HELO) response.
+      const ehlo = connection.lastServerResponse || "";
+      connection.quit();
+      resolve(new RegExp(`^\\d{3}[ -]${extension}\\b`, "im").test(ehlo));
+    });
+  });
+}
+
 class SmtpRelay implements Relay {
   private readonly transport: Transporter;
   private readonly dkimCache: DkimCache;
+  private readonly connection: SMTPConnectionOptions;
+  private readonly name: string;
+  private smtpUtf8: { at: number; offered: Promise<boolean> } | null = null;
 
   constructor(config: Config) {
     this.dkimCache = dkimCache(config);
+    this.name = describeRelay(config);
     const url = new URL(config.relay.url);
-    this.transport = nodemailer.createTransport({
-      pool: true,
+    this.connection = {
       host: url.hostname,
       port: Number(url.port || (url.protocol === "smtps:" ? 465 : 25)),
       secure: url.protocol === "smtps:",
-      auth: url.username
-        ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) }
-        : undefined,
       name: config.smtp.hostname,
-      maxConnections: config.relay.maxConnections,
-      maxMessages: 1000,
       tls: { rejectUnauthorized: config.relay.rejectUnauthorized },
       connectionTimeout: 30_000,
       greetingTimeout: 30_000,
       socketTimeout: 120_000,
+    };
+    this.transport = nodemailer.createTransport({
+      pool: true,
+      ...this.connection,
+      auth: url.username
+        ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) }
+        : undefined,
+      maxConnections: config.relay.maxConnections,
+      maxMessages: 1000,
     });
   }
 
+  /**
+   * Recipients whose address (or the sender's) has a non-ASCII local part go only if the relay
+   * offers SMTPUTF8: nodemailer would send them without it, and the relay might garble them.
+   */
   async send(
+    envelope: Envelope,
+    message: Readable | Buffer,
+    options: SendOptions,
+  ): Promise<RecipientResult[]> {
+    const held = await this.heldForSmtpUtf8(envelope);
+    const to = envelope.to.filter((address) => !held.has(address));
+    if (!to.length && !Buffer.isBuffer(message)) message.destroy();
+    const relayed = to.length ? await this.relay({ ...envelope, to }, message, options) : [];
+    const byAddress = new Map(relayed.map((r) => [r.address, r]));
+    return envelope.to.map((address) => held.get(address) ?? (byAddress.get(address) as RecipientResult));
+  }
+
+  /** The recipients that cannot go now: SMTPUTF8 is needed but not offered (failed) or unknown (retry). */
+  private async heldForSmtpUtf8(envelope: Envelope): Promise<Map<string, RecipientResult>> {
+    const held = new Map<string, RecipientResult>();
+    const senderNeeds = needsSmtpUtf8(envelope.from);
+    const needing = senderNeeds ? envelope.to : envelope.to.filter(needsSmtpUtf8);
+    if (!needing.length) return held;
+    let outcome: RecipientResult["outcome"] = "failed";
+    let response: string;
+    try {
+      if (await this.offersSmtpUtf8()) return held;
+      const whose = senderNeeds ? `the sender address <${envelope.from}>` : "this recipient's address";
+      response =
+        `553 5.6.7 The relay ${this.name} does not offer SMTPUTF8 (RFC 6531), which ${whose} needs ` +
+        "for its non-ASCII local part; use an ASCII address, or a relay that supports SMTPUTF8";
+    } catch (err) {
+      outcome = "retry";
+      response = describe(err as SmtpError);
+    }
+    for (const address of needing) held.set(address, { address, outcome, response });
+    return held;
+  }
+
+  private offersSmtpUtf8(): Promise<boolean> {
+    const now = Date.now();
+    if (!this.smtpUtf8 || now - this.smtpUtf8.at > CAPABILITIES_TTL_MS) {
+      const offered = ehloOffers(this.connection, "SMTPUTF8");
+      // A relay that could not be asked is asked again next time.
+      offered.catch(() => {
+        if (this.smtpUtf8?.offered === offered) this.smtpUtf8 = null;
+      });
+      this.smtpUtf8 = { at: now, offered };
+    }
+    return this.smtpUtf8.offered;
+  }
+
+  private async relay(
     envelope: Envelope,
     message: Readable | Buffer,
     { dkim, messageId }: SendOptions,
@@ -219,26 +318,33 @@ class OutboxRelay implements Relay {
     message: Readable | Buffer,
     { dkim, name, messageId }: SendOptions,
   ): Promise<RecipientResult[]> {
-    await mkdir(this.dir, { recursive: true });
-    const signing = signingWith(dkim, this.dkimCache);
     const final = join(this.dir, `${name}.eml`);
     const temp = `${final}.tmp`;
-    const info = (await this.transport.sendMail({
-      envelope: { ...envelope },
-      raw: message,
-      messageId: `<${messageId}>`,
-      ...(signing ? { dkim: signing } : {}),
-    })) as {
-      message: Readable;
-    };
-    const header = `X-Sendguard-Envelope-From: <${envelope.from}>\r\nX-Sendguard-Envelope-To: ${envelope.to.map((t) => `<${t}>`).join(", ")}\r\n`;
-    const out = createWriteStream(temp);
-    out.write(header);
-    await pipeline(info.message, out);
-    const file = await open(temp, "r");
-    await file.sync();
-    await file.close();
-    await rename(temp, final);
+    try {
+      await mkdir(this.dir, { recursive: true });
+      const signing = signingWith(dkim, this.dkimCache);
+      const info = (await this.transport.sendMail({
+        envelope: { ...envelope },
+        raw: message,
+        messageId: `<${messageId}>`,
+        ...(signing ? { dkim: signing } : {}),
+      })) as {
+        message: Readable;
+      };
+      const header = `X-Sendguard-Envelope-From: <${envelope.from}>\r\nX-Sendguard-Envelope-To: ${envelope.to.map((t) => `<${t}>`).join(", ")}\r\n`;
+      const out = createWriteStream(temp);
+      out.write(header);
+      await pipeline(info.message, out);
+      const file = await open(temp, "r");
+      await file.sync();
+      await file.close();
+      await rename(temp, final);
+    } catch (err) {
+      // The caller records a retry; nothing half-written stays behind, no spool file stays open.
+      if (!Buffer.isBuffer(message)) message.destroy();
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw err;
+    }
     return envelope.to.map((address) => ({ address, outcome: "sent", response: `written to ${final}` }));
   }
 

@@ -2,8 +2,9 @@
 // trusted networks sending as an internal domain, sender must be the user or an alias, and a 250
 // only once the message is durably stored.
 import { BlockList, isIPv6 } from "node:net";
-import { domainMatches, domainOf, addressProblem } from "@sendguard/shared";
+import { domainMatches, domainOf } from "@sendguard/shared";
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from "smtp-server";
+import { recipientProblem } from "../address.js";
 import type { PasswordChecker } from "../auth/passwords.js";
 import type { Config } from "../config/schema.js";
 import { localMinute } from "../local-time.js";
@@ -41,6 +42,12 @@ export function trustedNetworks(cidrs: string[]): BlockList {
  * of a message's CPU. A second, as for policies (policy/service.ts).
  */
 const TRUSTED_USER_MAX_AGE_MS = 1000;
+
+/**
+ * How old the account record checked at each MAIL FROM may be. Changes made through this process
+ * (the admin API) are seen at once; a disable by the CLI, another process, within this bound.
+ */
+export const ACCOUNT_RECHECK_MAX_AGE_MS = 1000;
 
 function sessionUser(session: SMTPServerSession): UserRecord | undefined {
   return session.user as UserRecord | undefined;
@@ -88,6 +95,18 @@ export function createSmtpServer(deps: SmtpDeps, secure: boolean): SMTPServer {
               smtpError(454, "4.7.0", `Too many failed logins; try again in ${result.retryAfter} s`),
             );
           }
+          if (result.reason === "busy") {
+            return callback(smtpError(454, "4.7.0", "Too many logins at once; try again in a few seconds"));
+          }
+          if (result.reason === "disabled") {
+            return callback(
+              smtpError(
+                535,
+                "5.7.8",
+                "Authentication failed: this account is disabled; ask your administrator",
+              ),
+            );
+          }
           callback(smtpError(535, "5.7.8", "Authentication failed: wrong user name or password"));
         })
         .catch((err: unknown) => {
@@ -98,17 +117,38 @@ export function createSmtpServer(deps: SmtpDeps, secure: boolean): SMTPServer {
 
     onMailFrom(address, session, callback) {
       const from = address.address;
-      const user = sessionUser(session);
-      if (user) {
-        const allowed = [user.email, ...user.aliases].some((a) => a.toLowerCase() === from.toLowerCase());
-        if (allowed) return callback();
-        return callback(
-          smtpError(
-            550,
-            "5.7.1",
-            `Sender <${from}> is not allowed for ${user.email}; send from your own address`,
-          ),
-        );
+      const authenticated = sessionUser(session);
+      if (authenticated) {
+        // The account is read again for every message: one that was disabled or deleted after
+        // this session authenticated must not go on submitting.
+        store
+          .userByEmail(authenticated.email, ACCOUNT_RECHECK_MAX_AGE_MS)
+          .then((user) => {
+            if (!user || user.id !== authenticated.id || user.disabledAt !== null) {
+              return callback(
+                smtpError(
+                  550,
+                  "5.7.1",
+                  `The account ${authenticated.email} is disabled or no longer exists; ask your administrator`,
+                ),
+              );
+            }
+            session.user = user; // an admin's change of aliases applies from the next message on
+            const allowed = [user.email, ...user.aliases].some((a) => a.toLowerCase() === from.toLowerCase());
+            if (allowed) return callback();
+            callback(
+              smtpError(
+                550,
+                "5.7.1",
+                `Sender <${from}> is not allowed for ${user.email}; send from your own address`,
+              ),
+            );
+          })
+          .catch((err: unknown) => {
+            log.error({ err }, "smtp account check error");
+            callback(smtpError(451, "4.3.0", "Local error while checking the account; try again later"));
+          });
+        return;
       }
       if (isTrusted(session.remoteAddress)) {
         if (domainMatches(domainOf(from), config.organization.internalDomains)) return callback();
@@ -124,7 +164,7 @@ export function createSmtpServer(deps: SmtpDeps, secure: boolean): SMTPServer {
     },
 
     onRcptTo(address, session, callback) {
-      const problem = addressProblem(address.address);
+      const problem = recipientProblem(address.address);
       if (problem) return callback(smtpError(553, "5.1.3", `Recipient <${address.address}> ${problem}`));
       if (session.envelope.rcptTo.length >= config.smtp.maxRecipients) {
         return callback(smtpError(452, "4.5.3", `Too many recipients; at most ${config.smtp.maxRecipients}`));
@@ -143,6 +183,7 @@ export function createSmtpServer(deps: SmtpDeps, secure: boolean): SMTPServer {
             mailFrom,
             rcptTo: session.envelope.rcptTo.map((r) => r.address),
             user: user ?? null,
+            authenticated: known !== undefined,
             remoteAddress: plainAddress(session.remoteAddress),
             lineEndings: "reject",
           }),

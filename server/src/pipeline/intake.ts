@@ -2,24 +2,20 @@
 // rules → plan the delivery → commit durably (the rows, with a small body's bytes, or after its
 // spool file and directory entry; all fsynced) → only then acknowledge. Anything refused leaves
 // nothing behind but an audit entry.
-import {
-  addressProblem,
-  type GroupView,
-  type Language,
-  type Localized,
-  type SubmitResponse,
-} from "@sendguard/shared";
+import { type GroupView, type Language, type Localized, type SubmitResponse } from "@sendguard/shared";
+import { recipientProblem, uniqueRecipients } from "../address.js";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import type { PolicyService } from "../policy/service.js";
 import { newId } from "../secrets.js";
 import { GroupCommit } from "../store/group-commit.js";
-import type { Spool, SpooledBody } from "../store/spool.js";
+import { spoolName, type Spool, type SpooledBody } from "../store/spool.js";
 import type { NewMessage, NewNotice, Store, UserRecord } from "../store/types.js";
 import type { Analyzer } from "./analyzer.js";
 import { IntakeError, PolicyRejection } from "./errors.js";
 import { HeaderError, parseHeaderBlock, summarize, type HeaderSummary } from "./headers.js";
+import { requireIdentity, SenderRefusal, type SenderIdentity, type Submitter } from "./identity.js";
 import { MessageInspector, type LineEndings } from "./inspect.js";
 import { approversFor, headerRewrite, planGroups } from "./plan.js";
 import { applyRules } from "./rules.js";
@@ -33,6 +29,11 @@ export interface IntakeRequest {
   rcptTo: string[] | null;
   /** The authenticated user, or the user the sender address belongs to (trusted network). */
   user: UserRecord | null;
+  /**
+   * True when `user` signed in (SMTP AUTH, API token or session): From and Sender must then be
+   * their own addresses. False for a trusted network, which may use its envelope sender's domain.
+   */
+  authenticated: boolean;
   remoteAddress: string;
   lineEndings: LineEndings;
 }
@@ -48,10 +49,6 @@ export interface IntakeDeps {
   log: Logger;
   /** Called after every commit (and queued notice) so the scheduler looks at the new due times. */
   onStored: () => void;
-}
-
-export function spoolName(id: string): string {
-  return `${id}.eml`;
 }
 
 /**
@@ -75,6 +72,7 @@ function bothLanguages(text: Localized): { ja: string; en: string } {
 
 interface Parsed {
   headers: HeaderSummary;
+  identity: SenderIdentity;
   recipients: string[];
   messageId: string;
   addedHeaders: string;
@@ -153,6 +151,7 @@ export class Intake {
           msg_id: id,
           message_id: record.messageId,
           sender: req.mailFrom,
+          from: parsed.identity.from,
           rcpts: parsed.recipients.length,
           size: body.size,
           source: req.source,
@@ -175,8 +174,47 @@ export class Intake {
       const code = err instanceof IntakeError ? err.code : "storage";
       metrics.rejected.inc({ source: req.source, code });
       if (err instanceof IntakeError) log.info({ msg_id: id, code, detail: err.detail }, "refused");
+      if (err instanceof SenderRefusal) await this.recordSenderRefusal(id, req, err);
       throw err;
     }
+  }
+
+  /** Who handed the message in, for the From/Sender check. */
+  private submitter(req: IntakeRequest): Submitter {
+    if (req.authenticated) {
+      if (!req.user) throw new Error("an authenticated submission without its user");
+      return { kind: "user", email: req.user.email, aliases: req.user.aliases };
+    }
+    return {
+      kind: "trusted_network",
+      envelopeSender: req.mailFrom,
+      internalDomains: this.deps.config.organization.internalDomains,
+    };
+  }
+
+  /**
+   * Sending as someone else is worth an admin's attention: the refusal is audited (no notice, the
+   * client has its 550 / 422). If the audit write fails, the client still gets the refusal.
+   */
+  private async recordSenderRefusal(id: string, req: IntakeRequest, err: SenderRefusal): Promise<void> {
+    await this.deps.store
+      .audit([
+        {
+          actor: req.user?.email ?? req.mailFrom,
+          action: "sender_refused",
+          messageId: id,
+          detail: {
+            source: req.source,
+            ip: req.remoteAddress,
+            envelopeSender: req.mailFrom,
+            authenticated: req.authenticated,
+            problem: err.problem,
+          },
+        },
+      ])
+      .catch((auditErr: unknown) =>
+        this.deps.log.error({ msg_id: id, err: auditErr }, "audit of a sender refusal failed"),
+      );
   }
 
   private parse(id: string, inspector: MessageInspector, req: IntakeRequest): Parsed {
@@ -192,18 +230,19 @@ export class Intake {
       throw err;
     }
     const headers = summarize(fields);
-    if (!headers.from.length)
-      throw new IntakeError("bad_message", "the message has no From header with an address");
+    const identity = requireIdentity(fields, this.submitter(req));
 
-    const recipients = [...new Set(req.rcptTo ?? [...headers.to, ...headers.cc, ...headers.bcc])];
+    const submitted = req.rcptTo ?? [...headers.to, ...headers.cc, ...headers.bcc];
+    for (const address of submitted) {
+      const problem = recipientProblem(address);
+      if (problem) throw new IntakeError("bad_recipient", `recipient ${JSON.stringify(address)}: ${problem}`);
+    }
+    // Stored, matched against the relay's replies and shown in one form (see address.ts).
+    const recipients = uniqueRecipients(submitted);
     if (!recipients.length)
       throw new IntakeError("no_recipients", "no recipients in the envelope or in To/Cc/Bcc");
     if (recipients.length > config.smtp.maxRecipients) {
       throw new IntakeError("too_many_recipients", `more than ${config.smtp.maxRecipients} recipients`);
-    }
-    for (const address of recipients) {
-      const problem = addressProblem(address);
-      if (problem) throw new IntakeError("bad_recipient", `recipient ${JSON.stringify(address)}: ${problem}`);
     }
     const messageId = headers.messageId ?? `${id}@${config.smtp.hostname}`;
     const added: string[] = [];
@@ -211,6 +250,7 @@ export class Intake {
     if (!headers.hasDate) added.push(`Date: ${new Date().toUTCString().replace("GMT", "+0000")}`);
     return {
       headers,
+      identity,
       recipients,
       messageId,
       addedHeaders: added.map((h) => `${h}\r\n`).join(""),
@@ -280,7 +320,7 @@ export class Intake {
       messageId: parsed.messageId,
       userId: user?.id ?? null,
       sender: req.mailFrom,
-      fromHeader: parsed.headers.from[0] as string,
+      fromHeader: parsed.identity.from,
       subject: parsed.headers.subject,
       size,
       body: inline,
@@ -304,6 +344,7 @@ export class Intake {
           detail: {
             source: req.source,
             ip: req.remoteAddress,
+            from: parsed.identity.from,
             size,
             recipients: parsed.recipients.length,
             groups: groups.map((g) => ({

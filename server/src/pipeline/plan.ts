@@ -1,6 +1,7 @@
 // The plan step: turns a decision into recipient groups with their release times, the To/Cc
 // rewrite of forced Bcc, and the approvers a message must wait for.
 import { classifyAddress, type Decision, type EffectivePolicy, type RecipientClass } from "@sendguard/shared";
+import { mailboxKey, uniqueRecipients } from "../address.js";
 import type { HeaderRewrite, UserRecord } from "../store/types.js";
 
 export interface PlannedGroup {
@@ -15,13 +16,20 @@ const ORDER: RecipientClass[] = ["internal", "semi_internal", "external"];
 /** Groups of recipients by class: each class is held (and delayed) for its own time. */
 export function planGroups(policy: EffectivePolicy, decision: Decision, now: number): PlannedGroup[] {
   const byClass = new Map<RecipientClass, string[]>();
+  const planned = new Set<string>();
   const add = (address: string, cls: RecipientClass) => {
+    const key = mailboxKey(address);
+    if (planned.has(key)) return;
+    planned.add(key);
     const list = byClass.get(cls) ?? [];
-    if (!list.some((a) => a.toLowerCase() === address.toLowerCase())) list.push(address);
+    list.push(address);
     byClass.set(cls, list);
   };
   for (const r of decision.recipients) add(r.address, r.class);
-  for (const address of decision.addBcc) add(address, classifyAddress(address, policy.domains));
+  // Policy Bcc addresses join in the form every recipient is stored in (address.ts).
+  for (const address of uniqueRecipients(decision.addBcc)) {
+    add(address, classifyAddress(address, policy.domains));
+  }
   const minutes: Record<RecipientClass, number> = {
     internal: decision.hold.internal,
     semi_internal: decision.hold.semiInternal + decision.delay.semiInternal,

@@ -9,6 +9,7 @@ import {
   type RecipientField,
   type RuleAttachment,
 } from "@sendguard/shared";
+import { mailboxKey } from "../address.js";
 import type { AttachmentFacts, MessageFacts } from "./analyze.js";
 import { analysisGaps } from "./extract/gaps.js";
 import type { HeaderSummary } from "./headers.js";
@@ -31,10 +32,11 @@ export function recipientFields(
   headers: HeaderSummary,
   envelope: string[],
 ): { address: string; field: RecipientField }[] {
-  const to = new Set(headers.to.map((a) => a.toLowerCase()));
-  const cc = new Set(headers.cc.map((a) => a.toLowerCase()));
+  // A header may spell the domain as an A-label (taro@xn--r8jz45g.jp) where the envelope has 例え.jp.
+  const to = new Set(headers.to.map(mailboxKey));
+  const cc = new Set(headers.cc.map(mailboxKey));
   return envelope.map((address) => {
-    const key = address.toLowerCase();
+    const key = mailboxKey(address);
     return { address, field: to.has(key) ? "to" : cc.has(key) ? "cc" : "bcc" };
   });
 }
