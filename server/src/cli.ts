@@ -1,4 +1,4 @@
-// `sendguard start | user add | dkim keygen | check-config`
+// `sendguard start | user add|disable|enable|delete|password | token revoke | policy | dkim keygen | check-config`
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { stringify as stringifyYaml } from "yaml";
@@ -7,8 +7,10 @@ import { ConfigError, loadConfig } from "./config/load.js";
 import type { Config } from "./config/schema.js";
 import { generateDkimKey } from "./delivery/dkim.js";
 import { openStore, startGateway } from "./gateway.js";
+import { ACCOUNT_RECHECK_MAX_AGE_MS } from "./intake/smtp.js";
 import { createLogger } from "./log.js";
-import { createUser, UserInputError } from "./users.js";
+import type { Store, UserRecord } from "./store/types.js";
+import { createUser, setPassword, UserInputError } from "./users.js";
 import { defaultSelector } from "./web/admin.js";
 
 const USAGE = `Usage:
@@ -16,6 +18,13 @@ const USAGE = `Usage:
   sendguard user add EMAIL [--role user|approver|admin] [--password-stdin] [--language ja|en]
                            [--hold-minutes N] [--alias ADDRESS]... [--group NAME]... [--manager EMAIL]
                            [--config FILE]
+  sendguard user disable EMAIL [--config FILE]      no sign-in, tokens or sessions until enabled again
+  sendguard user enable EMAIL [--config FILE]       unexpired tokens work again (revoke them if misused)
+  sendguard user delete EMAIL [--config FILE]       removes the user and their tokens; messages and audit stay
+  sendguard user password EMAIL [--password-stdin] [--config FILE]
+                                                    sets a password (prints a generated one without
+                                                    --password-stdin) and revokes the user's tokens
+  sendguard token revoke EMAIL [--config FILE]      revokes all API tokens and sessions of the user
   sendguard policy set SCOPE FILE [--config FILE]     SCOPE: org, group:NAME or user:EMAIL; FILE: YAML or JSON
   sendguard policy show [--user EMAIL] [--config FILE]
   sendguard dkim keygen DOMAIN [--selector S] [--config FILE]
@@ -98,6 +107,66 @@ async function userAdd(
   } finally {
     await store.close();
   }
+}
+
+/** Runs `work` on the user EMAIL with the store open. Changes are audited with the actor "cli". */
+async function onUser(
+  config: Config,
+  command: string,
+  email: string | undefined,
+  work: (store: Store, user: UserRecord) => Promise<string>,
+): Promise<void> {
+  if (!email) throw new UsageError(`${command} needs an EMAIL`);
+  const store = await openStore(config);
+  try {
+    const user = await store.userByEmail(email);
+    if (!user) throw new UserInputError(`no user ${email}`);
+    console.log(await work(store, user));
+  } finally {
+    await store.close();
+  }
+}
+
+/** `user disable|enable|delete|password` and `token revoke`: the account's life after `user add`. */
+async function account(
+  config: Config,
+  command: string,
+  email: string | undefined,
+  values: Record<string, unknown>,
+): Promise<void> {
+  const audit = (action: string, user: UserRecord) => ({
+    actor: "cli",
+    action,
+    detail: { email: user.email },
+  });
+  // Read before the store opens, so that a missing EMAIL is reported without waiting for stdin.
+  const given =
+    command === "user password" && email && values["password-stdin"] ? await readStdin() : undefined;
+  await onUser(config, command, email, async (store, user) => {
+    switch (command) {
+      case "user disable":
+        await store.setUserDisabled(user.id, true, audit("user_disabled", user));
+        return `Disabled ${user.email}: sign-in, API tokens and sessions are refused now; an SMTP session already open is refused at its next message (within ${ACCOUNT_RECHECK_MAX_AGE_MS / 1000} s).`;
+      case "user enable":
+        await store.setUserDisabled(user.id, false, audit("user_enabled", user));
+        return `Enabled ${user.email}. Tokens that have not expired work again; if the account was misused, run: sendguard token revoke ${user.email}`;
+      case "user delete":
+        await store.deleteUser(user.id, {
+          ...audit("user_deleted", user),
+          detail: { email: user.email, role: user.role },
+        });
+        return `Deleted ${user.email} and their tokens; their messages and the audit log stay.`;
+      case "user password": {
+        const password = await setPassword(store, user, given, "cli");
+        return `Password of ${user.email} set; their tokens and sessions are revoked.${given === undefined ? `\nPassword (shown once): ${password}` : ""}`;
+      }
+      default: {
+        // token revoke
+        const revoked = await store.revokeTokens(user.id, null, audit("tokens_revoked", user));
+        return `Revoked ${revoked} token${revoked === 1 ? "" : "s"} and session${revoked === 1 ? "" : "s"} of ${user.email}.`;
+      }
+    }
+  });
 }
 
 async function dkimKeygen(
@@ -195,6 +264,11 @@ export async function main(argv: string[]): Promise<number> {
     const config = loadConfig(values.config);
     if (command === "start") await start(config);
     else if (command === "user" && sub === "add") await userAdd(config, arg, values);
+    else if (
+      (command === "user" && ["disable", "enable", "delete", "password"].includes(sub ?? "")) ||
+      (command === "token" && sub === "revoke")
+    )
+      await account(config, `${command} ${sub}`, arg, values);
     else if (command === "dkim" && sub === "keygen") await dkimKeygen(config, arg, values.selector);
     else if (command === "policy" && sub === "set") await policySet(config, arg, positionals[3]);
     else if (command === "policy" && sub === "show") await policyShow(config, values.user);

@@ -69,7 +69,10 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   // Released messages and notices leave from one thread of their own, over its connections.
   const relay = new RelayThread(config);
   const dkim = new DkimKeys(store);
-  const passwords = new PasswordChecker(store, config.smtp.authFailures);
+  const passwords = new PasswordChecker(store, config.smtp.authFailures, {
+    concurrent: config.auth.concurrentPasswordChecks,
+    queued: config.auth.queuedPasswordChecks,
+  });
   const links = new Links(publicUrl, await loadServerSecret(config.dataDir));
   const notices = new NoticeSender(config, relay, links, dkim);
   const scheduler = new Scheduler({ config, store, spool, relay, dkim, notices, metrics, log });

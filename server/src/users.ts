@@ -27,6 +27,42 @@ export interface UserInput {
   manager?: string;
 }
 
+/** Longer ones are refused: every check hashes the whole password. */
+const MAX_PASSWORD_LENGTH = 1024;
+
+/** `password` when it may be used (else UserInputError), or a generated one when it is undefined. */
+function acceptablePassword(password: string | undefined): string {
+  if (password === undefined) return randomBytes(12).toString("base64url");
+  if (password.length < MIN_PASSWORD_LENGTH) {
+    throw new UserInputError(`password must have at least ${MIN_PASSWORD_LENGTH} characters`);
+  }
+  if (password.length > MAX_PASSWORD_LENGTH) {
+    throw new UserInputError(`password must have at most ${MAX_PASSWORD_LENGTH} characters`);
+  }
+  return password;
+}
+
+/**
+ * Sets a user's password (a generated one when none is given, returned to be shown once) and
+ * revokes all of their tokens and sessions but `keepTokenId`: whoever knew the old password may
+ * have made some.
+ */
+export async function setPassword(
+  store: Store,
+  user: UserRecord,
+  password: string | undefined,
+  actor: string,
+  keepTokenId: string | null = null,
+): Promise<string> {
+  const used = acceptablePassword(password);
+  await store.setPasswordHash(user.id, await hashPassword(used), keepTokenId, {
+    actor,
+    action: actor === user.email ? "password_changed" : "password_reset",
+    detail: { email: user.email, generated: password === undefined },
+  });
+  return used;
+}
+
 /** Creates a user; generates a password when none is given and returns it (shown once). */
 export async function createUser(
   store: Store,
@@ -54,10 +90,7 @@ export async function createUser(
   if (input.manager !== undefined && addressProblem(input.manager)) {
     throw new UserInputError(`manager ${JSON.stringify(input.manager)}: ${addressProblem(input.manager)}`);
   }
-  const password = input.password ?? randomBytes(12).toString("base64url");
-  if (password.length < MIN_PASSWORD_LENGTH) {
-    throw new UserInputError(`password must have at least ${MIN_PASSWORD_LENGTH} characters`);
-  }
+  const password = acceptablePassword(input.password);
   if (await store.userByEmail(email)) throw new UserInputError(`user ${email} already exists`, true);
   const user = await store.addUser({
     email,

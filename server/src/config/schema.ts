@@ -94,6 +94,33 @@ const analysis = z.strictObject({
     .describe("worker threads for analysing messages over 64 KiB (pdf.js, Office files, ZIP)"),
 });
 
+const auth = z.strictObject({
+  concurrentPasswordChecks: z
+    .number()
+    .int()
+    .min(1)
+    .max(16)
+    .default(2)
+    .describe("password hashes checked at once; the rest of libuv's pool stays free for fsync and SQLite"),
+  queuedPasswordChecks: z
+    .number()
+    .int()
+    .min(0)
+    .max(10000)
+    .default(16)
+    .describe("checks that may wait for a slot; beyond this a login is answered 'busy, try again'"),
+  apiTokenDays: z
+    .number()
+    .min(1)
+    .max(3650)
+    .default(90)
+    .describe("lifetime of an API token from POST /tokens"),
+});
+
+const metrics = z.strictObject({
+  allowNetworks: z.array(cidr).default(["127.0.0.0/8", "::1/128"]),
+});
+
 export const configSchema = z.strictObject({
   dataDir: z.string().default("./data"),
   publicUrl: z
@@ -105,6 +132,8 @@ export const configSchema = z.strictObject({
     .strictObject({ host: z.string().default("0.0.0.0"), port: port.default(8080) })
     .default({ host: "0.0.0.0", port: 8080 }),
   smtp: smtp.default(smtp.parse({})),
+  auth: auth.default(auth.parse({})),
+  metrics: metrics.default(metrics.parse({})),
   spool: z
     .strictObject({
       inlineMaxBytes: z

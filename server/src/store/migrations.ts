@@ -115,6 +115,17 @@ const migrations: string[] = [
      message_id TEXT PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
      data BLOB NOT NULL
    );`,
+  // Accounts: users can be disabled; tokens get a public id (listing and revoking them without their
+  // secret), a last-use time, and an expiry. Tokens made before had none: they now run out 90 days
+  // from the upgrade rather than at once, so add-ins keep working until then.
+  `ALTER TABLE users ADD COLUMN disabled_at INTEGER;
+   ALTER TABLE tokens ADD COLUMN id TEXT;
+   ALTER TABLE tokens ADD COLUMN last_used_at INTEGER;
+   UPDATE tokens SET id = lower(hex(randomblob(12)));
+   UPDATE tokens SET expires_at = CAST(unixepoch('subsec') * 1000 AS INTEGER) + 90 * 86400000
+     WHERE expires_at IS NULL;
+   CREATE UNIQUE INDEX tokens_by_id ON tokens(id);
+   CREATE INDEX tokens_by_user ON tokens(user_id, kind);`,
 ];
 
 export async function migrate(db: Db): Promise<number> {

@@ -14,9 +14,29 @@ export interface UserRecord {
   /** The approver of this user's messages when the policy uses managers. */
   manager: string | null;
   createdAt: number;
+  /** Set while the account is disabled: no sign-in, no token or session works, no submission. */
+  disabledAt: number | null;
 }
 
-export type NewUser = Omit<UserRecord, "id" | "createdAt">;
+export type NewUser = Omit<UserRecord, "id" | "createdAt" | "disabledAt">;
+
+export type TokenKind = "api" | "session";
+
+/** A token as its owner may see it: a public id, never the secret or its hash. */
+export interface TokenRecord {
+  id: string;
+  kind: TokenKind;
+  createdAt: number;
+  /** To the hour: recording every use would be a write per request. */
+  lastUsedAt: number | null;
+  expiresAt: number | null;
+}
+
+export interface TokenOwner {
+  user: UserRecord;
+  tokenId: string;
+  csrf: string | null;
+}
 
 export interface AuditEntry {
   actor: string;
@@ -175,19 +195,36 @@ export interface Store {
     change: Partial<Pick<UserRecord, "role" | "language" | "holdMinutes" | "aliases" | "groups" | "manager">>,
   ): Promise<void>;
 
+  /** Disables (when `disabled`) or enables a user, with its audit entry; false: no such user. */
+  setUserDisabled(id: number, disabled: boolean, audit: AuditEntry): Promise<boolean>;
+  /** Deletes a user and their tokens; their messages and audit trail stay (user_id becomes null). */
+  deleteUser(id: number, audit: AuditEntry): Promise<boolean>;
+  /** Sets a user's password hash and revokes their tokens, except `keepTokenId` (the caller's own). */
+  setPasswordHash(
+    id: number,
+    passwordHash: string,
+    keepTokenId: string | null,
+    audit: AuditEntry,
+  ): Promise<void>;
+
+  /** Stores a new token (only its hash) and returns its public id. */
   saveToken(
     hash: string,
     userId: number,
-    kind: "api" | "session",
+    kind: TokenKind,
     csrf: string | null,
     expiresAt: number | null,
-  ): Promise<void>;
-  tokenOwner(
-    hash: string,
-    kind: "api" | "session",
-    now: number,
-  ): Promise<{ user: UserRecord; csrf: string | null } | undefined>;
+  ): Promise<string>;
+  /** The enabled user a live token belongs to. */
+  tokenOwner(hash: string, kind: TokenKind, now: number): Promise<TokenOwner | undefined>;
   deleteToken(hash: string): Promise<void>;
+  /** A user's tokens that have not expired, newest first. */
+  listTokens(userId: number, now: number): Promise<TokenRecord[]>;
+  /**
+   * Revokes the user's token `tokenId`, or all of their tokens when it is null; returns how many
+   * went. A token of another user is never touched.
+   */
+  revokeTokens(userId: number, tokenId: string | null, audit: AuditEntry): Promise<number>;
 
   insertMessages(batch: NewMessage[]): Promise<void>;
   /**

@@ -1,11 +1,11 @@
 // /api/v1/admin: users, DKIM keys and the audit log. Admins only.
-import express, { Router } from "express";
+import express, { type Request, type Response, Router } from "express";
 import { z } from "zod";
 import { generateDkimKey } from "../delivery/dkim.js";
 import { parsePolicyText, PolicyError, type PolicyService } from "../policy/service.js";
 import type { Store, UserRecord } from "../store/types.js";
-import { createUser, UserInputError } from "../users.js";
-import { currentUser, requireRole } from "./auth.js";
+import { createUser, setPassword, UserInputError } from "../users.js";
+import { currentTokenId, currentUser, requireRole } from "./auth.js";
 import { ApiError } from "./errors.js";
 
 const userChange = z.strictObject({
@@ -30,6 +30,7 @@ function publicUser(u: UserRecord) {
     aliases: u.aliases,
     groups: u.groups,
     manager: u.manager,
+    disabledAt: u.disabledAt === null ? null : new Date(u.disabledAt).toISOString(),
   };
 }
 
@@ -42,6 +43,13 @@ function invalid(error: z.ZodError): ApiError {
 
 export function adminRouter(store: Store, policies: PolicyService): Router {
   const router = Router();
+
+  async function targetUser(req: Request): Promise<UserRecord> {
+    const id = Number(req.params.id);
+    const user = Number.isInteger(id) ? await store.userById(id) : undefined;
+    if (!user) throw new ApiError(404, "not_found");
+    return user;
+  }
   router.use(requireRole("admin"), express.json({ limit: "16kb" }));
 
   // Each with valid: true, or valid: false with its errors and what is in force instead.
@@ -126,9 +134,8 @@ export function adminRouter(store: Store, policies: PolicyService): Router {
   router.patch("/users/:id", async (req, res) => {
     const parsed = userChange.safeParse(req.body);
     if (!parsed.success) throw invalid(parsed.error);
-    const id = Number(req.params.id);
-    const user = Number.isInteger(id) ? await store.userById(id) : undefined;
-    if (!user) throw new ApiError(404, "not_found");
+    const user = await targetUser(req);
+    const id = user.id;
     await store.updateUser(id, parsed.data);
     await store.audit([
       {
@@ -138,6 +145,67 @@ export function adminRouter(store: Store, policies: PolicyService): Router {
       },
     ]);
     res.json({ user: publicUser((await store.userById(id)) ?? user) });
+  });
+
+  /** The user of `:id` that the calling admin may disable or delete: not themselves (lockout). */
+  async function otherUser(req: Request, res: Response): Promise<UserRecord> {
+    const user = await targetUser(req);
+    if (user.id === currentUser(res).id) throw new ApiError(409, "own_account");
+    return user;
+  }
+
+  for (const action of ["disable", "enable"] as const) {
+    router.post(`/users/:id/${action}`, async (req, res) => {
+      const user = await otherUser(req, res);
+      await store.setUserDisabled(user.id, action === "disable", {
+        actor: currentUser(res).email,
+        action: action === "disable" ? "user_disabled" : "user_enabled",
+        detail: { email: user.email },
+      });
+      res.json({ user: publicUser((await store.userById(user.id)) ?? user) });
+    });
+  }
+
+  router.delete("/users/:id", async (req, res) => {
+    const user = await otherUser(req, res);
+    await store.deleteUser(user.id, {
+      actor: currentUser(res).email,
+      action: "user_deleted",
+      detail: { email: user.email, role: user.role },
+    });
+    res.status(204).end();
+  });
+
+  // Without a password in the body one is generated and returned once, as for POST /users.
+  router.post("/users/:id/password", async (req, res) => {
+    const parsed = z.strictObject({ password: z.string().optional() }).safeParse(req.body ?? {});
+    if (!parsed.success) throw invalid(parsed.error);
+    const user = await targetUser(req);
+    const given = parsed.data.password;
+    try {
+      const self = user.id === currentUser(res).id;
+      const password = await setPassword(
+        store,
+        user,
+        given,
+        currentUser(res).email,
+        self ? currentTokenId(res) : null,
+      );
+      res.json({ user: publicUser(user), ...(given === undefined ? { password } : {}) });
+    } catch (err) {
+      if (err instanceof UserInputError) throw new ApiError(400, "bad_request", { detail: err.message });
+      throw err;
+    }
+  });
+
+  router.delete("/users/:id/tokens", async (req, res) => {
+    const user = await targetUser(req);
+    const revoked = await store.revokeTokens(user.id, null, {
+      actor: currentUser(res).email,
+      action: "tokens_revoked",
+      detail: { email: user.email },
+    });
+    res.json({ revoked });
   });
 
   router.post("/dkim", async (req, res) => {

@@ -1,5 +1,5 @@
 // /api/v1: sign-in, tokens, policy, message submission and the sender's own messages.
-import type { ClientPolicy, Language, MessageStatus } from "@sendguard/shared";
+import type { ClientPolicy, Language, MessageStatus, TokenResponse } from "@sendguard/shared";
 import addressparser from "nodemailer/lib/addressparser";
 import express, { type Request, type Response, Router } from "express";
 import type { PasswordChecker } from "../auth/passwords.js";
@@ -10,7 +10,7 @@ import type { Intake } from "../pipeline/intake.js";
 import { decideApproval } from "../approval.js";
 import { newToken, sha256 } from "../secrets.js";
 import type { HeldAction, MessageRecord, Store, UserRecord } from "../store/types.js";
-import { cookie, currentUser, requireUser, SESSION_COOKIE } from "./auth.js";
+import { authRefusal, cookie, currentUser, requireUser, SESSION_COOKIE } from "./auth.js";
 import { composeJson, describeJsonProblem, envelopeRecipients, jsonMessageSchema } from "./compose-json.js";
 import { ApiError, languageOf } from "./errors.js";
 import { messageSummary, messageView } from "./views.js";
@@ -79,23 +79,21 @@ export function apiRouter(deps: ApiDeps): Router {
     const { email, password } = credentials(req);
     const result = await passwords.check(email, password, req.ip ?? "");
     if (result.ok) return result.user;
-    if (result.reason === "too_many_attempts") {
-      throw new ApiError(
-        429,
-        "too_many_attempts",
-        { seconds: result.retryAfter },
-        { "Retry-After": String(result.retryAfter) },
-      );
-    }
-    throw new ApiError(401, "bad_credentials");
+    throw authRefusal(result);
   }
 
   router.post("/auth/login", smallJson, async (req, res) => {
     const user = await signIn(req);
     const token = newToken();
     const csrf = newToken();
-    await store.saveToken(sha256(token), user.id, "session", csrf, Date.now() + SESSION_HOURS * 3600_000);
-    await store.audit([{ actor: user.email, action: "login", detail: { ip: req.ip } }]);
+    const tokenId = await store.saveToken(
+      sha256(token),
+      user.id,
+      "session",
+      csrf,
+      Date.now() + SESSION_HOURS * 3600_000,
+    );
+    await store.audit([{ actor: user.email, action: "login", detail: { ip: req.ip, tokenId } }]);
     res.cookie(SESSION_COOKIE, token, {
       httpOnly: true,
       sameSite: "strict",
@@ -116,9 +114,11 @@ export function apiRouter(deps: ApiDeps): Router {
   router.post("/tokens", smallJson, async (req, res) => {
     const user = await signIn(req);
     const token = newToken();
-    await store.saveToken(sha256(token), user.id, "api", null, null);
-    await store.audit([{ actor: user.email, action: "token_created", detail: { ip: req.ip } }]);
-    res.status(201).json({ token });
+    const expiresAt = Date.now() + config.auth.apiTokenDays * 86400_000;
+    const id = await store.saveToken(sha256(token), user.id, "api", null, expiresAt);
+    await store.audit([{ actor: user.email, action: "token_created", detail: { ip: req.ip, tokenId: id } }]);
+    const body: TokenResponse = { token, id, expiresAt: new Date(expiresAt).toISOString() };
+    res.status(201).json(body);
   });
 
   router.get("/policy", requireUser, async (_req, res) => {

@@ -8,12 +8,14 @@ import type { Metrics } from "../metrics.js";
 import type { Intake } from "../pipeline/intake.js";
 import type { PolicyService } from "../policy/service.js";
 import type { Store } from "../store/types.js";
+import { accountRouter } from "./account.js";
 import { adminRouter } from "./admin.js";
 import { apiRouter } from "./api.js";
 import { authenticate, language } from "./auth.js";
 import { ApiError, errorHandler } from "./errors.js";
 import { approveRouter } from "./approve-page.js";
 import { holdRouter } from "./hold-page.js";
+import { metricsAccess } from "./metrics-access.js";
 
 export interface WebDeps {
   config: Config;
@@ -42,7 +44,7 @@ export function createApp(deps: WebDeps): Express {
     const depth = await store.queueDepth();
     res.json({ status: "ok", queue: depth });
   });
-  app.get("/metrics", async (_req, res) => {
+  app.get("/metrics", authenticate(store), metricsAccess(config), async (_req, res) => {
     res.set("Content-Type", metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.get("/", (_req, res) => {
@@ -53,6 +55,7 @@ export function createApp(deps: WebDeps): Express {
   app.use(approveRouter(deps));
   app.use("/api/v1", authenticate(store));
   app.use("/api/v1/admin", adminRouter(store, deps.policies));
+  app.use("/api/v1", accountRouter(deps));
   app.use("/api/v1", apiRouter(deps));
   app.use((_req, _res, next) => next(new ApiError(404, "not_found")));
   app.use(errorHandler(log));

@@ -2,6 +2,7 @@
 // requests with a session cookie must carry its CSRF token in X-CSRF-Token.
 import { pickLanguage, type Language, type Role } from "@sendguard/shared";
 import type { NextFunction, Request, RequestHandler, Response } from "express";
+import type { AuthResult } from "../auth/passwords.js";
 import type { Store, UserRecord } from "../store/types.js";
 import { safeEqual, sha256 } from "../secrets.js";
 import { ApiError } from "./errors.js";
@@ -50,6 +51,7 @@ export function authenticate(store: Store): RequestHandler {
       .then((owner) => {
         if (!owner) return next(new ApiError(401, "unauthorized"));
         res.locals.user = owner.user;
+        res.locals.tokenId = owner.tokenId;
         if (owner.user.language) res.locals.lang = owner.user.language;
         const safe = req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS";
         if (session && !safe) {
@@ -62,6 +64,31 @@ export function authenticate(store: Store): RequestHandler {
       })
       .catch(next);
   };
+}
+
+/** The HTTP answer to a refused password check. */
+export function authRefusal(result: Extract<AuthResult, { ok: false }>): ApiError {
+  switch (result.reason) {
+    case "too_many_attempts":
+      return new ApiError(
+        429,
+        "too_many_attempts",
+        { seconds: result.retryAfter },
+        { "Retry-After": String(result.retryAfter) },
+      );
+    case "busy":
+      return new ApiError(503, "auth_busy", {}, { "Retry-After": "1" });
+    case "disabled":
+      return new ApiError(403, "account_disabled");
+    case "bad_credentials":
+      return new ApiError(401, "bad_credentials");
+  }
+}
+
+/** The public id of the token or session the caller authenticated with. */
+export function currentTokenId(res: Response): string {
+  currentUser(res);
+  return res.locals.tokenId as string;
 }
 
 export function requireUser(_req: Request, res: Response, next: NextFunction): void {

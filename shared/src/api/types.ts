@@ -20,6 +20,21 @@ export interface TokenRequest {
 }
 export interface TokenResponse {
   token: string;
+  /** The token's public id, for GET /tokens and DELETE /tokens/:id. */
+  id: string;
+  expiresAt: string;
+}
+
+/** GET /api/v1/tokens: one of the caller's own tokens or sessions, never its secret. */
+export interface TokenView {
+  id: string;
+  kind: "api" | "session";
+  createdAt: string;
+  /** To the hour; null when it has not been used. */
+  lastUsedAt: string | null;
+  expiresAt: string | null;
+  /** The token or session of this very request. */
+  current: boolean;
 }
 
 export interface RecipientView {
