@@ -132,7 +132,7 @@ describe("HTTP API", () => {
       "a From that is not the user",
       JSON.stringify({ from: "ceo@corp.example", to: "a@partner.example" }),
       "application/json",
-      403,
+      422,
       "sender_not_allowed",
       /ceo@corp\.example/,
     ],

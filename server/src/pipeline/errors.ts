@@ -8,6 +8,8 @@ export type IntakeCode =
   | "too_many_recipients"
   | "bad_recipient"
   | "rejected"
+  | "sender_not_allowed"
+  | "multiple_senders"
   | "storage";
 
 const replies: Record<IntakeCode, { smtp: number; enhanced: string; http: number }> = {
@@ -19,6 +21,8 @@ const replies: Record<IntakeCode, { smtp: number; enhanced: string; http: number
   too_many_recipients: { smtp: 452, enhanced: "4.5.3", http: 400 },
   bad_recipient: { smtp: 553, enhanced: "5.1.3", http: 400 },
   rejected: { smtp: 550, enhanced: "5.7.1", http: 422 },
+  sender_not_allowed: { smtp: 550, enhanced: "5.7.1", http: 422 },
+  multiple_senders: { smtp: 550, enhanced: "5.7.1", http: 422 },
   storage: { smtp: 451, enhanced: "4.3.0", http: 503 },
 };
 

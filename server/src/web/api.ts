@@ -1,10 +1,10 @@
 // /api/v1: sign-in, tokens, policy, message submission and the sender's own messages.
 import type { ClientPolicy, Language, MessageStatus, TokenResponse } from "@sendguard/shared";
-import addressparser from "nodemailer/lib/addressparser";
 import express, { type Request, type Response, Router } from "express";
 import type { PasswordChecker } from "../auth/passwords.js";
 import type { Config } from "../config/schema.js";
 import { IntakeError, PolicyRejection } from "../pipeline/errors.js";
+import { canonicalMailbox, SenderRefusal, type IdentityProblem } from "../pipeline/identity.js";
 import type { PolicyService } from "../policy/service.js";
 import type { Intake } from "../pipeline/intake.js";
 import { decideApproval } from "../approval.js";
@@ -39,7 +39,7 @@ const STATUSES: MessageStatus[] = [
 ];
 
 export function ownAddresses(user: UserRecord): string[] {
-  return [user.email, ...user.aliases].map((a) => a.toLowerCase());
+  return [user.email, ...user.aliases].map(canonicalMailbox);
 }
 
 /** Users see their own messages only; admins see all. Others get 404, not 403: no existence leak. */
@@ -47,8 +47,21 @@ export function canSee(user: UserRecord, message: MessageRecord): boolean {
   return (
     user.role === "admin" ||
     message.userId === user.id ||
-    ownAddresses(user).includes(message.sender.toLowerCase())
+    ownAddresses(user).includes(canonicalMailbox(message.sender))
   );
+}
+
+/** What the messages of sender_not_allowed and multiple_senders name. */
+function identityVars(problem: IdentityProblem): Record<string, string | number> {
+  switch (problem.kind) {
+    case "not_own":
+      return { field: problem.field, address: problem.address, allowed: problem.allowed.join(", ") };
+    case "several_fields":
+    case "several_addresses":
+      return { field: problem.field, count: problem.count };
+    default:
+      return { field: problem.field, address: "address" in problem ? problem.address : "", allowed: "" };
+  }
 }
 
 /** HTTP callers get fewer, broader codes than SMTP: the detail says what exactly was wrong. */
@@ -56,6 +69,7 @@ function intakeToApi(err: IntakeError, limit: number, lang: Language): ApiError 
   if (err instanceof PolicyRejection) {
     return new ApiError(422, "rejected", { reason: err.reason[lang] }, {}, { rule: err.rule });
   }
+  if (err instanceof SenderRefusal) return new ApiError(err.httpStatus, err.code, identityVars(err.problem));
   if (err.code === "too_large") return new ApiError(err.httpStatus, "too_large", { limit });
   if (err.code === "no_recipients" || err.code === "storage") return new ApiError(err.httpStatus, err.code);
   return new ApiError(err.httpStatus, "bad_message", { detail: err.detail });
@@ -151,6 +165,7 @@ export function apiRouter(deps: ApiDeps): Router {
           mailFrom: user.email,
           rcptTo: null,
           user,
+          authenticated: true,
           remoteAddress: req.ip ?? "",
           lineEndings: "normalize",
         });
@@ -163,17 +178,14 @@ export function apiRouter(deps: ApiDeps): Router {
         const parsed = jsonMessageSchema.safeParse(body);
         if (!parsed.success)
           throw new ApiError(400, "bad_message", { detail: describeJsonProblem(parsed.error) });
-        const from = parsed.data.from ?? user.email;
-        const fromAddress = addressparser(from, { flatten: true })[0]?.address.toLowerCase() ?? "";
-        if (!ownAddresses(user).includes(fromAddress)) {
-          throw new ApiError(403, "sender_not_allowed", { address: from });
-        }
+        // The composed From header is checked by intake, like every other submission's.
         accepted = await intake.submit({
           source: "http",
-          stream: composeJson(parsed.data, from),
+          stream: composeJson(parsed.data, parsed.data.from ?? user.email),
           mailFrom: user.email,
           rcptTo: envelopeRecipients(parsed.data),
           user,
+          authenticated: true,
           remoteAddress: req.ip ?? "",
           lineEndings: "reject",
         });

@@ -44,7 +44,7 @@ function crlf(text: string): string {
   return text.replace(/\r\n|\r|\n/g, "\r\n");
 }
 
-/** Composes the message; From is always the authenticated user's address (or an allowed alias). */
+/** Composes the message with `from` as its From header, which intake then checks like any other. */
 export function composeJson(message: JsonMessage, from: string): Readable {
   const mail = new MailComposer({
     from,
