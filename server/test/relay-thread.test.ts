@@ -182,7 +182,7 @@ describe("RelayThread", () => {
           gone.map((r) => r.outcome),
           ["retry", "retry"],
         );
-        assert.match(gone[0]?.response ?? "", /ENOENT/);
+        assert.match(gone[0]?.response ?? "", /spool file missing\.eml\) is missing/);
         assert.equal(received.length, before);
         // the thread still relays
         const ok = await relay.deliver(

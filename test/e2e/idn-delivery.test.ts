@@ -3,9 +3,8 @@
 // real SMTP sink that offers SMTPUTF8 or does not. Each is delivered once, shown as it reads.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import nodemailer from "nodemailer";
 import { TestGateway, waitFor } from "../helpers/gateway.js";
-import { bodyText, rawMessage, uniqueId } from "../helpers/fixtures.js";
+import { bodyText, rawMessage, submitSmtp, uniqueId } from "../helpers/fixtures.js";
 import { SmtpSink, type SunkMessage } from "../helpers/sink.js";
 import { swaks } from "../helpers/swaks.js";
 
@@ -28,23 +27,13 @@ async function startPair(smtpUtf8: boolean) {
   return { sink, gw, alice: await gw.token(ALICE, PW), admin: await gw.token(ADMIN, PW) };
 }
 
-async function viaNodemailer(gw: TestGateway, to: string[], messageId: string): Promise<string> {
-  const transport = nodemailer.createTransport({
-    host: "127.0.0.1",
-    port: gw.ports.smtp,
-    requireTLS: true,
-    tls: { rejectUnauthorized: false },
-    auth: { user: ALICE, pass: PW },
-  });
-  const info = await transport.sendMail({
-    envelope: { from: ALICE, to },
-    raw: rawMessage({ from: ALICE, to: ["undisclosed-recipients:;"], messageId }),
-  });
-  transport.close();
-  const id = /Queued as (\S+);/.exec(info.response)?.[1];
-  assert.ok(id, info.response);
-  return id;
-}
+const viaNodemailer = (gw: TestGateway, to: string[], messageId: string) =>
+  submitSmtp(
+    gw,
+    { user: ALICE, password: PW },
+    to,
+    rawMessage({ from: ALICE, to: ["undisclosed-recipients:;"], messageId }),
+  );
 
 /** Waits for the message's final status, then checks each recipient got it exactly once. */
 async function settled(

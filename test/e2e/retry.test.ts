@@ -1,22 +1,13 @@
 // The relay target misbehaves: down then up, permanent refusals, temporary ones until give-up.
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { after, before, describe, test } from "node:test";
 import nodemailer from "nodemailer";
 import { TestGateway, waitFor } from "../helpers/gateway.js";
 import { bodyText, rawMessage, uniqueId } from "../helpers/fixtures.js";
-import { SmtpSink } from "../helpers/sink.js";
+import { freePort, SmtpSink } from "../helpers/sink.js";
 
 const PW = "correct-horse-1";
 const ALICE = "alice@corp.example";
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 describe("relay failures", () => {
   const sink = new SmtpSink();

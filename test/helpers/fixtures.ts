@@ -65,3 +65,31 @@ export async function noticeLink(raw: Buffer, kind: "hold" | "approve"): Promise
   if (!url) throw new Error(`no /${kind}/ link in the notice`);
   return url.replace("localhost", "127.0.0.1");
 }
+
+/**
+ * Submits `raw` over SMTP with nodemailer (STARTTLS, AUTH PLAIN as `user`) for the envelope
+ * recipients `to`; returns the gateway's message id from its "Queued as" reply.
+ */
+export async function submitSmtp(
+  gw: TestGateway,
+  login: { user: string; password: string },
+  to: string[],
+  raw: string,
+): Promise<string> {
+  const { default: nodemailer } = await import("nodemailer");
+  const transport = nodemailer.createTransport({
+    host: "127.0.0.1",
+    port: gw.ports.smtp,
+    requireTLS: true,
+    tls: { rejectUnauthorized: false },
+    auth: { user: login.user, pass: login.password },
+  });
+  try {
+    const info = await transport.sendMail({ envelope: { from: login.user, to }, raw });
+    const id = /Queued as (\S+);/.exec(info.response)?.[1];
+    if (!id) throw new Error(`no message id in the reply: ${info.response}`);
+    return id;
+  } finally {
+    transport.close();
+  }
+}

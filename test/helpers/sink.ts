@@ -1,7 +1,7 @@
 // A real SMTP server as the relay target: records every message byte for byte, and can be told to
 // reject (5xx), defer (4xx) or slow down chosen recipients, or to go away and come back.
 import { SMTPServer } from "smtp-server";
-import type { AddressInfo } from "node:net";
+import { createServer, type AddressInfo } from "node:net";
 
 export interface SunkMessage {
   from: string;
@@ -110,4 +110,13 @@ export class SmtpSink {
   to(address: string): SunkMessage[] {
     return this.messages.filter((m) => m.to.includes(address));
   }
+}
+
+/** A loopback port nothing listens on (yet): a relay that is down until a sink starts there. */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
 }

@@ -24,21 +24,36 @@ export async function generateDkimKey(
   return { name, value, record: `${name}. IN TXT ( ${chunks.map((c) => `"${c}"`).join(" ")} )` };
 }
 
-/** Looks keys up once per domain; `sendguard dkim keygen` takes effect after a restart. */
+/** How long a looked-up key (or its absence) is used before the database is read again. */
+const KEY_TTL_MS = 60_000;
+
+/**
+ * Keys per sender domain, looked up at most once a minute: a key made by the admin API is used at
+ * once (forget), one made by `sendguard dkim keygen` in another process within a minute. A lookup
+ * that fails is not kept, so the next delivery asks again.
+ */
 export class DkimKeys {
-  private readonly cache = new Map<string, Promise<DkimOptions | null>>();
+  private readonly cache = new Map<string, { at: number; key: Promise<DkimOptions | null> }>();
 
   constructor(private readonly store: Store) {}
 
   forDomain(domain: string): Promise<DkimOptions | null> {
     const d = domain.toLowerCase();
-    let hit = this.cache.get(d);
-    if (!hit) {
-      hit = this.store
-        .dkimKey(d)
-        .then((k) => (k ? { domainName: d, keySelector: k.selector, privateKey: k.privateKey } : null));
-      this.cache.set(d, hit);
-    }
-    return hit;
+    const now = Date.now();
+    const hit = this.cache.get(d);
+    if (hit && now - hit.at < KEY_TTL_MS) return hit.key;
+    const key = this.store
+      .dkimKey(d)
+      .then((k) => (k ? { domainName: d, keySelector: k.selector, privateKey: k.privateKey } : null));
+    key.catch(() => {
+      if (this.cache.get(d)?.key === key) this.cache.delete(d);
+    });
+    this.cache.set(d, { at: now, key });
+    return key;
+  }
+
+  /** The domain's key changed (made or replaced in this process): the next lookup reads it. */
+  forget(domain: string): void {
+    this.cache.delete(domain.toLowerCase());
   }
 }

@@ -80,7 +80,16 @@ export async function outgoingMessage(
 /** The client's header block and a stream of the rest, from the spool file or the bytes given. */
 async function splitBody(message: OutgoingMessage): Promise<{ head: Buffer; rest: Readable }> {
   const { source, headerBytes } = message;
-  if ("spoolDir" in source) return new Spool(source.spoolDir).openSplit(source.name, headerBytes);
+  if ("spoolDir" in source) {
+    return new Spool(source.spoolDir).openSplit(source.name, headerBytes).catch((err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      // What the sender reads in the bounce, should it come to that: a retry may still find it restored.
+      throw new Error(
+        `the stored message (spool file ${source.name}) is missing: restore it from a backup, or discard the message`,
+        { cause: err },
+      );
+    });
+  }
   const data = Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength);
   return {
     head: data.subarray(0, headerBytes),

@@ -122,7 +122,9 @@ function signingWith(dkim: DkimOptions | null, cache: DkimCache): Signing | null
     try {
       key = createPrivateKey(dkim.privateKey);
     } catch (err) {
-      throw new Error(`the DKIM key of ${dkim.domainName} cannot be read: ${(err as Error).message}`);
+      throw new Error(`the DKIM key of ${dkim.domainName} cannot be read: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     if (key.asymmetricKeyType !== "rsa")
       throw new Error(`the DKIM key of ${dkim.domainName} is ${key.asymmetricKeyType}, not RSA`);

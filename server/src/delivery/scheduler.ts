@@ -14,6 +14,7 @@ import type {
   MessageRecord,
   NoticeRecord,
   NoticeResult,
+  RecipientResult,
   Store,
 } from "../store/types.js";
 import { decideApproval } from "../approval.js";
@@ -43,6 +44,8 @@ const NOTICE_BATCH = 200;
  * one turn held up every SMTP session's reply by tens of milliseconds (the intake p99).
  */
 const NOTICES_PER_TURN = 8;
+/** The longest wait between tries to record a delivery attempt the database refused. */
+const RECORD_RETRY_MAX_MS = 5000;
 
 export class Scheduler {
   private timer: NodeJS.Timeout | null = null;
@@ -142,20 +145,10 @@ export class Scheduler {
   }
 
   private async deliver(message: MessageRecord, group: GroupRecord): Promise<void> {
-    const { config, store, spool, relay, dkim, metrics, log } = this.deps;
+    const { config, relay, metrics, log } = this.deps;
     const pending = group.recipients.filter((r) => r.status === "pending").map((r) => r.address);
     const now = Date.now();
-    let results = pending.length
-      ? await relay.deliver(
-          { from: message.sender, to: pending },
-          await outgoingMessage(spool, store, message),
-          {
-            dkim: await dkim.forDomain(domainOf(message.fromHeader)),
-            name: `${message.id}-${group.name}-${group.attempts}`,
-            messageId: message.messageId,
-          },
-        )
-      : [];
+    let results = pending.length ? await this.relayed(message, group, pending) : [];
     const retryAt = nextRetryAt(config.relay, group.attempts, group.firstAttemptAt ?? now, Date.now());
     if (retryAt === null) {
       results = results.map((r) =>
@@ -183,7 +176,7 @@ export class Scheduler {
       },
       "delivery attempt",
     );
-    await this.attempts.add({
+    await this.record({
       groupId: group.id,
       messageId: message.id,
       now: Date.now(),
@@ -210,6 +203,57 @@ export class Scheduler {
         },
       ],
     });
+  }
+
+  /**
+   * The outcome per pending recipient. What fails before the relay has the message (its body is
+   * gone from the database, the DKIM key cannot be looked up) is a retry for each of them, so the
+   * attempt is recorded like any other and the group does not stay leased; the relay thread
+   * answers a retry itself for what fails there (a spool file it cannot read, a full outbox).
+   */
+  private async relayed(
+    message: MessageRecord,
+    group: GroupRecord,
+    pending: string[],
+  ): Promise<RecipientResult[]> {
+    const { store, spool, relay, dkim, log } = this.deps;
+    try {
+      const signing = await dkim.forDomain(domainOf(message.fromHeader));
+      return await relay.deliver(
+        { from: message.sender, to: pending },
+        await outgoingMessage(spool, store, message),
+        {
+          dkim: signing,
+          name: `${message.id}-${group.name}-${group.attempts}`,
+          messageId: message.messageId,
+        },
+      );
+    } catch (err) {
+      log.error({ err, msg_id: message.id, group: group.name }, "delivery could not start");
+      const response = `not relayed: ${err instanceof Error ? err.message : String(err)}`;
+      return pending.map((address) => ({ address, outcome: "retry", response }));
+    }
+  }
+
+  /**
+   * Records an attempt. The group stays leased until it is: its outcome is known, and released
+   * unrecorded it would be delivered again. So a database that refuses the write (a full disk) is
+   * asked again every few seconds; only a stopping scheduler gives up, and the next start
+   * delivers the group again (at least once).
+   */
+  private async record(attempt: AttemptRecord): Promise<void> {
+    for (let wait = 500; ; wait = Math.min(wait * 2, RECORD_RETRY_MAX_MS)) {
+      try {
+        return await this.attempts.add(attempt);
+      } catch (err) {
+        if (this.stopped) throw err;
+        this.deps.log.error(
+          { err, msg_id: attempt.messageId, retry_ms: wait },
+          "recording a delivery attempt failed",
+        );
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
   }
 
   /** Applies each message's timeout action (deny or approve) once its approval deadline has passed. */

@@ -1,7 +1,7 @@
 // /api/v1/admin: users, DKIM keys and the audit log. Admins only.
 import express, { type Request, type Response, Router } from "express";
 import { z } from "zod";
-import { generateDkimKey } from "../delivery/dkim.js";
+import { generateDkimKey, type DkimKeys } from "../delivery/dkim.js";
 import { parsePolicyText, PolicyError, type PolicyService } from "../policy/service.js";
 import type { Store, UserRecord } from "../store/types.js";
 import { createUser, setPassword, UserInputError } from "../users.js";
@@ -41,7 +41,7 @@ function invalid(error: z.ZodError): ApiError {
   });
 }
 
-export function adminRouter(store: Store, policies: PolicyService): Router {
+export function adminRouter(store: Store, policies: PolicyService, dkim: DkimKeys): Router {
   const router = Router();
 
   async function targetUser(req: Request): Promise<UserRecord> {
@@ -50,6 +50,7 @@ export function adminRouter(store: Store, policies: PolicyService): Router {
     if (!user) throw new ApiError(404, "not_found");
     return user;
   }
+
   router.use(requireRole("admin"), express.json({ limit: "16kb" }));
 
   // Each with valid: true, or valid: false with its errors and what is in force instead.
@@ -221,6 +222,7 @@ export function adminRouter(store: Store, policies: PolicyService): Router {
     if (!parsed.success) throw invalid(parsed.error);
     const selector = parsed.data.selector ?? defaultSelector();
     const key = await generateDkimKey(store, parsed.data.domain, selector);
+    dkim.forget(parsed.data.domain);
     await store.audit([
       {
         actor: currentUser(res).email,

@@ -2,6 +2,7 @@
 import express, { type Express } from "express";
 import type { PasswordChecker } from "../auth/passwords.js";
 import type { Config } from "../config/schema.js";
+import type { DkimKeys } from "../delivery/dkim.js";
 import type { Links } from "../links.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
@@ -23,6 +24,8 @@ export interface WebDeps {
   intake: Intake;
   passwords: PasswordChecker;
   policies: PolicyService;
+  /** The DKIM keys deliveries sign with: a key made through the admin API replaces the cached one. */
+  dkim: DkimKeys;
   links: Links;
   metrics: Metrics;
   log: Logger;
@@ -54,7 +57,7 @@ export function createApp(deps: WebDeps): Express {
   app.use(holdRouter(deps));
   app.use(approveRouter(deps));
   app.use("/api/v1", authenticate(store));
-  app.use("/api/v1/admin", adminRouter(store, deps.policies));
+  app.use("/api/v1/admin", adminRouter(store, deps.policies, deps.dkim));
   app.use("/api/v1", accountRouter(deps));
   app.use("/api/v1", apiRouter(deps));
   app.use((_req, _res, next) => next(new ApiError(404, "not_found")));
