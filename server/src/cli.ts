@@ -1,4 +1,4 @@
-// `sendguard start | user add|disable|enable|delete|password | token revoke | policy | dkim keygen | check-config`
+// `sendguard start | user add|disable|enable|delete|password | token revoke | policy | dkim keygen | retention run | check-config`
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { stringify as stringifyYaml } from "yaml";
@@ -6,9 +6,11 @@ import { parsePolicyText, PolicyError, PolicyService } from "./policy/service.js
 import { ConfigError, loadConfig } from "./config/load.js";
 import type { Config } from "./config/schema.js";
 import { generateDkimKey } from "./delivery/dkim.js";
-import { openStore, startGateway } from "./gateway.js";
+import { DataDirLockedError } from "./store/data-dir-lock.js";
+import { openSpool, openStore, startGateway } from "./gateway.js";
 import { ACCOUNT_RECHECK_MAX_AGE_MS } from "./intake/smtp.js";
 import { createLogger } from "./log.js";
+import { RetentionJob } from "./retention.js";
 import type { Store, UserRecord } from "./store/types.js";
 import { createUser, setPassword, UserInputError } from "./users.js";
 import { defaultSelector } from "./web/admin.js";
@@ -28,6 +30,8 @@ const USAGE = `Usage:
   sendguard policy set SCOPE FILE [--config FILE]     SCOPE: org, group:NAME or user:EMAIL; FILE: YAML or JSON
   sendguard policy show [--user EMAIL] [--config FILE]
   sendguard dkim keygen DOMAIN [--selector S] [--config FILE]
+  sendguard retention run [--config FILE]          deletes now what is past its retention (config
+                                                    retention; the gateway also does this hourly)
   sendguard check-config [--config FILE]`;
 
 class UsageError extends Error {}
@@ -169,6 +173,31 @@ async function account(
   });
 }
 
+/** One retention run beside (or without) a running gateway: SQLite lets both write, one at a time. */
+async function retentionRun(config: Config): Promise<void> {
+  const store = await openStore(config);
+  const spool = await openSpool(config);
+  try {
+    const job = new RetentionJob({ config, store, spool, log: createLogger("warn") });
+    const deleted = await job.run();
+    console.log(
+      [
+        "Retention run done. Deleted:",
+        `  message bodies:      ${deleted.bodies}`,
+        `  messages (rows):     ${deleted.messages}`,
+        `  notices:             ${deleted.notices}`,
+        `  audit entries:       ${deleted.audit}`,
+        `  expired tokens:      ${deleted.tokens}`,
+        `  orphan spool files:  ${deleted.orphanSpoolFiles}`,
+        `  outbox files:        ${deleted.outboxFiles}`,
+      ].join("\n"),
+    );
+  } finally {
+    await spool.close();
+    await store.close();
+  }
+}
+
 async function dkimKeygen(
   config: Config,
   domain: string | undefined,
@@ -272,6 +301,7 @@ export async function main(argv: string[]): Promise<number> {
     else if (command === "dkim" && sub === "keygen") await dkimKeygen(config, arg, values.selector);
     else if (command === "policy" && sub === "set") await policySet(config, arg, positionals[3]);
     else if (command === "policy" && sub === "show") await policyShow(config, values.user);
+    else if (command === "retention" && sub === "run") await retentionRun(config);
     else if (command === "check-config") console.log(`Configuration OK:\n${JSON.stringify(config, null, 2)}`);
     else throw new UsageError(`unknown command: ${positionals.join(" ")}`);
     return 0;
@@ -280,7 +310,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`sendguard: the policy was not saved:\n${err.errors.map((e) => `  - ${e}`).join("\n")}`);
       return 1;
     }
-    if (err instanceof ConfigError || err instanceof UserInputError) {
+    if (err instanceof ConfigError || err instanceof UserInputError || err instanceof DataDirLockedError) {
       console.error(`sendguard: ${err.message}`);
       return 1;
     }

@@ -18,6 +18,8 @@ import { NoticeSender } from "./notify/sender.js";
 import { Analyzer } from "./pipeline/analyzer.js";
 import { dropUnspooled, Intake } from "./pipeline/intake.js";
 import { PolicyService } from "./policy/service.js";
+import { RetentionJob } from "./retention.js";
+import { lockDataDir } from "./store/data-dir-lock.js";
 import { Spool } from "./store/spool.js";
 import { SqliteStore } from "./store/sqlite.js";
 import type { Store } from "./store/types.js";
@@ -39,6 +41,13 @@ export function openStore(config: Config): Promise<SqliteStore> {
   );
 }
 
+/** The spool of message bodies, ready for use (its directory exists). */
+export async function openSpool(config: Config): Promise<Spool> {
+  const spool = new Spool(join(config.dataDir, "spool"), config.spool);
+  await spool.init();
+  return spool;
+}
+
 function listen(server: SMTPServer | Server, port: number, host: string): Promise<number> {
   return new Promise((done, fail) => {
     const s = server as Server;
@@ -53,9 +62,11 @@ function listen(server: SMTPServer | Server, port: number, host: string): Promis
 
 export async function startGateway(config: Config, log: Logger): Promise<Gateway> {
   config = { ...config, dataDir: resolve(config.dataDir) };
+  await mkdir(config.dataDir, { recursive: true });
+  // Before anything in the directory is touched: the store's start resets every lease.
+  const lock = await lockDataDir(config.dataDir);
   const store = await openStore(config);
-  const spool = new Spool(join(config.dataDir, "spool"), config.spool);
-  await spool.init();
+  const spool = await openSpool(config);
   await dropUnspooled(store, spool, log);
   // Scratch space (DKIM signing of large messages): anything left there is from a previous run.
   await rm(join(config.dataDir, "tmp"), { recursive: true, force: true });
@@ -107,6 +118,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
     intake,
     passwords,
     policies,
+    dkim,
     links,
     metrics,
     log,
@@ -114,6 +126,8 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   });
   httpServer.on("request", app);
   await scheduler.start();
+  const retention = new RetentionJob({ config, store, spool, log });
+  retention.start();
 
   return {
     store,
@@ -129,10 +143,12 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
       ]);
       httpServer.closeAllConnections();
       await analyzer.close();
+      await retention.stop();
       await scheduler.stop();
       await relay.close();
       await spool.close();
       await store.close();
+      await lock.release();
     },
   };
 }

@@ -5,7 +5,7 @@
 // sandbox), plus its fdatasync and a directory fsync per batch: more than all the rest of a small
 // message's intake.
 import { closeSync, createReadStream, fdatasync, open as openFd, writeSync, type ReadStream } from "node:fs";
-import { mkdir, open, readdir, rm, type FileHandle } from "node:fs/promises";
+import { mkdir, open, readdir, rm, stat, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { promisify } from "node:util";
@@ -15,6 +15,13 @@ const datasync = promisify(fdatasync);
 
 function writeAll(fd: number, data: Buffer): void {
   for (let done = 0; done < data.length;) done += writeSync(fd, data, done);
+}
+
+const BODY_SUFFIX = ".eml";
+
+/** The name of a message's body file in the spool. */
+export function spoolName(id: string): string {
+  return `${id}${BODY_SUFFIX}`;
 }
 
 /** A message body taken in: in memory if small, otherwise in a file whose data is on its way to the disk. */
@@ -138,6 +145,31 @@ export class Spool {
 
   async remove(name: string): Promise<void> {
     await rm(this.path(name), { force: true });
+  }
+
+  /** The ids of the messages that have a body file here. */
+  async bodyIds(): Promise<string[]> {
+    return (await this.list())
+      .filter((name) => name.endsWith(BODY_SUFFIX))
+      .map((name) => name.slice(0, -BODY_SUFFIX.length));
+  }
+
+  /** When a message's body file was last written; null when it has none. */
+  async bodyModifiedAt(id: string): Promise<number | null> {
+    try {
+      return (await stat(this.path(spoolName(id)))).mtimeMs;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw err;
+    }
+  }
+
+  /**
+   * Removes the body files of these messages, one after another (so that intake's fsyncs are not
+   * queued behind a burst of them in the thread pool). A file already gone is not an error.
+   */
+  async removeBodies(ids: string[]): Promise<void> {
+    for (const id of ids) await this.remove(spoolName(id));
   }
 
   async close(): Promise<void> {
