@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Db } from "../src/store/db.js";
+import { SCHEMA_VERSION } from "../src/store/migrations.js";
 import { SqliteStore } from "../src/store/sqlite.js";
 import type { NewMessage } from "../src/store/types.js";
 import { attempt, failed, MIN, newMessage, retry, sent, T, uid } from "./fixtures/messages.js";
@@ -945,11 +946,10 @@ describe("SqliteStore", () => {
       await third.close();
       const db = await Db.open(path, true);
       try {
-        assert.deepEqual(await db.all("SELECT version FROM schema_version ORDER BY version"), [
-          { version: 1 },
-          { version: 2 },
-          { version: 3 },
-        ]);
+        assert.deepEqual(
+          await db.all("SELECT version FROM schema_version ORDER BY version"),
+          Array.from({ length: SCHEMA_VERSION }, (_, i) => ({ version: i + 1 })),
+        );
       } finally {
         await db.close();
       }
@@ -963,7 +963,7 @@ describe("SqliteStore", () => {
       await db.close();
       await assert.rejects(
         SqliteStore.open(path),
-        /database schema version 99 is newer than this Sendguard \(3\); upgrade Sendguard/,
+        new RegExp(`database schema version 99 is newer than this Sendguard \\(${SCHEMA_VERSION}\\); upgrade Sendguard`),
       );
     });
   });

@@ -76,24 +76,6 @@ const relay = z.strictObject({
     .default(2 * 24 * 3600),
 });
 
-const analysis = z.strictObject({
-  maxBytesInFlight: z
-    .number()
-    .int()
-    .min(1024 * 1024)
-    .default(64 * 1024 * 1024)
-    .describe(
-      "message bytes looked into at once by all content analyses together; more waits its turn (a larger message runs alone)",
-    ),
-  threads: z
-    .number()
-    .int()
-    .min(1)
-    .max(64)
-    .default(2)
-    .describe("worker threads for analysing messages over 64 KiB (pdf.js, Office files, ZIP)"),
-});
-
 const auth = z.strictObject({
   concurrentPasswordChecks: z
     .number()
@@ -120,6 +102,60 @@ const auth = z.strictObject({
 const metrics = z.strictObject({
   allowNetworks: z.array(cidr).default(["127.0.0.0/8", "::1/128"]),
 });
+
+const analysis = z.strictObject({
+  maxBytesInFlight: z
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .default(64 * 1024 * 1024)
+    .describe(
+      "message bytes looked into at once by all content analyses together; more waits its turn (a larger message runs alone)",
+    ),
+  threads: z
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(2)
+    .describe("worker threads for analysing messages over 64 KiB (pdf.js, Office files, ZIP)"),
+});
+
+/** How many days a kind of stored data is kept; fractions allowed, 0: at the next run, null: for good. */
+const days = (defaultDays: number, what: string) =>
+  z
+    .number()
+    .min(0)
+    .max(36500)
+    .nullable()
+    .default(defaultDays)
+    .describe(`${what}; 0 deletes at the next run, null keeps for good`);
+
+const retention = z
+  .strictObject({
+    bodyDays: days(7, "a message's body (spool file or database row), counted from its final status"),
+    metadataDays: days(365, "a message's rows and its notices, counted from its final status"),
+    auditDays: days(365, "audit entries"),
+    outboxDays: days(7, ".eml files in dataDir/outbox (relay.url: outbox)"),
+    intervalMinutes: z
+      .number()
+      .min(1)
+      .max(1440)
+      .default(60)
+      .describe("how often the job runs after the start"),
+  })
+  .superRefine((r, ctx) => {
+    // The rows say what became of a body; without them a kept body would belong to nothing.
+    const body = r.bodyDays ?? Number.POSITIVE_INFINITY;
+    const rows = r.metadataDays ?? Number.POSITIVE_INFINITY;
+    if (rows < body) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["metadataDays"],
+        message: `must be at least bodyDays (${r.bodyDays ?? "null"}): a message's rows are kept as long as its body at least`,
+      });
+    }
+  });
 
 export const configSchema = z.strictObject({
   dataDir: z.string().default("./data"),
@@ -148,6 +184,7 @@ export const configSchema = z.strictObject({
   organization: organization.default(organization.parse({})),
   relay: relay.default(relay.parse({})),
   analysis: analysis.default(analysis.parse({})),
+  retention: retention.default(retention.parse({})),
   notify: z
     .strictObject({ from: z.string().email("expected an e-mail address").nullable().default(null) })
     .default({ from: null }),

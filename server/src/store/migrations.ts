@@ -126,7 +126,32 @@ const migrations: string[] = [
      WHERE expires_at IS NULL;
    CREATE UNIQUE INDEX tokens_by_id ON tokens(id);
    CREATE INDEX tokens_by_user ON tokens(user_id, kind);`,
+  // Retention: when a message reached its final status (its body is deleted some days later, its
+  // rows later still) and when its body went. Messages already final take the time of their last
+  // audit entry. The listing indexes now hold what the listings filter on: the sender compared
+  // without case (the old one was binary, so the NOCASE filter scanned the table) and the status.
+  `ALTER TABLE messages ADD COLUMN final_at INTEGER;
+   ALTER TABLE messages ADD COLUMN body_deleted_at INTEGER;
+   UPDATE messages SET final_at = coalesce((SELECT max(at) FROM audit WHERE audit.message_id = messages.id), created_at)
+     WHERE status IN ('sent','failed','discarded','rejected','approval_denied','partially_sent');
+   DROP INDEX messages_by_user;
+   DROP INDEX messages_by_sender;
+   CREATE INDEX messages_by_user_status ON messages(user_id, status, created_at);
+   CREATE INDEX messages_by_sender_status ON messages(sender COLLATE NOCASE, status, created_at);
+   CREATE INDEX messages_by_status ON messages(status, created_at);
+   CREATE INDEX messages_by_created ON messages(created_at);
+   CREATE INDEX messages_body_kept ON messages(final_at) WHERE body_deleted_at IS NULL AND final_at IS NOT NULL;
+   CREATE INDEX messages_by_final ON messages(final_at) WHERE final_at IS NOT NULL;
+   DROP INDEX approvers_by_approver;
+   CREATE INDEX approvers_by_approver ON approvers(approver, message_id);
+   CREATE INDEX groups_by_status ON groups(status, message_id);
+   CREATE INDEX notices_finished ON notices(created_at) WHERE status <> 'pending';
+   CREATE INDEX audit_by_at ON audit(at);
+   CREATE INDEX tokens_by_expiry ON tokens(expires_at) WHERE expires_at IS NOT NULL;`,
 ];
+
+/** The schema version a database has once migrate() is done. */
+export const SCHEMA_VERSION = migrations.length;
 
 export async function migrate(db: Db): Promise<number> {
   await db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");

@@ -19,3 +19,13 @@ export function aggregateStatus(groups: readonly GroupTally[]): MessageStatus {
   if (failed === 0) return "sent";
   return sent === 0 ? "failed" : "partially_sent";
 }
+
+/** Statuses no group can leave: nothing is left to deliver or decide. Retention counts from here. */
+export const FINAL_STATUSES: readonly MessageStatus[] = [
+  "sent",
+  "failed",
+  "partially_sent",
+  "discarded",
+  "rejected",
+  "approval_denied",
+];

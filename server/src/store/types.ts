@@ -119,6 +119,8 @@ export interface MessageRecord {
   matchedRules: string[];
   /** The body is in the database (a small message), not in a spool file. */
   bodyInDatabase: boolean;
+  /** When retention deleted the body (spool file or bodies row); null while it is kept. */
+  bodyDeletedAt: number | null;
   groups: GroupRecord[];
 }
 
@@ -129,7 +131,10 @@ export interface DueTimes {
   approvals: number | null;
 }
 
-export interface NewMessage extends Omit<MessageRecord, "status" | "groups" | "bodyInDatabase"> {
+export interface NewMessage extends Omit<
+  MessageRecord,
+  "status" | "groups" | "bodyInDatabase" | "bodyDeletedAt"
+> {
   /** A small message's bytes, stored with its rows; null when they are in a spool file. */
   body: Buffer | null;
   groups: { id: string; name: string; releaseAt: number; recipients: string[] }[];
@@ -286,6 +291,28 @@ export interface Store {
 
   saveDkimKey(domain: string, selector: string, privateKey: string): Promise<void>;
   dkimKey(domain: string): Promise<{ selector: string; privateKey: string } | undefined>;
+
+  // Retention (server/src/retention.ts): each call deletes at most `limit` rows in one short
+  // transaction, so that intake's commits never wait long behind it.
+  /**
+   * Deletes the bodies of messages that reached their final status at or before `finalBefore` and
+   * have no group left to deliver or decide, recording `now` as when. Returns how many, and the ids
+   * of those whose body is a spool file: the caller removes the files.
+   */
+  deleteFinishedBodies(
+    finalBefore: number,
+    now: number,
+    limit: number,
+  ): Promise<{ deleted: number; spooled: string[] }>;
+  /** Of these message ids, those whose body is kept in a spool file (not in the database, not deleted). */
+  spooledBodiesKept(ids: string[]): Promise<Set<string>>;
+  /** Deletes messages (with their groups, recipients, approvers) final at or before `finalBefore` whose body is gone. */
+  purgeMessages(finalBefore: number, limit: number): Promise<number>;
+  /** Deletes notices sent or given up that were created at or before `createdBefore`. */
+  purgeNotices(createdBefore: number, limit: number): Promise<number>;
+  purgeAudit(before: number, limit: number): Promise<number>;
+  /** Deletes API tokens and sessions that expired at or before `now`. */
+  purgeExpiredTokens(now: number, limit: number): Promise<number>;
 
   close(): Promise<void>;
 }

@@ -31,6 +31,8 @@ export function approveRouter(deps: ApprovePageDeps): Router {
     const approver = String(req.params.approver).toLowerCase();
     if (!links.verifyApprove(id, approver, String(req.params.sig))) return undefined;
     if (!(await store.isApprover(id, approver))) return undefined;
+    // A link mailed before an admin disabled the approver's account stops working with it.
+    if ((await store.userByEmail(approver))?.disabledAt) return undefined;
     const message = await store.message(id);
     return message && { message, approver };
   }

@@ -52,6 +52,10 @@ export function holdRouter(deps: HoldPageDeps): Router {
           ? `<div class="notice error" role="alert">${esc(t(lang, `error.${done}`, { status: t(lang, `status.${message.status}`) }))}</div>`
           : "";
     const held = message.status === "held";
+    const bodyDeleted =
+      message.bodyDeletedAt === null
+        ? ""
+        : `\n<dt>${esc(t(lang, "page.body"))}</dt><dd data-testid="body-deleted">${esc(t(lang, "page.bodyDeleted", { time: formatLocalTime(new Date(message.bodyDeletedAt), tz) }))}</dd>`;
     sendPage(res, 200, {
       lang,
       title: t(lang, "page.title"),
@@ -62,7 +66,7 @@ export function holdRouter(deps: HoldPageDeps): Router {
 <dt>${esc(t(lang, "page.subject"))}</dt><dd data-testid="subject">${esc(message.subject)}</dd>
 <dt>${esc(t(lang, "page.recipients"))}</dt><dd>${esc(recipients.join(", "))}</dd>
 <dt>${esc(t(lang, "page.status"))}</dt><dd data-testid="status">${esc(t(lang, `status.${message.status}`))}</dd>
-<dt>${esc(t(lang, "page.releaseAt"))}</dt><dd>${esc(formatLocalTime(new Date(due), tz))}</dd>
+<dt>${esc(t(lang, "page.releaseAt"))}</dt><dd>${esc(formatLocalTime(new Date(due), tz))}</dd>${bodyDeleted}
 </dl>
 ${
   held

@@ -33,5 +33,10 @@ export function messageView(m: MessageRecord): MessageView {
       ...(r.response ? { response: r.response } : {}),
     })),
   }));
-  return { ...messageSummary(m), groups };
+  return {
+    ...messageSummary(m),
+    groups,
+    bodyKept: m.bodyDeletedAt === null,
+    ...(m.bodyDeletedAt === null ? {} : { bodyDeletedAt: new Date(m.bodyDeletedAt).toISOString() }),
+  };
 }

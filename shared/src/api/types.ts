@@ -64,6 +64,10 @@ export interface MessageSummary {
 
 export interface MessageView extends MessageSummary {
   groups: GroupView[];
+  /** False once retention has deleted the body (config retention.bodyDays); the rows stay longer. */
+  bodyKept: boolean;
+  /** When the body was deleted (ISO 8601); only when bodyKept is false. */
+  bodyDeletedAt?: string;
 }
 
 export interface SubmitResponse {

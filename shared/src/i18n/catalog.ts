@@ -25,6 +25,9 @@ export const ja = {
   "page.done.released": "送信を開始しました。",
   "page.done.discarded": "送信を取り消しました。このメールは配送されません。",
   "page.notFound": "このリンクは無効か、有効期限が切れています。",
+  "page.body": "本文",
+  "page.bodyDeleted":
+    "保存期間を過ぎたため {time} に削除しました。件名・宛先・配送結果の記録は残っています。",
   "page.badRequest":
     "このリクエストは処理できません。通知メールのリンクを開き直し、ページのボタンから操作してください。",
   "status.pending_approval": "承認待ち",
@@ -163,6 +166,9 @@ export const en: Record<MessageKey, string> = {
   "page.done.released": "Delivery has started.",
   "page.done.discarded": "Sending was cancelled. The message will not be delivered.",
   "page.notFound": "This link is invalid or has expired.",
+  "page.body": "Message body",
+  "page.bodyDeleted":
+    "Deleted on {time}: its retention period had passed. The subject, recipients and delivery results are still on record.",
   "page.badRequest":
     "This request cannot be handled. Open the link in the notice again and use the buttons on the page.",
   "status.pending_approval": "Awaiting approval",
