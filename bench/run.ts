@@ -7,6 +7,11 @@ import { CpuShare } from "./lib/util.js";
 
 const BENCHES: Record<string, { about: string; load: () => Promise<{ run: () => Promise<void> }> }> = {
   intake: { about: "durable SMTP intake, 1/10/50 sessions, vs Postfix", load: () => import("./intake.js") },
+  "intake-dkim": {
+    about:
+      "released mail at steady state, 10 sessions, DKIM on, 5 KB / + 200 KB xlsx / + PDF, vs Postfix (--build=LABEL=DIR compares builds)",
+    load: () => import("./intake-dkim.js"),
+  },
   "large-message": {
     about: "peak RSS relaying one 100 MB message, vs idle and Postfix",
     load: () => import("./large-message.js"),

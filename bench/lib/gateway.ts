@@ -1,7 +1,7 @@
 // The real gateway (`sendguard start`) as a child process, through the test helper TestGateway,
 // plus what benchmarks need on top: its PID (for /proc sampling) and its Prometheus metrics.
 import { rmSync } from "node:fs";
-import { BIN, TestGateway } from "../../test/helpers/gateway.js";
+import { TestGateway } from "../../test/helpers/gateway.js";
 import { findProcesses, onExit } from "./util.js";
 
 export const SENDER = "sender@corp.example";
@@ -12,6 +12,8 @@ export interface BenchGatewayOptions {
   holdMinutes: number;
   /** Merged into the generated config (after the bench defaults). */
   config?: Record<string, unknown>;
+  /** Another build's server/bin/sendguard.js (a before/after comparison); default this checkout's. */
+  bin?: string;
 }
 
 export class BenchGateway {
@@ -28,6 +30,7 @@ export class BenchGateway {
       },
       // Only what problems() reads: pino levels 40 (warn) to 60 (fatal).
       keepLog: (line) => /"level":[456]0\b/.test(line),
+      bin: options.bin,
     });
     // Deep-merged, so a benchmark can change one key (e.g. smtp.maxMessageBytes) and keep the rest.
     // The relay keeps its defaults (5 connections, 20 concurrent deliveries).
@@ -44,7 +47,7 @@ export class BenchGateway {
 
   async start(): Promise<this> {
     await this.gw.start();
-    const pids = findProcesses([BIN, this.gw.configFile]);
+    const pids = findProcesses([this.gw.bin, this.gw.configFile]);
     const pid = pids[pids.length - 1];
     if (pid === undefined) throw new Error("cannot find the gateway process in /proc");
     this.pid = pid;

@@ -163,14 +163,14 @@ export function fiveKilobyteBody(): Buffer {
   return Buffer.from(lines.map((l) => `${l}\r\n`).join(""), "latin1");
 }
 
-function simpleHeader(from: string, to: string, n: number, subject = "bench"): Buffer {
+function simpleHeader(from: string, to: string, n: number, subject = "bench", extra = ""): Buffer {
   return Buffer.from(
     [
       `From: <${from}>`,
       `To: <${to}>`,
       `Subject: ${subject} ${n}`,
       `Date: ${new Date().toUTCString().replace("GMT", "+0000")}`,
-      `Message-ID: <bench.${process.pid}.${Date.now()}.${n}@corp.example>`,
+      `Message-ID: <bench.${process.pid}.${Date.now()}.${n}@corp.example>${extra ? `\r\n${extra}` : ""}`,
       "",
       "",
     ].join("\r\n"),
@@ -187,9 +187,11 @@ export interface LoadOptions {
   maxMs: number;
   from: string;
   to: string;
-  /** Message n is simpleHeader(from, to, n, subject) followed by this body. */
+  /** Message n is simpleHeader(from, to, n, subject, headers) followed by this body. */
   body: Uint8Array;
   subject?: string;
+  /** More header fields (CRLF-separated, without the last CRLF), e.g. MIME-Version and Content-Type. */
+  headers?: string;
 }
 
 export interface LoadResult {
@@ -233,7 +235,7 @@ export async function runLoadHere(opts: LoadOptions): Promise<LoadResult> {
       try {
         while (next < opts.count && performance.now() < deadline) {
           const n = next++;
-          const message = [simpleHeader(opts.from, opts.to, n, opts.subject), body];
+          const message = [simpleHeader(opts.from, opts.to, n, opts.subject, opts.headers), body];
           const { reply, ms } = await session.send(opts.from, opts.to, message);
           if (reply.code === 250) {
             result.accepted++;

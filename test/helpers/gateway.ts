@@ -21,6 +21,8 @@ export interface GatewayOptions {
    * also runs their load client CPU time and garbage-collection pauses.
    */
   keepLog?: (line: string) => boolean;
+  /** The gateway's `sendguard.js` to run: BIN (this checkout's build) unless a benchmark compares another. */
+  bin?: string;
 }
 
 export interface Ports {
@@ -36,8 +38,10 @@ export class TestGateway {
   private child: ChildProcess | null = null;
   readonly logLines: Record<string, unknown>[] = [];
   private readonly keepLog: ((line: string) => boolean) | undefined;
+  readonly bin: string;
 
   constructor(options: GatewayOptions = {}) {
+    this.bin = options.bin ?? BIN;
     this.dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "sendguard-test-"));
     this.keepLog = options.keepLog;
     this.configFile = join(this.dataDir, "config.json");
@@ -61,13 +65,18 @@ export class TestGateway {
     writeFileSync(this.configFile, JSON.stringify(deepMerge(base, options.config ?? {}), null, 2));
   }
 
+  /** The running gateway's process id. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get httpUrl(): string {
     return `http://127.0.0.1:${this.ports.http}`;
   }
 
   /** Starts the process and resolves when it logs that it is listening. Ports stay the same across restarts. */
   async start(): Promise<this> {
-    const child = spawn(process.execPath, [BIN, "start", "--config", this.configFile], {
+    const child = spawn(process.execPath, [this.bin, "start", "--config", this.configFile], {
       stdio: ["ignore", "pipe", "pipe"],
       env: gatewayEnv(),
     });
@@ -128,7 +137,7 @@ export class TestGateway {
 
   /** Runs a CLI command against this gateway's config; returns exit code and output. */
   cli(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
-    const r = spawnSync(process.execPath, [BIN, ...args, "--config", this.configFile], {
+    const r = spawnSync(process.execPath, [this.bin, ...args, "--config", this.configFile], {
       input,
       encoding: "utf8",
       env: gatewayEnv(),
