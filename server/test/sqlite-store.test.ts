@@ -963,7 +963,9 @@ describe("SqliteStore", () => {
       await db.close();
       await assert.rejects(
         SqliteStore.open(path),
-        new RegExp(`database schema version 99 is newer than this Sendguard \\(${SCHEMA_VERSION}\\); upgrade Sendguard`),
+        new RegExp(
+          `database schema version 99 is newer than this Sendguard \\(${SCHEMA_VERSION}\\); upgrade Sendguard`,
+        ),
       );
     });
   });

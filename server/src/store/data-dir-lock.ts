@@ -45,7 +45,8 @@ export async function lockDataDir(dir: string): Promise<DataDirLock> {
     );
   } catch (err) {
     await db.close();
-    if ((err as { code?: string }).code === "SQLITE_BUSY") throw new DataDirLockedError(dir, await lockHolder(file));
+    if ((err as { code?: string }).code === "SQLITE_BUSY")
+      throw new DataDirLockedError(dir, await lockHolder(file));
     throw err;
   }
   return { release: () => db.close() };
