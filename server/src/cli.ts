@@ -5,7 +5,7 @@ import { stringify as stringifyYaml } from "yaml";
 import { parsePolicyText, PolicyError, PolicyService } from "./policy/service.js";
 import { ConfigError, loadConfig } from "./config/load.js";
 import type { Config } from "./config/schema.js";
-import { generateDkimKey } from "./delivery/dkim.js";
+import { defaultSelector, generateDkimKey } from "./delivery/dkim.js";
 import { DataDirLockedError } from "./store/data-dir-lock.js";
 import { openSpool, openStore, startGateway } from "./gateway.js";
 import { ACCOUNT_RECHECK_MAX_AGE_MS } from "./intake/smtp.js";
@@ -13,7 +13,6 @@ import { createLogger } from "./log.js";
 import { RetentionJob } from "./retention.js";
 import type { Store, UserRecord } from "./store/types.js";
 import { createUser, setPassword, UserInputError } from "./users.js";
-import { defaultSelector } from "./web/admin.js";
 
 const USAGE = `Usage:
   sendguard start [--config FILE]

@@ -8,6 +8,11 @@ export interface DkimOptions {
   privateKey: string;
 }
 
+/** "sg202611": a selector per month, so a rotated key never reuses a published name. */
+export function defaultSelector(now = new Date()): string {
+  return `sg${now.getUTCFullYear()}${String(now.getUTCMonth() + 1).padStart(2, "0")}`;
+}
+
 export async function generateDkimKey(
   store: Store,
   domain: string,

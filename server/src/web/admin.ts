@@ -1,7 +1,7 @@
 // /api/v1/admin: users, DKIM keys and the audit log. Admins only.
 import express, { type Request, type Response, Router } from "express";
 import { z } from "zod";
-import { generateDkimKey, type DkimKeys } from "../delivery/dkim.js";
+import { defaultSelector, generateDkimKey, type DkimKeys } from "../delivery/dkim.js";
 import { parsePolicyText, PolicyError, type PolicyService } from "../policy/service.js";
 import type { Store, UserRecord } from "../store/types.js";
 import { createUser, setPassword, UserInputError } from "../users.js";
@@ -239,9 +239,4 @@ export function adminRouter(store: Store, policies: PolicyService, dkim: DkimKey
     res.json({ entries: await store.listAudit({ ...(messageId ? { messageId } : {}), limit }) });
   });
   return router;
-}
-
-/** "sg202611": a selector per month, so a rotated key never reuses a published name. */
-export function defaultSelector(now = new Date()): string {
-  return `sg${now.getUTCFullYear()}${String(now.getUTCMonth() + 1).padStart(2, "0")}`;
 }
