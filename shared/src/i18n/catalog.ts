@@ -53,7 +53,10 @@ export const ja = {
   "error.too_large": "メッセージが大きすぎます (上限 {limit} バイト)。",
   "error.bad_message": "メッセージを受け付けられません: {detail}",
   "error.no_recipients": "宛先がありません。To / Cc / Bcc を指定してください。",
-  "error.sender_not_allowed": "差出人 {address} はこのアカウントから送信できません。",
+  "error.sender_not_allowed":
+    "{field} の {address} はこのアカウントのアドレスではありません。自分のアドレスかエイリアス ({allowed}) を差出人にしてください。",
+  "error.multiple_senders":
+    "{field} に差出人が {count} 件あります。差出人は 1 件 (自分のアドレス) だけにしてください。",
   "error.storage": "一時的に保存できませんでした。しばらくしてから再送してください。",
   "error.internal": "サーバー内部エラーです。管理者に連絡してください。",
   "error.auth_busy": "ただいまログインが集中しています。数秒後にもう一度お試しください。",
@@ -193,7 +196,9 @@ export const en: Record<MessageKey, string> = {
   "error.too_large": "The message is too large (limit {limit} bytes).",
   "error.bad_message": "The message cannot be accepted: {detail}",
   "error.no_recipients": "The message has no recipients: give To, Cc or Bcc.",
-  "error.sender_not_allowed": "This account may not send as {address}.",
+  "error.sender_not_allowed":
+    "{field} {address} is not an address of this account: send from your own address or an alias ({allowed}).",
+  "error.multiple_senders": "{field} names {count} senders: give exactly one, your own address.",
   "error.storage": "The message could not be stored just now. Send it again later.",
   "error.internal": "Internal server error. Contact your administrator.",
   "error.auth_busy": "Too many sign-ins at once just now. Try again in a few seconds.",
