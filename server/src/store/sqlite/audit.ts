@@ -2,27 +2,22 @@
 // statements of one execTransaction.
 import type { Db, SqlStatement } from "../db.js";
 import type { AuditEntry, AuditRecord } from "../types.js";
-import { deleteSome, insertStatements, runStatements } from "./sql.js";
-
-/** Audit entries recorded at one time. */
-export interface AuditAt {
-  entries: AuditEntry[];
-  at: number;
-}
+import { deleteSome, insertsAt, runStatements, type WrittenAt } from "./sql.js";
 
 /** The INSERTs that record every set of entries at its time. */
-export function auditInserts(sets: AuditAt[]): SqlStatement[] {
-  return insertStatements(
-    "INSERT INTO audit (at, actor, action, message_id, detail)",
-    sets.flatMap(({ entries, at }) =>
-      entries.map((e) => [at, e.actor, e.action, e.messageId ?? null, JSON.stringify(e.detail ?? {})]),
-    ),
-  );
+export function auditInserts(sets: WrittenAt<AuditEntry>[]): SqlStatement[] {
+  return insertsAt("INSERT INTO audit (at, actor, action, message_id, detail)", sets, (e, at) => [
+    at,
+    e.actor,
+    e.action,
+    e.messageId ?? null,
+    JSON.stringify(e.detail ?? {}),
+  ]);
 }
 
 /** Records `entries` at `now` inside the transaction open on `db`. */
 export function insertAudit(db: Db, entries: AuditEntry[], now: number): Promise<void> {
-  return runStatements(db, auditInserts([{ entries, at: now }]));
+  return runStatements(db, auditInserts([{ items: entries, at: now }]));
 }
 
 export function withDetail(entry: AuditEntry, more: Record<string, unknown>): AuditEntry {

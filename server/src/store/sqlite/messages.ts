@@ -144,8 +144,8 @@ export class Messages {
         "INSERT OR IGNORE INTO recipients (group_id, address)",
         batch.flatMap((m) => m.groups.flatMap((g) => g.recipients.map((a) => [g.id, a]))),
       ),
-      ...noticeInserts(batch.map((m) => ({ notices: m.notices, at: m.createdAt }))),
-      ...auditInserts(batch.map((m) => ({ entries: m.audit, at: m.createdAt }))),
+      ...noticeInserts(batch.map((m) => ({ items: m.notices, at: m.createdAt }))),
+      ...auditInserts(batch.map((m) => ({ items: m.audit, at: m.createdAt }))),
     ]);
   }
 

@@ -4,35 +4,20 @@ import type { Language } from "@sendguard/shared";
 import type { Db, SqlStatement } from "../db.js";
 import type { AuditEntry, NewNotice, NoticeRecord, NoticeResult } from "../types.js";
 import { insertAudit } from "./audit.js";
-import { deleteSome, insertStatements, placeholders, runStatements } from "./sql.js";
+import { deleteSome, insertsAt, placeholders, runStatements, type WrittenAt } from "./sql.js";
 
-/** Notices created at one time (which is also when they are first due). */
-export interface NoticesAt {
-  notices: NewNotice[];
-  at: number;
-}
-
-/** The INSERTs that queue every set of notices at its time. */
-export function noticeInserts(sets: NoticesAt[]): SqlStatement[] {
-  return insertStatements(
+/** The INSERTs that queue every set of notices at its time (created then, and first due then). */
+export function noticeInserts(sets: WrittenAt<NewNotice>[]): SqlStatement[] {
+  return insertsAt(
     "INSERT INTO notices (kind, message_id, recipient, language, data, next_at, created_at)",
-    sets.flatMap(({ notices, at }) =>
-      notices.map((n) => [
-        n.kind,
-        n.messageId,
-        n.recipient,
-        n.language,
-        JSON.stringify(n.data ?? {}),
-        at,
-        at,
-      ]),
-    ),
+    sets,
+    (n, at) => [n.kind, n.messageId, n.recipient, n.language, JSON.stringify(n.data ?? {}), at, at],
   );
 }
 
 /** Queues `notices` at `now` inside the transaction open on `db`. */
 export function insertNotices(db: Db, notices: NewNotice[], now: number): Promise<void> {
-  return runStatements(db, noticeInserts([{ notices, at: now }]));
+  return runStatements(db, noticeInserts([{ items: notices, at: now }]));
 }
 
 /** Drops the notices not yet sent about `messageIds`, inside the transaction open on `db`. */

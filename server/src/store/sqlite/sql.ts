@@ -22,6 +22,24 @@ export function insertStatements(prefix: string, rows: unknown[][]): SqlStatemen
   return statements;
 }
 
+/** Rows of one table written at one time (e.g. the notices of a message, at its creation). */
+export interface WrittenAt<T> {
+  items: T[];
+  at: number;
+}
+
+/** insertStatements for every item of every set, each row made with the time of its set. */
+export function insertsAt<T>(
+  prefix: string,
+  sets: WrittenAt<T>[],
+  row: (item: T, at: number) => unknown[],
+): SqlStatement[] {
+  return insertStatements(
+    prefix,
+    sets.flatMap(({ items, at }) => items.map((item) => row(item, at))),
+  );
+}
+
 /** Runs `statements` one by one on `db`, inside the transaction the caller holds open. */
 export async function runStatements(db: Db, statements: SqlStatement[]): Promise<void> {
   for (const { sql, params } of statements) await db.run(sql, params);
