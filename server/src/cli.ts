@@ -35,6 +35,9 @@ const USAGE = `Usage:
 
 class UsageError extends Error {}
 
+/** Beyond shutdownSeconds, what closing the store and the threads may take before the process exits anyway. */
+const SHUTDOWN_GRACE_MS = 5000;
+
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -69,9 +72,20 @@ async function start(config: Config): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, "shutting down");
+    log.info({ signal, shutdownSeconds: config.shutdownSeconds }, "shutting down");
+    // close() keeps to the bound itself; this is for a close that hangs in spite of it (a stuck disk).
+    setTimeout(
+      () => {
+        log.error({ shutdownSeconds: config.shutdownSeconds }, "shutdown did not finish in time; exiting");
+        process.exit(1);
+      },
+      config.shutdownSeconds * 1000 + SHUTDOWN_GRACE_MS,
+    ).unref();
     gateway.close().then(
-      () => process.exit(0),
+      () => {
+        log.info({ signal }, "shut down");
+        process.exit(0);
+      },
       (err: unknown) => {
         log.error({ err }, "shutdown failed");
         process.exit(1);

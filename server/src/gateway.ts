@@ -19,6 +19,7 @@ import { Analyzer } from "./pipeline/analyzer.js";
 import { dropUnspooled, Intake } from "./pipeline/intake.js";
 import { PolicyService } from "./policy/service.js";
 import { RetentionJob } from "./retention.js";
+import { closeHttp, closeSmtp } from "./shutdown.js";
 import { lockDataDir } from "./store/data-dir-lock.js";
 import { Spool } from "./store/spool.js";
 import { SqliteStore } from "./store/sqlite.js";
@@ -136,16 +137,32 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
     ports: { http: httpPort, smtp: smtpPort, smtps: smtpsPort },
     tlsSelfSigned: tls.selfSigned,
     async close() {
-      await Promise.all([
-        new Promise((r) => smtp.close(() => r(undefined))),
-        smtps ? new Promise((r) => smtps.close(() => r(undefined))) : undefined,
-        new Promise((r) => httpServer.close(() => r(undefined))),
+      // New work stops at once; work under way gets until the deadline (see shutdown.ts).
+      const deadline = Date.now() + config.shutdownSeconds * 1000;
+      const [smtpCut, smtpsCut, httpCut, givenUp] = await Promise.all([
+        closeSmtp(smtp, deadline),
+        smtps ? closeSmtp(smtps, deadline) : 0,
+        closeHttp(httpServer, deadline),
+        scheduler.stop(deadline),
+        retention.stop(),
       ]);
-      httpServer.closeAllConnections();
+      const sessionsCut = smtpCut + smtpsCut;
+      if (sessionsCut || httpCut || givenUp.deliveries.length || givenUp.notices) {
+        log.warn(
+          {
+            event: "shutdown_deadline",
+            shutdownSeconds: config.shutdownSeconds,
+            smtp_sessions_cut: sessionsCut,
+            http_connections_cut: httpCut,
+            deliveries_given_up: givenUp.deliveries.length,
+            msg_ids: givenUp.deliveries.slice(0, 100).map((d) => d.messageId),
+            notices_given_up: givenUp.notices,
+          },
+          "shutdown deadline passed: unacknowledged submissions were cut off (their clients send again); deliveries and notices still in flight are released and sent again at the next start",
+        );
+      }
       await analyzer.close();
-      await retention.stop();
-      await scheduler.stop();
-      await relay.close();
+      await relay.close(Math.max(0, deadline - Date.now()));
       await spool.close();
       await store.close();
       await lock.release();

@@ -22,6 +22,7 @@ describe("parseConfig: defaults", () => {
 
   const cases: [path: string, value: unknown][] = [
     ["dataDir", "./data"],
+    ["shutdownSeconds", 30],
     ["publicUrl", null],
     ["http.host", "0.0.0.0"],
     ["http.port", 8080],

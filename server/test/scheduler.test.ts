@@ -172,4 +172,51 @@ describe("Scheduler: failures are recorded attempts", () => {
       await s.stop();
     }
   });
+  /** A relay whose answers come when the test says so. */
+  function heldRelay() {
+    const answers: (() => void)[] = [];
+    const relay: MessageRelay = {
+      description: "held relay",
+      deliver: (envelope) =>
+        new Promise((resolve) =>
+          answers.push(() =>
+            resolve(envelope.to.map((address) => ({ address, outcome: "sent", response: "250 ok" }))),
+          ),
+        ),
+    };
+    return { relay, answers };
+  }
+
+  test("a stop waits for a delivery that ends within its deadline and records it", async () => {
+    const { relay, answers } = heldRelay();
+    const m = await dueMessage("in-time@partner.example");
+    const s = scheduler({ store, relay, dkim: new DkimKeys(store) });
+    await s.start();
+    await until(async () => answers.length === 1, "the delivery under way");
+    const stopped = s.stop(Date.now() + 10_000);
+    (answers[0] as () => void)();
+    assert.deepEqual(await stopped, { deliveries: [], notices: 0 });
+    assert.equal((await store.message(m.id))?.status, "sent");
+  });
+
+  test("a stop at its deadline gives a delivery still out back: the next start claims it, its late answer is not recorded", async () => {
+    const { relay, answers } = heldRelay();
+    const m = await dueMessage("too-late@partner.example");
+    const s = scheduler({ store, relay, dkim: new DkimKeys(store) });
+    await s.start();
+    await until(async () => answers.length === 1, "the delivery under way");
+    const givenUp = await s.stop(Date.now() + 100);
+    assert.deepEqual(givenUp, { deliveries: [{ messageId: m.id, group: m.groups[0]?.name }], notices: 0 });
+    (answers[0] as () => void)();
+    // Between the answer and its record there are only promise callbacks: a record would be
+    // queued on the store's writer before this claim, which that writer runs after it.
+    await new Promise(setImmediate);
+    const again = await store.claimDueGroups(Date.now(), 10);
+    assert.deepEqual(
+      again.map((c) => c.message.id),
+      [m.id],
+      "released, and not recorded as sent",
+    );
+    await store.resetLeases();
+  });
 });

@@ -159,6 +159,14 @@ const retention = z
 
 export const configSchema = z.strictObject({
   dataDir: z.string().default("./data"),
+  shutdownSeconds: z
+    .number()
+    .min(1)
+    .max(3600)
+    .default(30)
+    .describe(
+      "on SIGTERM/SIGINT, how long sessions, requests and deliveries under way may take to finish; then they are cut off or released",
+    ),
   publicUrl: z
     .string()
     .url("expected an absolute URL such as https://sendguard.example.co.jp")

@@ -33,7 +33,7 @@ export type RelayThreadRequest =
 
 export type RelayThreadReply = { id: number; results: RecipientResult[] } | { id: number; error: string };
 
-/** How long close() waits for sends in flight before it stops the thread. */
+/** How long close() waits for sends in flight before it stops the thread, unless told otherwise. */
 const CLOSE_TIMEOUT_MS = 5000;
 
 /**
@@ -82,14 +82,17 @@ export class RelayThread implements BufferRelay, MessageRelay {
     });
   }
 
-  /** Lets the sends in flight finish (for at most 5 s), then stops the thread. */
-  async close(): Promise<void> {
+  /**
+   * Lets the sends in flight finish (for at most `waitMs`), then stops the thread. What it still
+   * had in hand then gets "retry" outcomes, as when the thread fails.
+   */
+  async close(waitMs = CLOSE_TIMEOUT_MS): Promise<void> {
     const worker = this.worker;
     if (!worker) return;
     const exited = once(worker, "exit");
     const request: RelayThreadRequest = { type: "close" };
     worker.postMessage(request);
-    const timer = setTimeout(() => void worker.terminate(), CLOSE_TIMEOUT_MS);
+    const timer = setTimeout(() => void worker.terminate(), waitMs);
     await exited;
     clearTimeout(timer);
   }

@@ -47,15 +47,28 @@ const NOTICES_PER_TURN = 8;
 /** The longest wait between tries to record a delivery attempt the database refused. */
 const RECORD_RETRY_MAX_MS = 5000;
 
+/** What a stop at its deadline gave up: leases released, delivered again at the next start. */
+export interface GivenUp {
+  deliveries: { messageId: string; group: string }[];
+  /** Notices of a batch still being sent. */
+  notices: number;
+}
+
 export class Scheduler {
   private timer: NodeJS.Timeout | null = null;
   private ticking = false;
+  /** The latest look at the queue; a stop waits for it. */
+  private ticked: Promise<void> = Promise.resolve();
   private again = false;
   private stopped = false;
+  /** Past the stop's deadline: outcomes that arrive now are not recorded (the leases are released). */
+  private abandoned = false;
   private inflight = 0;
   private readonly idle: (() => void)[] = [];
-  /** A batch of notices is being sent (it takes one delivery slot). */
-  private sendingNotices = false;
+  /** The deliveries in flight, by group id. */
+  private readonly delivering = new Map<string, { messageId: string; group: string }>();
+  /** Notices in the batch being sent (it takes one delivery slot); 0 when none is out. */
+  private sendingNotices = 0;
   private readonly attempts: GroupCommit<AttemptRecord>;
 
   constructor(private readonly deps: SchedulerDeps) {
@@ -74,13 +87,35 @@ export class Scheduler {
       this.again = true;
       return;
     }
-    void this.tick();
+    this.ticked = this.tick();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Claims nothing more and lets the deliveries and notices in flight finish, until `deadline`
+   * (ms since the epoch). What is still out then is given up: its leases are released, so the next
+   * start sends it again (at least once: the relay may have taken it already), and its outcome is
+   * not recorded should it still arrive. Returns what was given up.
+   */
+  async stop(deadline = Number.POSITIVE_INFINITY): Promise<GivenUp> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    if (this.inflight > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+    // A claim under way becomes deliveries in flight: wait for it, so none starts unseen.
+    await this.ticked;
+    if (this.inflight > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.idle.push(resolve)),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now())))),
+      ]);
+      clearTimeout(timer);
+    }
+    const givenUp: GivenUp = { deliveries: [...this.delivering.values()], notices: this.sendingNotices };
+    if (this.inflight > 0) {
+      this.abandoned = true;
+      // Nothing else claims (this process holds the data directory), so every lease is one of these.
+      await this.deps.store.resetLeases();
+    }
+    return givenUp;
   }
 
   private async tick(): Promise<void> {
@@ -99,13 +134,16 @@ export class Scheduler {
         const due = await this.deps.store.dueTimes();
         const isDue = (at: number | null) => at !== null && at <= now;
         const groups = isDue(due.groups) ? await this.deps.store.claimDueGroups(now, free) : [];
-        for (const { message, group } of groups) this.track(this.deliver(message, group));
+        for (const { message, group } of groups) {
+          this.delivering.set(group.id, { messageId: message.id, group: group.name });
+          this.track(this.deliver(message, group).finally(() => this.delivering.delete(group.id)));
+        }
         if (isDue(due.approvals)) await this.expireApprovals(now);
         if (!this.sendingNotices && free > groups.length && isDue(due.notices)) {
           const notices = await this.deps.store.claimDueNotices(now, NOTICE_BATCH);
           if (notices.length) {
-            this.sendingNotices = true;
-            this.track(this.sendNotices(notices).finally(() => (this.sendingNotices = false)));
+            this.sendingNotices = notices.length;
+            this.track(this.sendNotices(notices).finally(() => (this.sendingNotices = 0)));
           }
         }
         if (groups.length >= free) this.again = true;
@@ -149,6 +187,7 @@ export class Scheduler {
     const pending = group.recipients.filter((r) => r.status === "pending").map((r) => r.address);
     const now = Date.now();
     let results = pending.length ? await this.relayed(message, group, pending) : [];
+    if (this.abandoned) return;
     const retryAt = nextRetryAt(config.relay, group.attempts, group.firstAttemptAt ?? now, Date.now());
     if (retryAt === null) {
       results = results.map((r) =>
@@ -287,7 +326,8 @@ export class Scheduler {
       if (i > 0 && i % NOTICES_PER_TURN === 0) await new Promise(setImmediate);
       sending.push(this.sendNotice(notice, messages.get(notice.messageId)));
     }
-    await this.deps.store.finishNotices(await Promise.all(sending));
+    const results = await Promise.all(sending);
+    if (!this.abandoned) await this.deps.store.finishNotices(results);
   }
 
   private async sendNotice(notice: NoticeRecord, message: MessageRecord | undefined): Promise<NoticeResult> {
