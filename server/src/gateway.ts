@@ -9,7 +9,7 @@ import type { Config } from "./config/schema.js";
 import { DkimKeys } from "./delivery/dkim.js";
 import { RelayThread } from "./delivery/relay-thread.js";
 import { Scheduler } from "./delivery/scheduler.js";
-import { createSmtpServer } from "./intake/smtp.js";
+import { createSmtpServer, logSubmissionAccess } from "./intake/smtp.js";
 import { loadTls } from "./intake/tls.js";
 import { Links, loadServerSecret } from "./links.js";
 import type { Logger } from "./log.js";
@@ -106,6 +106,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   const smtp = createSmtpServer({ config, intake, passwords, store, log, tls }, false);
   smtp.on("error", (err) => log.error({ err }, "smtp server error"));
   const smtpPort = await listen(smtp, config.smtp.port, config.smtp.host);
+  logSubmissionAccess(config, log);
   let smtps: SMTPServer | null = null;
   let smtpsPort: number | null = null;
   if (config.smtp.implicitTlsPort !== null) {

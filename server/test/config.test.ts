@@ -28,7 +28,8 @@ describe("parseConfig: defaults", () => {
     ["http.port", 8080],
     ["smtp.port", 2587],
     ["smtp.implicitTlsPort", null],
-    ["smtp.requireTlsForAuth", false],
+    ["smtp.requireTlsForAuth", true],
+    ["smtp.allowPlainAuthFromLoopback", false],
     ["smtp.maxMessageBytes", 25 * 1024 * 1024],
     ["smtp.maxHeaderBytes", 256 * 1024],
     ["smtp.maxRecipients", 500],
@@ -258,6 +259,73 @@ describe("parseConfig: errors name the key", () => {
       );
     });
   }
+});
+
+describe("parseConfig: trusted networks", () => {
+  const trusted = (ranges: string[]) =>
+    parseConfig({ smtp: { trustedNetworks: ranges } }, "t").smtp.trustedNetworks;
+
+  const accepted = [
+    "10.0.0.0/8",
+    "192.168.10.0/24",
+    "203.0.113.7/32",
+    "2001:db8::/32",
+    "2001:db8:1234::/48",
+    "::1/128",
+    "::ffff:10.0.0.0/104", // IPv4-mapped, as wide as 10.0.0.0/8
+    "::ffff:c0a8:a00/120", // IPv4-mapped in hex: 192.168.10.0/24
+  ];
+  for (const range of accepted) {
+    test(`${range} is accepted`, () => assert.deepEqual(trusted([range]), [range]));
+  }
+
+  const tooWide: [range: string, message: RegExp][] = [
+    ["0.0.0.0/0", /0\.0\.0\.0\/0 is wider than \/8: hosts in it could submit mail without AUTH/],
+    ["10.0.0.0/7", /10\.0\.0\.0\/7 is wider than \/8/],
+    ["::/0", /::\/0 is wider than \/32/],
+    ["2001:db8::/31", /2001:db8::\/31 is wider than \/32/],
+    [
+      "::ffff:0.0.0.0/96",
+      /::ffff:0\.0\.0\.0\/96 holds IPv4-mapped addresses .* IPv4 range \/0, wider than \/8/,
+    ],
+    ["::ffff:0:0/96", /::ffff:0:0\/96 holds IPv4-mapped addresses .* \/0/],
+    ["0:0:0:0:0:ffff:0:0/100", /IPv4 range \/4, wider than \/8/],
+    ["::ffff:10.0.0.0/103", /IPv4 range \/7, wider than \/8/],
+    ["::/80", /::\/80 holds IPv4-mapped addresses .* \/0/], // IPv6 /80 but every IPv4 client
+  ];
+  for (const [range, message] of tooWide) {
+    test(`${range} is refused, naming the range and what to list instead`, () => {
+      const text = configError(() => parseConfig({ smtp: { trustedNetworks: ["10.1.0.0/16", range] } }, "t"));
+      assert.match(text, /smtp\.trustedNetworks\.1: /);
+      assert.match(text, message);
+      assert.match(text, /list only your own mail servers' ranges/);
+    });
+  }
+
+  const malformed = [
+    "10.0.0.0",
+    "10.0.0.0/33",
+    "2001:db8::/129",
+    "999.0.0.0/8",
+    "10.0.0.0/8/8",
+    "fe80::1%eth0/128",
+    "corp.example/24",
+  ];
+  for (const range of malformed) {
+    test(`${JSON.stringify(range)} is not a range`, () => {
+      assert.match(
+        configError(() => trusted([range])),
+        /smtp\.trustedNetworks\.0: (expected a CIDR such as 10\.0\.0\.0\/8|.*the prefix length of an IPv[46] range is at most)/,
+      );
+    });
+  }
+
+  test("metrics.allowNetworks takes only ranges too", () => {
+    assert.match(
+      configError(() => parseConfig({ metrics: { allowNetworks: ["localhost"] } }, "t")),
+      /metrics\.allowNetworks\.0: expected a CIDR/,
+    );
+  });
 });
 
 describe("loadConfig", () => {

@@ -38,7 +38,7 @@ describe("accounts", () => {
     gw = new TestGateway({
       relayPort: sink.port,
       config: {
-        smtp: { requireTlsForAuth: false, authFailures: { perUser: 5, perIp: 1000, windowSeconds: 600 } },
+        smtp: { authFailures: { perUser: 5, perIp: 1000, windowSeconds: 600 } },
         auth: { apiTokenDays: API_TOKEN_DAYS },
       },
     });
@@ -112,6 +112,7 @@ describe("accounts", () => {
   async function smtpSession(email: string): Promise<RawSmtp> {
     const client = await RawSmtp.open(gw.ports.smtp);
     assert.match(await client.command("EHLO client.test"), /^250/);
+    await client.startTls();
     assert.match(await client.command(authPlain(email, PW)), /^235/);
     return client;
   }

@@ -1,5 +1,6 @@
 // SMTP submission against the running gateway with real clients (swaks, nodemailer, raw sockets).
 import assert from "node:assert/strict";
+import { networkInterfaces } from "node:os";
 import { after, before, describe, test } from "node:test";
 import { connect as tlsConnect } from "node:tls";
 import nodemailer from "nodemailer";
@@ -190,6 +191,7 @@ describe("SMTP intake", () => {
     await client.command("EHLO client.test");
     assert.match(await client.command("HELLO there"), /^5\d\d/);
     assert.match(await client.command("RCPT TO:<bob@partner.example>"), /^503/);
+    await client.startTls();
     assert.match(await client.command(authPlain(ALICE, PASSWORD)), /^235/);
     assert.match(await client.command("MAIL FROM:<not-an-address"), /^501/);
     assert.match(await client.command(`MAIL FROM:<${ALICE}>`), /^250/);
@@ -286,4 +288,95 @@ describe("SMTP intake from a trusted network (e.g. an Exchange Online connector)
     assert.match(r.output, /^<~ {2}220 /m, "the greeting already came over TLS");
     assert.match(r.lastReply, /^250 2\.0\.0 Queued as/);
   });
+});
+
+describe("SMTP AUTH only over TLS (smtp.requireTlsForAuth, the default)", () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = new TestGateway({ config: { smtp: { implicitTlsPort: 0 } } });
+    gw.addUser(ALICE, PASSWORD);
+    await gw.start();
+  });
+  after(() => gw.stop());
+
+  const login = ["--auth", "PLAIN", "--auth-user", ALICE, "--auth-password", PASSWORD];
+  const envelope = ["--from", ALICE, "--to", "bob@partner.example"];
+
+  test("AUTH in plain text is refused with 538, even from loopback, and the session stays unauthenticated", async () => {
+    const client = await RawSmtp.open(gw.ports.smtp);
+    await client.command("EHLO client.test");
+    assert.match(await client.command(authPlain(ALICE, PASSWORD)), /^538 /);
+    assert.match(await client.command(`MAIL FROM:<${ALICE}>`), /^530 5\.7\.0 Authentication required/);
+    client.close();
+  });
+
+  test("swaks without STARTTLS cannot authenticate", () => {
+    const r = swaks(["--server", `127.0.0.1:${gw.ports.smtp}`, ...login, ...envelope]);
+    assert.match(r.output, /<\*\* +538 /);
+    assert.doesNotMatch(r.output, /Queued as/);
+  });
+
+  test("after STARTTLS, AUTH works", () => {
+    const r = swaks(["--server", `127.0.0.1:${gw.ports.smtp}`, "--tls", ...login, ...envelope]);
+    assert.match(r.lastReply, /^250 2\.0\.0 Queued as/);
+  });
+
+  test("the implicit-TLS port counts as TLS", () => {
+    assert.ok(gw.ports.smtps);
+    const r = swaks(["--server", `127.0.0.1:${gw.ports.smtps}`, "--tls-on-connect", ...login, ...envelope]);
+    assert.match(r.lastReply, /^250 2\.0\.0 Queued as/);
+  });
+
+  test("the start log names the trusted networks (none) and that AUTH needs TLS", () => {
+    const line = gw.logLines.find((l) => l.event === "smtp_access");
+    assert.ok(line, "an smtp_access line");
+    assert.deepEqual(line.trustedNetworks, []);
+    assert.equal(line.requireTlsForAuth, true);
+    assert.equal(line.allowPlainAuthFromLoopback, false);
+  });
+});
+
+/** An address of this host that is not loopback: a client connecting to it is not exempt. */
+function nonLoopbackAddress(): string | undefined {
+  return Object.values(networkInterfaces())
+    .flat()
+    .find((i) => i && i.family === "IPv4" && !i.internal)?.address;
+}
+
+describe("smtp.allowPlainAuthFromLoopback (for tests only)", () => {
+  const exempt = new TestGateway({ config: { smtp: { allowPlainAuthFromLoopback: true } } });
+  const external = nonLoopbackAddress();
+  const onInterface = new TestGateway({
+    config: { smtp: { host: external ?? "127.0.0.1", allowPlainAuthFromLoopback: true } },
+  });
+  before(async () => {
+    exempt.addUser(ALICE, PASSWORD);
+    onInterface.addUser(ALICE, PASSWORD);
+    await Promise.all([exempt.start(), onInterface.start()]);
+  });
+  after(() => Promise.all([exempt.stop(), onInterface.stop()]));
+
+  test("a loopback client may AUTH in plain text", async () => {
+    const client = await RawSmtp.open(exempt.ports.smtp);
+    await client.command("EHLO client.test");
+    assert.match(await client.command(authPlain(ALICE, PASSWORD)), /^235/);
+    client.close();
+  });
+
+  test(
+    "a client that is not on loopback still gets 538 5.7.11",
+    { skip: external ? false : "this host has no IPv4 address besides loopback" },
+    async () => {
+      const client = await RawSmtp.open(onInterface.ports.smtp, external);
+      await client.command("EHLO client.test");
+      assert.match(
+        await client.command(authPlain(ALICE, PASSWORD)),
+        /^538 5\.7\.11 Encryption required: use STARTTLS/,
+      );
+      assert.match(await client.command(`MAIL FROM:<${ALICE}>`), /^530/);
+      await client.startTls();
+      assert.match(await client.command(authPlain(ALICE, PASSWORD)), /^235/);
+      client.close();
+    },
+  );
 });

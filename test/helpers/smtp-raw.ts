@@ -1,11 +1,16 @@
 // A byte-exact SMTP client for what well-behaved clients never send (smuggling, injection).
 import { connect, type Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 
 export class RawSmtp {
   private buffer = "";
   private waiters: (() => void)[] = [];
 
-  private constructor(private readonly socket: Socket) {
+  private constructor(private socket: Socket) {
+    this.listen(socket);
+  }
+
+  private listen(socket: Socket): void {
     socket.on("data", (d: Buffer) => {
       this.buffer += d.toString("latin1");
       for (const w of this.waiters.splice(0)) w();
@@ -15,8 +20,23 @@ export class RawSmtp {
     });
   }
 
-  static async open(port: number): Promise<RawSmtp> {
-    const socket = connect(port, "127.0.0.1");
+  /**
+   * STARTTLS, then the TLS handshake (the gateway's certificate is self-signed) and a new EHLO:
+   * the gateway takes AUTH only over TLS (smtp.requireTlsForAuth). Byte-exact as before.
+   */
+  async startTls(): Promise<void> {
+    const reply = await this.command("STARTTLS");
+    if (!/^220/.test(reply)) throw new Error(`STARTTLS got ${reply}`);
+    const secure = tlsConnect({ socket: this.socket, rejectUnauthorized: false, servername: "gw.test" });
+    await new Promise<void>((resolve, reject) => secure.once("secureConnect", resolve).once("error", reject));
+    this.socket = secure;
+    this.listen(secure);
+    const ehlo = await this.command("EHLO client.test");
+    if (!/^250/.test(ehlo)) throw new Error(`EHLO after STARTTLS got ${ehlo}`);
+  }
+
+  static async open(port: number, host = "127.0.0.1"): Promise<RawSmtp> {
+    const socket = connect(port, host);
     await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
     const client = new RawSmtp(socket);
     await client.reply();
@@ -64,11 +84,13 @@ export class RawSmtp {
   }
 }
 
-/** Opens a session, authenticates and reaches DATA (354): what each DATA-content test needs first. */
+/** Opens a session, authenticates over TLS and reaches DATA (354): what each DATA-content test needs first. */
 export async function openData(port: number, user: string, password: string, rcpt: string): Promise<RawSmtp> {
   const client = await RawSmtp.open(port);
+  const ehlo = await client.command("EHLO client.test");
+  if (!/^250/.test(ehlo)) throw new Error(`EHLO got ${ehlo}`);
+  await client.startTls();
   const steps: [string, RegExp][] = [
-    ["EHLO client.test", /^250/],
     [authPlain(user, password), /^235/],
     [`MAIL FROM:<${user}>`, /^250/],
     [`RCPT TO:<${rcpt}>`, /^250/],

@@ -2,11 +2,16 @@
 import { hostname } from "node:os";
 import { isValidTimeZone } from "@sendguard/shared";
 import { z } from "zod";
+import { cidrProblem, trustedNetworkProblem } from "./networks.js";
 
 const port = z.number().int().min(0).max(65535);
-const cidr = z
-  .string()
-  .regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, "expected a CIDR such as 10.0.0.0/8 or 2001:db8::/32");
+/** A string that `problem` finds nothing wrong with (or the issue it names). */
+const checkedString = (problem: (value: string) => string | null) =>
+  z.string().superRefine((value, ctx) => {
+    const message = problem(value);
+    if (message) ctx.addIssue({ code: "custom", message });
+  });
+const cidr = checkedString(cidrProblem);
 const domain = z
   .string()
   .regex(/^!?(\*\.)?[a-z0-9.-]+$/i, "expected a domain, *.domain or !domain")
@@ -27,7 +32,14 @@ const smtp = z.strictObject({
   implicitTlsPort: port.nullable().default(null),
   hostname: z.string().min(1).default(hostname()),
   tls: tls.default({ cert: null, key: null }),
-  requireTlsForAuth: z.boolean().default(false),
+  requireTlsForAuth: z
+    .boolean()
+    .default(true)
+    .describe("AUTH only over TLS: after STARTTLS, or on implicitTlsPort"),
+  allowPlainAuthFromLoopback: z
+    .boolean()
+    .default(false)
+    .describe("for tests only: clients on 127.0.0.0/8 and ::1 may AUTH without TLS"),
   maxMessageBytes: z
     .number()
     .int()
@@ -39,7 +51,7 @@ const smtp = z.strictObject({
     .int()
     .min(1024)
     .default(256 * 1024),
-  trustedNetworks: z.array(cidr).default([]),
+  trustedNetworks: z.array(checkedString(trustedNetworkProblem)).default([]),
   authFailures: z
     .strictObject({
       perUser: z.number().int().min(1).default(5),

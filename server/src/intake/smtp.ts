@@ -37,6 +37,22 @@ export function trustedNetworks(cidrs: string[]): BlockList {
   return list;
 }
 
+function isLoopback(ip: string): boolean {
+  const plain = plainAddress(ip);
+  return plain === "::1" || /^127\./.test(plain);
+}
+
+/** One line at start saying who may submit without AUTH, and whether AUTH needs TLS. */
+export function logSubmissionAccess(config: Config, log: Logger): void {
+  const { trustedNetworks, requireTlsForAuth, allowPlainAuthFromLoopback } = config.smtp;
+  log.info(
+    { event: "smtp_access", trustedNetworks, requireTlsForAuth, allowPlainAuthFromLoopback },
+    trustedNetworks.length
+      ? `SMTP without AUTH for internal senders from the trusted networks ${trustedNetworks.join(", ")}`
+      : "SMTP without AUTH from nowhere: no trusted networks",
+  );
+}
+
 /**
  * How old a user record read for a trusted-network sender may be: the lookup per message cost ~5 %
  * of a message's CPU. A second, as for policies (policy/service.ts).
@@ -75,7 +91,9 @@ export function createSmtpServer(deps: SmtpDeps, secure: boolean): SMTPServer {
     size: config.smtp.maxMessageBytes,
     authMethods: ["PLAIN", "LOGIN"],
     authOptional: true, // enforced in onMailFrom, so trusted networks can submit without AUTH
-    allowInsecureAuth: !config.smtp.requireTlsForAuth,
+    // With the loopback exemption (tests only), the library lets every client AUTH in plain text
+    // and onAuth refuses the others.
+    allowInsecureAuth: !config.smtp.requireTlsForAuth || config.smtp.allowPlainAuthFromLoopback,
     logger: false,
     // The client's host name is used nowhere, and the lookup costs a DNS query per connection
     // (delaying the greeting by up to 1.5 s when the resolver is slow).
@@ -84,6 +102,15 @@ export function createSmtpServer(deps: SmtpDeps, secure: boolean): SMTPServer {
     maxClients: 1000,
 
     onAuth(auth, session, callback) {
+      if (config.smtp.requireTlsForAuth && !session.secure && !isLoopback(session.remoteAddress)) {
+        return callback(
+          smtpError(
+            538,
+            "5.7.11",
+            "Encryption required: use STARTTLS (or the implicit-TLS port) before AUTH",
+          ),
+        );
+      }
       const email = auth.username ?? "";
       passwords
         .check(email, auth.password ?? "", plainAddress(session.remoteAddress))
