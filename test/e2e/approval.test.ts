@@ -40,14 +40,23 @@ describe("approval", () => {
     await put("user:auto-yes@corp.example", { approval: { timeoutMinutes: 0.05, timeoutAction: "approve" } });
     await put("user:auto-no@corp.example", { approval: { timeoutMinutes: 0.05, timeoutAction: "deny" } });
     for (const email of ["hanako@corp.example", "auto-yes@corp.example", "auto-no@corp.example"]) {
-      const r = await gw.api(admin, "POST", "/admin/users", {
+      const r = await gw.api<{ user: { id: string } }>(admin, "POST", "/admin/users", {
         email,
         password: PW,
         groups: ["new"],
         manager: "boss@corp.example",
       });
       assert.equal(r.status, 201);
+      if (email === "hanako@corp.example") {
+        const alias = { aliases: ["sales@corp.example"] };
+        assert.equal((await gw.api(admin, "PATCH", `/admin/users/${r.body.user.id}`, alias)).status, 200);
+      }
     }
+    // Someone who is neither the sender nor an approver of hanako's messages.
+    assert.equal(
+      (await gw.api(admin, "POST", "/admin/users", { email: "taro@corp.example", password: PW })).status,
+      201,
+    );
     await gw.api(admin, "POST", "/admin/users", {
       email: "boss@corp.example",
       password: PW,
@@ -61,7 +70,12 @@ describe("approval", () => {
     await sink.stop();
   });
 
-  async function send(from: string, subject: string): Promise<{ id: string; messageId: string }> {
+  /** Sends as `from` (AUTH and MAIL FROM); the header From is `headerFrom`, by default the same. */
+  async function send(
+    from: string,
+    subject: string,
+    headerFrom = from,
+  ): Promise<{ id: string; messageId: string }> {
     const messageId = uniqueId("approval");
     const t = nodemailer.createTransport({
       host: "127.0.0.1",
@@ -70,7 +84,8 @@ describe("approval", () => {
       auth: { user: from, pass: PW },
     });
     const info = await t.sendMail({
-      from,
+      envelope: { from, to: "client@partner.example" },
+      from: headerFrom,
       to: "client@partner.example",
       subject,
       text: "本文",
@@ -133,6 +148,54 @@ describe("approval", () => {
       "relay",
     );
     await waitFor(async () => (await status(id)) === "sent", 5000, "sent");
+  });
+
+  test("the page shows the header From and the envelope sender, each named", async () => {
+    const { messageId } = await send("hanako@corp.example", "差出人の表示", "営業部 <sales@corp.example>");
+    const request = await waitFor(
+      () => sink.to("boss@corp.example").find((m) => m.text.includes(messageId)),
+      5000,
+      "request",
+    );
+    const page = await browser.newPage({ locale: "en-US" });
+    await page.goto(`${await noticeLink(request.raw, "approve")}?lang=en`);
+    assert.equal(await page.textContent("[data-testid=from]"), "sales@corp.example");
+    assert.equal(await page.textContent("[data-testid=envelope-sender]"), "hanako@corp.example");
+    assert.ok(await page.isVisible("text=Envelope sender (MAIL FROM)"));
+    await page.close();
+  });
+
+  test("an approver may approve or deny but not send now or cancel: 403 not_sender, nothing changes", async () => {
+    const { id } = await send("hanako@corp.example", "承認者は送信できない");
+    const boss = await gw.token("boss@corp.example", PW);
+    const taro = await gw.token("taro@corp.example", PW);
+    const before = await gw.api<{ status: string; groups: { id: string; status: string }[] }>(
+      admin,
+      "GET",
+      `/messages/${id}`,
+    );
+    assert.equal(before.body.status, "pending_approval");
+    const group = before.body.groups[0]?.id;
+    for (const action of ["release", "discard"]) {
+      for (const path of [`/messages/${id}/${action}`, `/messages/${id}/groups/${group}/${action}`]) {
+        const r = await gw.api<{ error: { code: string; message: string } }>(boss, "POST", path);
+        assert.equal(r.status, 403, `${path}: ${JSON.stringify(r.body)}`);
+        assert.equal(r.body.error.code, "not_sender");
+        assert.match(r.body.error.message, /only its sender|送信者だけ/);
+        // Neither sender nor approver: the message does not exist for them.
+        const stranger = await gw.api<{ error: { code: string } }>(taro, "POST", path);
+        assert.equal(stranger.status, 404);
+        assert.equal(stranger.body.error.code, "not_found");
+      }
+    }
+    const after = await gw.api(admin, "GET", `/messages/${id}`);
+    assert.deepEqual(after.body, before.body, "the message is unchanged");
+    // The approver can still see it and decide; the sender can still cancel it.
+    assert.equal((await gw.api(boss, "GET", `/messages/${id}`)).status, 200);
+    const hanako = await gw.token("hanako@corp.example", PW);
+    const discarded = await gw.api<{ status: string }>(hanako, "POST", `/messages/${id}/discard`);
+    assert.equal(discarded.status, 200);
+    assert.equal(discarded.body.status, "discarded");
   });
 
   test("a link for another approver, or a tampered one, shows not found", async () => {

@@ -24,7 +24,7 @@ describe("HTTP API", () => {
         smtp: { maxMessageBytes: 100_000, authFailures: { perUser: 3, perIp: 100, windowSeconds: 60 } },
       },
     });
-    gw.addUser(ALICE, PW);
+    gw.addUser(ALICE, PW, "--alias", "sales@corp.example");
     gw.addUser("jp@corp.example", PW, "--language", "ja");
     gw.addUser("held@corp.example", PW, "--hold-minutes", "60");
     gw.addUser("victim@corp.example", PW);
@@ -100,6 +100,31 @@ describe("HTTP API", () => {
     assert.equal(parsed.attachments[0]?.filename, "見積書.csv");
     assert.equal(parsed.attachments[0]?.content.toString(), "品目,金額\n");
     assert.equal(await bodyText(got.raw), "添付をご確認ください。");
+  });
+
+  test("a message's views name the header From and the envelope sender", async () => {
+    const res = await post(
+      "/messages",
+      JSON.stringify({
+        from: "営業部 <sales@corp.example>",
+        to: "a@partner.example",
+        subject: "from-fields",
+      }),
+      "application/json",
+    );
+    assert.equal(res.status, 202, await res.clone().text());
+    const { id } = (await res.json()) as { id: string };
+    const view = await gw.api<{ from: string; envelopeSender: string }>(token, "GET", `/messages/${id}`);
+    assert.equal(view.body.from, "sales@corp.example");
+    assert.equal(view.body.envelopeSender, ALICE);
+    const list = await gw.api<{ messages: { id: string; from: string; envelopeSender: string }[] }>(
+      token,
+      "GET",
+      "/messages?limit=500",
+    );
+    const summary = list.body.messages.find((m) => m.id === id);
+    assert.equal(summary?.from, "sales@corp.example");
+    assert.equal(summary?.envelopeSender, ALICE);
   });
 
   const bad: [string, string, string, number, string, RegExp][] = [

@@ -240,6 +240,17 @@ export function apiRouter(deps: ApiDeps): Router {
     return message;
   }
 
+  /**
+   * Own messages and, for admins, all: only the sender sends now or cancels. An approver approves or
+   * denies (403 not_sender here, as a sender gets 403 not_approver there); anyone else gets 404.
+   */
+  async function sendersMessage(req: Request, res: Response): Promise<MessageRecord> {
+    const user = currentUser(res);
+    const message = await visibleMessage(req, res);
+    if (!canSee(user, message)) throw new ApiError(403, "not_sender");
+    return message;
+  }
+
   router.get("/messages/:id", requireUser, async (req, res) => {
     res.json(messageView(await visibleMessage(req, res)));
   });
@@ -250,7 +261,7 @@ export function apiRouter(deps: ApiDeps): Router {
       [`/messages/:id/${action}`, `/messages/:id/groups/:group/${action}`],
       requireUser,
       async (req, res) => {
-        const message = await visibleMessage(req, res);
+        const message = await sendersMessage(req, res);
         const group = req.params.group === undefined ? null : String(req.params.group);
         if (group !== null && !message.groups.some((g) => g.id === group))
           throw new ApiError(404, "not_found");

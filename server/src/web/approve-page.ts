@@ -67,7 +67,8 @@ export function approveRouter(deps: ApprovePageDeps): Router {
 <a class="lang" href="${base}?lang=${lang === "ja" ? "en" : "ja"}">${lang === "ja" ? "English" : "日本語"}</a>
 <h1>${esc(t(lang, "page.approvalTitle"))}</h1>${doneText}
 <dl>
-<dt>${esc(t(lang, "page.sender"))}</dt><dd>${esc(message.sender)}</dd>
+<dt>${esc(t(lang, "page.sender"))}</dt><dd data-testid="from">${esc(message.fromHeader)}</dd>
+<dt>${esc(t(lang, "page.envelopeSender"))}</dt><dd data-testid="envelope-sender">${esc(message.sender)}</dd>
 <dt>${esc(t(lang, "page.subject"))}</dt><dd data-testid="subject">${esc(message.subject)}</dd>
 <dt>${esc(t(lang, "page.recipients"))}</dt><dd>${esc(recipients.join(", "))}</dd>
 <dt>${esc(t(lang, "page.rules"))}</dt><dd>${esc(message.matchedRules.join(", "))}</dd>

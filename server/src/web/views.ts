@@ -14,6 +14,7 @@ export function messageSummary(m: MessageRecord): MessageSummary {
     messageId: m.messageId,
     subject: m.subject,
     from: m.fromHeader,
+    envelopeSender: m.sender,
     status: m.status,
     releaseAt: new Date(releaseAt(m)).toISOString(),
     createdAt: new Date(m.createdAt).toISOString(),

@@ -55,7 +55,10 @@ export interface MessageSummary {
   id: string;
   messageId: string;
   subject: string;
+  /** The header From address (checked against the sender at intake). */
   from: string;
+  /** The envelope sender (SMTP MAIL FROM; the user's address for HTTP submissions). */
+  envelopeSender: string;
   status: MessageStatus;
   releaseAt: string;
   createdAt: string;

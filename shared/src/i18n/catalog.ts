@@ -89,6 +89,8 @@ export const ja = {
   "page.done.approved": "承認しました。",
   "page.done.denied": "却下しました。送信者に通知します。",
   "error.not_approver": "このメールを承認する権限がありません。",
+  "error.not_sender": "承認者はこのメールを承認または却下できますが、送信・取り消しは送信者だけが行えます。",
+  "page.envelopeSender": "エンベロープ送信者 (MAIL FROM)",
   "error.rejected": "{reason}",
   "error.invalid_policy": "ポリシーに誤りがあるため保存しませんでした (現在のポリシーのままです): {detail}",
   "confirm.ui.title": "送信前の確認",
@@ -231,6 +233,9 @@ export const en: Record<MessageKey, string> = {
   "page.done.approved": "Approved.",
   "page.done.denied": "Denied. The sender is notified.",
   "error.not_approver": "You may not approve this message.",
+  "error.not_sender":
+    "As an approver you may approve or deny this message; only its sender can send it now or cancel it.",
+  "page.envelopeSender": "Envelope sender (MAIL FROM)",
   "error.rejected": "{reason}",
   "error.invalid_policy": "The policy has errors and was not saved (the current one stays): {detail}",
   "confirm.ui.title": "Check before sending",
