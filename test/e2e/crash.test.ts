@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import nodemailer from "nodemailer";
 import { TestGateway, waitFor } from "../helpers/gateway.js";
-import { rawMessage, uniqueId } from "../helpers/fixtures.js";
+import { allMessages, rawMessage, uniqueId } from "../helpers/fixtures.js";
 import { SmtpSink } from "../helpers/sink.js";
 
 const PW = "correct-horse-1";
@@ -145,5 +145,105 @@ test("after a restart, a message whose spool file is missing is removed, the oth
     assert.ok(audit.body.entries.some((e) => e.action === "forgotten"));
   } finally {
     await held.stop();
+  }
+});
+
+// kill -9 while the relay takes 200 due messages: the leases the dead gateway held are reset at the
+// next start and delivered again. Only those can reach the relay twice (at least once), and only
+// when the relay had acknowledged one before the gateway recorded it.
+test("kill -9 while 200 due messages are relayed: each is delivered after the restart, duplicates only among those in flight", async () => {
+  const COUNT = 200;
+  const slowSink = new SmtpSink();
+  await slowSink.start();
+  const relaying = new TestGateway({ relayPort: slowSink.port });
+  // Held an hour: all are stored before any is due; then they are released at once.
+  relaying.addUser("bulk@corp.example", PW, "--hold-minutes", "60");
+  relaying.addUser("admin@corp.example", PW, "--role", "admin");
+  await relaying.start();
+  try {
+    relaying.pinPorts();
+    const transport = nodemailer.createTransport({
+      pool: true,
+      maxConnections: 5,
+      host: "127.0.0.1",
+      port: relaying.ports.smtp,
+      tls: { rejectUnauthorized: false },
+      auth: { user: "bulk@corp.example", pass: PW },
+    });
+    const idOf = new Map<string, string>(); // Message-ID → the gateway's id
+    await Promise.all(
+      Array.from({ length: COUNT }, async () => {
+        const messageId = uniqueId("relayed");
+        const info = await transport.sendMail({
+          envelope: { from: "bulk@corp.example", to: ["x@partner.example"] },
+          raw: rawMessage({ from: "bulk@corp.example", to: ["x@partner.example"], messageId }),
+        });
+        const id = /Queued as (\S+);/.exec(info.response)?.[1];
+        assert.ok(id, info.response);
+        idOf.set(messageId, id);
+      }),
+    );
+    transport.close();
+    assert.equal(idOf.size, COUNT);
+
+    // 5 relay connections at over 200 ms a message: under 25 a second, so the kill meets them mid-way.
+    slowSink.behaviour = { dataDelayMs: 200 };
+    const bulk = await relaying.token("bulk@corp.example", PW);
+    const ids = [...idOf.values()];
+    for (let i = 0; i < ids.length; i += 50) {
+      const released = await Promise.all(
+        ids.slice(i, i + 50).map((id) => relaying.api(bulk, "POST", `/messages/${id}/release`)),
+      );
+      for (const r of released) assert.equal(r.status, 200, JSON.stringify(r.body));
+    }
+    // The sink takes the notices about them too (release notices to the sender).
+    const ours = () => slowSink.messages.filter((m) => m.messageId !== null && idOf.has(m.messageId));
+    // Killed with messages at the sink waiting for its reply: the relay has them, the gateway has no outcome.
+    await waitFor(
+      () => ours().length >= 20 && ours().some((m) => !m.acknowledged),
+      20_000,
+      "20 messages at the sink, and one waiting for its reply",
+    );
+    await relaying.stop("SIGKILL");
+    const atKill = ours().length;
+    assert.ok(atKill < COUNT, `the sink had received ${atKill} of ${COUNT} at the kill: too late`);
+    // What the dead gateway had in flight: its leases, still set in the database.
+    const leased = await relaying.query<{ message_id: string }>(
+      "SELECT message_id FROM groups WHERE leased = 1",
+    );
+    const inFlight = new Set(leased.map((g) => g.message_id));
+    const concurrency = 20; // relay.concurrency's default: no more are leased at once
+    assert.ok(inFlight.size <= concurrency, `${inFlight.size} leased`);
+
+    slowSink.behaviour = {};
+    await relaying.start();
+    const admin = await relaying.token("admin@corp.example", PW);
+    // Final when sent: no group waits for a retry any more, so nothing more will go out.
+    await waitFor(
+      async () => {
+        const listed = (await allMessages(relaying, admin)).filter((m) => ids.includes(m.id));
+        return listed.length === COUNT && listed.every((m) => m.status === "sent");
+      },
+      60_000,
+      "every message sent",
+    );
+    const copies = (messageId: string, acknowledgedOnly: boolean) =>
+      slowSink.messages.filter((m) => m.messageId === messageId && (!acknowledgedOnly || m.acknowledged))
+        .length;
+    const notDelivered = [...idOf.keys()].filter((messageId) => copies(messageId, true) === 0);
+    assert.deepEqual(notDelivered, [], "every message acknowledged by the sink");
+    const twice = [...idOf].filter(([messageId]) => copies(messageId, true) > 1);
+    const receivedTwice = [...idOf.keys()].filter((messageId) => copies(messageId, false) > 1);
+    console.log(
+      `crash while relaying: ${atKill} of ${COUNT} at the sink at the kill, ${inFlight.size} leased; ` +
+        `after the restart ${receivedTwice.length} received twice, ${twice.length} acknowledged twice (duplicates)`,
+    );
+    for (const [messageId, id] of twice)
+      assert.ok(inFlight.has(id), `${messageId} delivered twice but not in flight`);
+    assert.ok(twice.length <= inFlight.size);
+    assert.ok(receivedTwice.length <= inFlight.size, "only messages in flight reached the sink again");
+  } finally {
+    await relaying.stop();
+    await slowSink.stop();
   }
 });
