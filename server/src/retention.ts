@@ -1,8 +1,8 @@
 // Retention: deletes what is past its keeping time (config `retention`): message bodies some days
 // after the message's final status, its rows and notices later, old audit entries, expired tokens
 // and sessions, old outbox files, and spool files that belong to no kept body. It works in batches
-// of at most BATCH rows, each its own short transaction, yielding between them, so that intake's
-// commits (queued on the same connection) never wait behind more than one batch.
+// of at most `retention.batchSize` rows, each its own short transaction, yielding between them, so
+// that intake's commits (queued on the same connection) never wait behind more than one batch.
 import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Config } from "./config/schema.js";
@@ -10,9 +10,6 @@ import { outboxDir } from "./delivery/relay.js";
 import type { Logger } from "./log.js";
 import type { Spool } from "./store/spool.js";
 import type { Store } from "./store/types.js";
-
-/** Rows per transaction. 500 messages with their groups and recipients delete in a few milliseconds. */
-export const RETENTION_BATCH = 500;
 
 const DAY_MS = 86_400_000;
 
@@ -81,7 +78,7 @@ export class RetentionJob {
 
   private async runOnce(): Promise<RetentionSummary> {
     const { config, store, spool, log } = this.deps;
-    const { bodyDays, metadataDays, auditDays, outboxDays } = config.retention;
+    const { bodyDays, metadataDays, auditDays, outboxDays, batchSize } = config.retention;
     const now = this.clock();
     const before = (days: number) => now - days * DAY_MS;
     const summary: RetentionSummary = {
@@ -97,7 +94,7 @@ export class RetentionJob {
     // at least as long as bodies).
     if (bodyDays !== null) {
       summary.bodies = await this.inBatches(async () => {
-        const { deleted, spooled } = await store.deleteFinishedBodies(before(bodyDays), now, RETENTION_BATCH);
+        const { deleted, spooled } = await store.deleteFinishedBodies(before(bodyDays), now, batchSize);
         // After the commit: a crash in between leaves files whose body is recorded as deleted,
         // which the orphan sweep below removes.
         await spool.removeBodies(spooled);
@@ -106,14 +103,14 @@ export class RetentionJob {
     }
     if (metadataDays !== null) {
       const cutoff = before(metadataDays);
-      summary.messages = await this.inBatches(() => store.purgeMessages(cutoff, RETENTION_BATCH));
-      summary.notices = await this.inBatches(() => store.purgeNotices(cutoff, RETENTION_BATCH));
+      summary.messages = await this.inBatches(() => store.purgeMessages(cutoff, batchSize));
+      summary.notices = await this.inBatches(() => store.purgeNotices(cutoff, batchSize));
     }
     if (auditDays !== null) {
       const cutoff = before(auditDays);
-      summary.audit = await this.inBatches(() => store.purgeAudit(cutoff, RETENTION_BATCH));
+      summary.audit = await this.inBatches(() => store.purgeAudit(cutoff, batchSize));
     }
-    summary.tokens = await this.inBatches(() => store.purgeExpiredTokens(now, RETENTION_BATCH));
+    summary.tokens = await this.inBatches(() => store.purgeExpiredTokens(now, batchSize));
     if (!this.stopped) summary.orphanSpoolFiles = await this.sweepSpool(now);
     if (outboxDays !== null && !this.stopped) {
       summary.outboxFiles = await this.sweepOutbox(before(outboxDays), now);
@@ -125,13 +122,13 @@ export class RetentionJob {
     return summary;
   }
 
-  /** Repeats `batch` (which deletes up to RETENTION_BATCH rows) until it finds less than a full batch. */
+  /** Repeats `batch` (which deletes up to `retention.batchSize` rows) until it finds less than a full batch. */
   private async inBatches(batch: () => Promise<number>): Promise<number> {
     let total = 0;
     while (!this.stopped) {
       const deleted = await batch();
       total += deleted;
-      if (deleted < RETENTION_BATCH) break;
+      if (deleted < this.deps.config.retention.batchSize) break;
       await yieldTurn();
     }
     return total;

@@ -155,6 +155,15 @@ const retention = z
       .max(1440)
       .default(60)
       .describe("how often the job runs after the start"),
+    batchSize: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(500)
+      .describe(
+        "rows deleted per transaction; intake's commits wait behind at most one batch (500 take a few milliseconds)",
+      ),
   })
   .superRefine((r, ctx) => {
     // The rows say what became of a body; without them a kept body would belong to nothing.

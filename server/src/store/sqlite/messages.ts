@@ -522,10 +522,15 @@ export class Messages {
 
   purgeMessages(finalBefore: number, limit: number): Promise<number> {
     // Groups, recipients, approvers and a left-over bodies row go with their message (ON DELETE CASCADE).
+    // Notices have no foreign key to it: a message with one still to send (a bounce notice retrying)
+    // stays until that one is sent or given up, as the notice sender drops a notice whose message is
+    // gone. Sent and given-up notices are purged on their own (purgeNotices).
     return deleteSome(
       this.writer,
       `DELETE FROM messages WHERE id IN
-         (SELECT id FROM messages WHERE final_at IS NOT NULL AND final_at <= ? AND body_deleted_at IS NOT NULL LIMIT ?)`,
+         (SELECT id FROM messages m WHERE final_at IS NOT NULL AND final_at <= ? AND body_deleted_at IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM notices n WHERE n.message_id = m.id AND n.status = 'pending')
+          LIMIT ?)`,
       [finalBefore, limit],
     );
   }
