@@ -16,7 +16,7 @@ import type { Logger } from "./log.js";
 import { Metrics } from "./metrics.js";
 import { NoticeSender } from "./notify/sender.js";
 import { Analyzer } from "./pipeline/analyzer.js";
-import { dropUnspooled, Intake } from "./pipeline/intake.js";
+import { Intake, reconcileSpool } from "./pipeline/intake.js";
 import { PolicyService } from "./policy/service.js";
 import { RetentionJob } from "./retention.js";
 import { closeHttp, closeSmtp } from "./shutdown.js";
@@ -68,7 +68,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   const lock = await lockDataDir(config.dataDir);
   const store = await openStore(config);
   const spool = await openSpool(config);
-  await dropUnspooled(store, spool, log);
+  await reconcileSpool(store, spool, log);
   // Scratch space (DKIM signing of large messages): anything left there is from a previous run.
   await rm(join(config.dataDir, "tmp"), { recursive: true, force: true });
   await mkdir(join(config.dataDir, "tmp", "dkim"), { recursive: true, mode: 0o700 });

@@ -72,7 +72,14 @@ describe("SqliteStore", () => {
       void body;
       assert.deepEqual(
         { ...got, groups: undefined },
-        { ...fields, bodyInDatabase: false, bodyDeletedAt: null, status: "held", groups: undefined },
+        {
+          ...fields,
+          bodyInDatabase: false,
+          bodyDeletedAt: null,
+          bodyMissingAt: null,
+          status: "held",
+          groups: undefined,
+        },
       );
       assert.deepEqual(
         got.groups.map((g) => [
@@ -141,11 +148,104 @@ describe("SqliteStore", () => {
       assert.equal((await store.message(inFile.id))?.bodyInDatabase, false);
       assert.deepEqual(await store.messageBody(inDb.id), data);
       assert.equal(await store.messageBody(inFile.id), undefined);
-      const spooled = await store.unfinishedSpooledIds();
+      const spooled = (await store.unfinishedSpooled()).map((s) => s.id);
       assert.ok(spooled.includes(inFile.id), "a message with a spool file is listed");
       assert.ok(!spooled.includes(inDb.id), "a message stored in the database has no spool file to check");
       await store.forgetMessages([inDb.id], "test");
       assert.equal(await store.messageBody(inDb.id), undefined, "the body goes with its message");
+    });
+
+    test("a spooled message counts as acknowledged once marked; a small one from its insert", async () => {
+      const spooled = newMessage();
+      const other = newMessage();
+      const inDb = newMessage({ body: Buffer.from("small") });
+      await store.insertMessages([spooled, other, inDb]);
+      const listed = async () =>
+        new Map((await store.unfinishedSpooled()).map((s) => [s.id, s.acknowledged] as const));
+      const before = await listed();
+      assert.equal(before.get(spooled.id), false, "inserted, not yet acknowledged");
+      assert.equal(before.get(other.id), false);
+      assert.equal(before.has(inDb.id), false, "a body in the database has no spool file to check");
+      const db = await Db.open(file, true);
+      try {
+        assert.deepEqual(
+          await db.get("SELECT spool_acknowledged FROM messages WHERE id = ?", [inDb.id]),
+          { spool_acknowledged: 1 },
+          "a body stored with its rows is acknowledged with them",
+        );
+      } finally {
+        await db.close();
+      }
+      await store.markSpoolAcknowledged([spooled.id]);
+      await store.markSpoolAcknowledged([]);
+      const after = await listed();
+      assert.equal(after.get(spooled.id), true);
+      assert.equal(after.get(other.id), false, "only the ids given are marked");
+    });
+
+    test("markBodiesMissing flags the message, fails what was left to deliver, queues its bounce, audits, and nothing is claimed", async () => {
+      const m = newMessage({
+        groups: [
+          { name: "internal", releaseAt: T, recipients: ["a@corp.example", "b@corp.example"] },
+          { name: "external", releaseAt: T + 60 * MIN, recipients: ["x@example.com"] },
+        ],
+      });
+      await store.insertMessages([m]);
+      await store.markSpoolAcknowledged([m.id]);
+      await drain(T - 1);
+      // One recipient of the internal group was delivered before the file went: it stays sent.
+      assert.equal((await claimOf(m, T)).length, 1);
+      await store.recordAttempts([
+        attempt(m, 0, T, [sent("a@corp.example"), retry("b@corp.example")], T + MIN),
+      ]);
+      await drain(T - 1);
+      const reason = "body lost: test";
+      const bounce = {
+        kind: "bounce" as const,
+        messageId: m.id,
+        recipient: m.sender,
+        language: m.language,
+        data: { failed: ["b@corp.example", "x@example.com"] },
+      };
+      const entry = { actor: "system", action: "body_missing", messageId: m.id, detail: { reason } };
+      await store.markBodiesMissing(
+        [{ messageId: m.id, notices: [bounce], audit: [entry] }],
+        reason,
+        T + 2 * MIN,
+      );
+
+      const got = await store.message(m.id);
+      assert.ok(got);
+      assert.equal(got.bodyMissingAt, T + 2 * MIN);
+      assert.equal(got.status, "partially_sent");
+      assert.deepEqual(
+        got.groups.map((g) => [g.name, g.status, g.lastError]),
+        [
+          ["internal", "failed", reason],
+          ["external", "failed", reason],
+        ],
+      );
+      assert.deepEqual(
+        got.groups.flatMap((g) => g.recipients.map((r) => [r.address, r.status, r.response])),
+        [
+          ["a@corp.example", "sent", "250 ok"],
+          ["b@corp.example", "failed", reason],
+          ["x@example.com", "failed", reason],
+        ],
+      );
+      assert.ok(!(await store.unfinishedSpooled()).some((s) => s.id === m.id), "nothing left to check");
+      assert.deepEqual(await claimOf(m, T + 120 * MIN), [], "no group is delivered again");
+      const notices = await claimNoticesOf(m.id, T + 2 * MIN);
+      assert.deepEqual(
+        notices.map((n) => [n.kind, n.recipient, n.data]),
+        [["bounce", m.sender, bounce.data]],
+        "the hold notice not yet sent is replaced by the bounce",
+      );
+      const log = await store.listAudit({ messageId: m.id, limit: 10 });
+      assert.deepEqual(
+        log.filter((a) => a.action === "body_missing").map((a) => [a.actor, a.at, a.detail]),
+        [["system", T + 2 * MIN, { reason }]],
+      );
     });
 
     test("several messages in one batch are all stored", async () => {
@@ -952,6 +1052,28 @@ describe("SqliteStore", () => {
         );
       } finally {
         await db.close();
+      }
+    });
+
+    test("an upgrade counts the spooled messages already stored as acknowledged: a file missing later is never forgotten", async () => {
+      const path = join(dir, "upgrade.db");
+      const m = newMessage();
+      const current = await SqliteStore.open(path);
+      await current.insertMessages([m]);
+      await current.close();
+      // The database as the previous version left it: without the last migration's columns.
+      const db = await Db.open(path, false);
+      await db.exec(
+        `ALTER TABLE messages DROP COLUMN spool_acknowledged; ALTER TABLE messages DROP COLUMN body_missing_at;
+         DELETE FROM schema_version WHERE version = ${SCHEMA_VERSION};`,
+      );
+      await db.close();
+      const upgraded = await SqliteStore.open(path);
+      try {
+        assert.deepEqual(await upgraded.unfinishedSpooled(), [{ id: m.id, acknowledged: true }]);
+        assert.equal((await upgraded.message(m.id))?.bodyMissingAt, null);
+      } finally {
+        await upgraded.close();
       }
     });
 

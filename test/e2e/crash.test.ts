@@ -5,13 +5,16 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import type { MessageView } from "@sendguard/shared";
 import nodemailer from "nodemailer";
 import { TestGateway, waitFor } from "../helpers/gateway.js";
-import { allMessages, rawMessage, uniqueId } from "../helpers/fixtures.js";
+import { allMessages, bodyText, rawMessage, uniqueId } from "../helpers/fixtures.js";
 import { SmtpSink } from "../helpers/sink.js";
 
 const PW = "correct-horse-1";
 const CLIENTS = 10;
+/** What the recipients of an acknowledged message whose spool file is gone fail with (and the sender reads). */
+const BODY_LOST = "body lost: spool file missing after acknowledgement";
 const LARGE_BODY = "0123456789abcdef".repeat(5).concat("\r\n").repeat(1000); // 82 KB
 
 const sink = new SmtpSink();
@@ -91,9 +94,12 @@ test("kill -9 during 10 concurrent submitting clients loses no acknowledged mess
   assert.deepEqual(missing, []);
 });
 
-// The group commit fsyncs the spool directory and commits the rows side by side: a crash between
-// the two can leave rows whose file never became durable. Those messages were never acknowledged.
-test("after a restart, a message whose spool file is missing is removed, the others stay held", async () => {
+// The group commit fsyncs the spool directory and commits the rows side by side, and marks the
+// spooled rows acknowledged only once both are done: a crash before the mark can leave rows whose
+// file never became durable. Those messages were never acknowledged, and go. A file that goes after
+// the mark (a restore from an older backup, a cleanup job) took acknowledged mail with it: that
+// message stays, flagged, its recipients failed and its sender told, and it is never tried again.
+test("after a restart, a message whose spool file is missing is removed if never acknowledged, kept and flagged if it was; the others stay held", async () => {
   const held = new TestGateway({
     relayPort: sink.port,
     // Every message in a spool file, however small.
@@ -109,13 +115,15 @@ test("after a restart, a message whose spool file is missing is removed, the oth
       auth: { user: "admin@corp.example", pass: PW },
     });
     const ids: string[] = [];
-    for (let i = 0; i < 2; i++) {
+    const messageIds: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      messageIds.push(uniqueId("lost"));
       const info = await transport.sendMail({
         envelope: { from: "admin@corp.example", to: ["x@partner.example"] },
         raw: rawMessage({
           from: "admin@corp.example",
           to: ["x@partner.example"],
-          messageId: uniqueId("lost"),
+          messageId: messageIds[i],
         }),
       });
       const id = /Queued as (\S+);/.exec(info.response)?.[1];
@@ -123,17 +131,26 @@ test("after a restart, a message whose spool file is missing is removed, the oth
       ids.push(id);
     }
     transport.close();
-    const [lost, kept] = ids as [string, string];
+    const [lost, kept, restored, unmarked] = ids as [string, string, string, string];
+    const restoredMessageId = messageIds[2] as string;
     held.pinPorts();
     await held.stop("SIGKILL");
+    // A crash between the row commit and the mark: the client never had its 250.
+    await held.write("UPDATE messages SET spool_acknowledged = 0 WHERE id = ?", [lost]);
     rmSync(join(held.dataDir, "spool", `${lost}.eml`));
+    // Gone after the 250, while the gateway was down.
+    rmSync(join(held.dataDir, "spool", `${restored}.eml`));
+    // The same crash, but the file is there: the message is kept, and marked from now on.
+    await held.write("UPDATE messages SET spool_acknowledged = 0 WHERE id = ?", [unmarked]);
+    const spoolChecked = () => held.logLines.filter((l) => l.event === "spool_checked").at(-1);
 
     await held.start();
     const admin = await held.token("admin@corp.example", PW);
     assert.equal((await held.api(admin, "GET", `/messages/${lost}`)).status, 404);
-    const still = await held.api<{ status: string }>(admin, "GET", `/messages/${kept}`);
+    const still = await held.api<MessageView>(admin, "GET", `/messages/${kept}`);
     assert.equal(still.status, 200);
     assert.equal(still.body.status, "held");
+    assert.equal(still.body.bodyMissing, false);
     const removed = held.logLines.find((l) => l.msg === "removed messages without a spool file");
     assert.deepEqual(removed?.msg_ids, [lost]);
     const audit = await held.api<{ entries: { action: string; messageId: string }[] }>(
@@ -143,6 +160,89 @@ test("after a restart, a message whose spool file is missing is removed, the oth
     );
     assert.equal(audit.status, 200);
     assert.ok(audit.body.entries.some((e) => e.action === "forgotten"));
+
+    // The acknowledged one: kept, flagged, failed at once, reported, audited, its sender told.
+    const checked = spoolChecked();
+    assert.deepEqual(
+      [checked?.spooled, checked?.forgotten, checked?.body_missing, checked?.adopted],
+      [4, 1, 1, 1],
+    );
+    assert.equal((await held.api<MessageView>(admin, "GET", `/messages/${unmarked}`)).body.status, "held");
+    assert.deepEqual(await held.query("SELECT spool_acknowledged FROM messages WHERE id = ?", [unmarked]), [
+      { spool_acknowledged: 1 },
+    ]);
+    const reported = held.logLines.find((l) =>
+      String(l.msg).startsWith("acknowledged messages whose spool file is missing"),
+    );
+    assert.deepEqual([reported?.msg_ids, reported?.count], [[restored], 1]);
+    const flagged = await held.api<MessageView>(admin, "GET", `/messages/${restored}`);
+    assert.equal(flagged.status, 200);
+    assert.equal(flagged.body.status, "failed");
+    assert.equal(flagged.body.bodyMissing, true);
+    assert.equal(flagged.body.bodyKept, false);
+    assert.ok(flagged.body.bodyMissingAt && !Number.isNaN(Date.parse(flagged.body.bodyMissingAt)));
+    assert.deepEqual(
+      flagged.body.groups.map((g) => [g.status, g.recipients.map((r) => [r.address, r.status, r.response])]),
+      [["failed", [["x@partner.example", "failed", BODY_LOST]]]],
+    );
+    const flaggedAudit = await held.api<{ entries: { action: string; detail: { reason?: string } }[] }>(
+      admin,
+      "GET",
+      `/admin/audit?messageId=${restored}`,
+    );
+    assert.deepEqual(
+      flaggedAudit.body.entries.filter((e) => e.action === "body_missing").map((e) => e.detail.reason),
+      [BODY_LOST],
+    );
+    const bounce = await waitFor(
+      async () => {
+        for (const m of sink.to("admin@corp.example")) {
+          const text = await bodyText(m.raw);
+          if (text.includes(BODY_LOST)) return { m, text };
+        }
+        return null;
+      },
+      10_000,
+      "bounce notice",
+    );
+    assert.ok(bounce.m.text.includes(restoredMessageId), "the bounce is about the message lost");
+    assert.match(bounce.text, new RegExp(`x@partner\\.example: ${BODY_LOST}`));
+
+    // Not delivered, and nothing tries again: no attempt, no lease, release has nothing left to do.
+    const release = await held.api<{ error?: { code: string } }>(
+      admin,
+      "POST",
+      `/messages/${restored}/release`,
+    );
+    assert.equal(release.status, 409);
+    assert.equal(release.body.error?.code, "already_final");
+    assert.deepEqual(
+      await held.query("SELECT status, attempts, leased FROM groups WHERE message_id = ?", [restored]),
+      [{ status: "failed", attempts: 0, leased: 0 }],
+    );
+    held.pinPorts();
+    await held.stop();
+    await held.start();
+    const again = spoolChecked();
+    assert.deepEqual([again?.spooled, again?.forgotten, again?.body_missing, again?.adopted], [2, 0, 0, 0]);
+    const later = await held.api<MessageView>(admin, "GET", `/messages/${restored}`);
+    assert.deepEqual([later.body.status, later.body.bodyMissing], ["failed", true]);
+    const laterAudit = await held.api<{ entries: { action: string }[] }>(
+      admin,
+      "GET",
+      `/admin/audit?messageId=${restored}`,
+    );
+    assert.deepEqual(
+      laterAudit.body.entries
+        .map((e) => e.action)
+        .filter((a) => a === "body_missing" || a === "delivery_attempt"),
+      ["body_missing"],
+    );
+    assert.equal(
+      sink.messages.find((m) => m.messageId === restoredMessageId),
+      undefined,
+    );
+    assert.equal((await held.api<MessageView>(admin, "GET", `/messages/${kept}`)).body.status, "held");
   } finally {
     await held.stop();
   }

@@ -12,6 +12,7 @@ import type {
   AttemptRecord,
   GroupRecord,
   MessageRecord,
+  NewNotice,
   NoticeRecord,
   NoticeResult,
   RecipientResult,
@@ -52,6 +53,20 @@ export interface GivenUp {
   deliveries: { messageId: string; group: string }[];
   /** Notices of a batch still being sent. */
   notices: number;
+}
+
+/** The notice that tells a message's sender which recipients it did not reach; none when it reached all. */
+export function bounceNotices(message: MessageRecord, failed: RecipientResult[]): NewNotice[] {
+  if (!failed.length || !message.sender) return [];
+  return [
+    {
+      kind: "bounce",
+      messageId: message.id,
+      recipient: message.sender,
+      language: message.language,
+      data: { failed: failed.map((f) => ({ address: f.address, response: f.response })) },
+    },
+  ];
 }
 
 export class Scheduler {
@@ -221,18 +236,7 @@ export class Scheduler {
       now: Date.now(),
       results,
       retryAt: deferred > 0 ? retryAt : null,
-      notices:
-        failed.length && message.sender
-          ? [
-              {
-                kind: "bounce",
-                messageId: message.id,
-                recipient: message.sender,
-                language: message.language,
-                data: { failed: failed.map((f) => ({ address: f.address, response: f.response })) },
-              },
-            ]
-          : [],
+      notices: bounceNotices(message, failed),
       audit: [
         {
           actor: "scheduler",

@@ -2,16 +2,31 @@
 // rules → plan the delivery → commit durably (the rows, with a small body's bytes, or after its
 // spool file and directory entry; all fsynced) → only then acknowledge. Anything refused leaves
 // nothing behind but an audit entry.
-import { type GroupView, type Language, type Localized, type SubmitResponse } from "@sendguard/shared";
+import {
+  type GroupStatus,
+  type GroupView,
+  type Language,
+  type Localized,
+  type SubmitResponse,
+} from "@sendguard/shared";
 import { recipientProblem, uniqueRecipients } from "../address.js";
 import type { Config } from "../config/schema.js";
+import { bounceNotices } from "../delivery/scheduler.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import type { PolicyService } from "../policy/service.js";
 import { newId } from "../secrets.js";
 import { GroupCommit } from "../store/group-commit.js";
 import { spoolName, type Spool, type SpooledBody } from "../store/spool.js";
-import type { NewMessage, NewNotice, Store, UserRecord } from "../store/types.js";
+import type {
+  MessageRecord,
+  MissingBody,
+  NewMessage,
+  NewNotice,
+  RecipientResult,
+  Store,
+  UserRecord,
+} from "../store/types.js";
 import type { Analyzer } from "./analyzer.js";
 import { IntakeError, PolicyRejection } from "./errors.js";
 import { HeaderError, parseHeaderBlock, summarize, type HeaderSummary } from "./headers.js";
@@ -51,19 +66,115 @@ export interface IntakeDeps {
   onStored: () => void;
 }
 
+/** Groups with something left to deliver or decide. */
+const UNFINISHED_GROUP: readonly GroupStatus[] = ["pending_approval", "held", "releasing"];
+
+/** Why the recipients of an acknowledged message whose spool file is gone failed; the sender reads it. */
+export const BODY_LOST = "body lost: spool file missing after acknowledgement";
+
+/** What the start-up check of the spool did. */
+export interface SpoolCheck {
+  /** Never acknowledged, file missing: removed. */
+  forgotten: string[];
+  /** Acknowledged, then lost: kept and flagged, what was left to deliver failed. */
+  bodyMissing: string[];
+  /** Never acknowledged, file there: kept, and marked acknowledged from now on. */
+  adopted: string[];
+}
+
+/** Messages read and written per step at start, so a large loss stays within SQLite's bound variables. */
+const RECONCILE_CHUNK = 500;
+
+function chunks<T>(items: T[]): T[][] {
+  return Array.from({ length: Math.ceil(items.length / RECONCILE_CHUNK) }, (_, i) =>
+    items.slice(i * RECONCILE_CHUNK, (i + 1) * RECONCILE_CHUNK),
+  );
+}
+
 /**
- * At start: messages still to deliver whose spool file is missing were committed while their
- * directory entry was not yet durable (see Intake's group commit), so they were never acknowledged.
- * They are removed, as if they had never arrived. Returns their ids.
+ * At start: messages still to deliver whose spool file is missing. Those without the acknowledged
+ * marker were committed while their directory entry was not yet durable (see Intake's group
+ * commit): never acknowledged, they are removed, as if they had never arrived. Those with it lost
+ * their file afterwards (a restore from an older backup, a cleanup job): acknowledged mail is never
+ * dropped silently, so they stay, flagged (bodyMissing in the API), with their undelivered
+ * recipients failed, a bounce notice to the sender and an audit entry each. Failing them at once
+ * rather than leaving them to the retries is deliberate: no retry can bring the file back, and the
+ * sender learns now, not days later, that the message must be sent again.
+ *
+ * A message without the marker whose file is there (the stop came between its row commit and the
+ * mark) is kept and delivered, as before; its sender may see it in the portal. Its directory entry
+ * is made durable and it is marked now, so that a file lost later counts as lost, not as never
+ * acknowledged (its data was durable before its rows were written).
  */
-export async function dropUnspooled(store: Store, spool: Spool, log: Logger): Promise<string[]> {
+export async function reconcileSpool(store: Store, spool: Spool, log: Logger): Promise<SpoolCheck> {
   const files = new Set(await spool.list());
-  const lost = (await store.unfinishedSpooledIds()).filter((id) => !files.has(spoolName(id)));
-  if (lost.length) {
-    await store.forgetMessages(lost, "spool file missing after a restart: never acknowledged");
-    log.warn({ msg_ids: lost.slice(0, 100), count: lost.length }, "removed messages without a spool file");
+  const unfinished = await store.unfinishedSpooled();
+  const ids = (acknowledged: boolean, present: boolean) =>
+    unfinished
+      .filter((m) => m.acknowledged === acknowledged && files.has(spoolName(m.id)) === present)
+      .map((m) => m.id);
+  const forgotten = ids(false, false);
+  const bodyMissing = ids(true, false);
+  const adopted = ids(false, true);
+  if (forgotten.length) {
+    await store.forgetMessages(forgotten, "spool file missing after a restart: never acknowledged");
+    log.warn(
+      { msg_ids: forgotten.slice(0, 100), count: forgotten.length },
+      "removed messages without a spool file",
+    );
   }
-  return lost;
+  if (bodyMissing.length) {
+    for (const chunk of chunks(bodyMissing)) {
+      const messages = await store.messages(chunk);
+      await store.markBodiesMissing(messages.map(missingBody), BODY_LOST, Date.now());
+    }
+    log.error(
+      { msg_ids: bodyMissing.slice(0, 100), count: bodyMissing.length },
+      "acknowledged messages whose spool file is missing: kept and flagged, their undelivered recipients failed and their senders notified",
+    );
+  }
+  if (adopted.length) {
+    await spool.syncDir();
+    for (const chunk of chunks(adopted)) await store.markSpoolAcknowledged(chunk);
+  }
+  log.info(
+    {
+      event: "spool_checked",
+      spooled: unfinished.length,
+      forgotten: forgotten.length,
+      body_missing: bodyMissing.length,
+      adopted: adopted.length,
+    },
+    "spool checked",
+  );
+  return { forgotten, bodyMissing, adopted };
+}
+
+/** The bounce and the audit entry of a message whose body is lost, for the recipients still pending. */
+function missingBody(message: MessageRecord): MissingBody {
+  const open = message.groups.filter((g) => UNFINISHED_GROUP.includes(g.status));
+  const failed = open.flatMap((g) =>
+    g.recipients
+      .filter((r) => r.status === "pending")
+      .map((r): RecipientResult => ({ address: r.address, outcome: "failed", response: BODY_LOST })),
+  );
+  return {
+    messageId: message.id,
+    notices: bounceNotices(message, failed),
+    audit: [
+      {
+        actor: "system",
+        action: "body_missing",
+        messageId: message.id,
+        detail: {
+          reason: BODY_LOST,
+          spoolFile: spoolName(message.id),
+          groups: open.map((g) => g.name),
+          failed: failed.map((f) => f.address),
+        },
+      },
+    ],
+  };
 }
 
 function bothLanguages(text: Localized): { ja: string; en: string } {
@@ -90,11 +201,14 @@ export class Intake {
 
   constructor(private readonly deps: IntakeDeps) {
     // Rows commit only once their files' data is durable; small bodies have no file and commit
-    // with their rows. Each fdatasync began when its message's data was in, and ran while the
-    // message went through the rules and waited for this batch: on a busy gateway it is mostly
-    // over by now. The directory fsync does not depend on either, so it runs beside them. A crash
-    // between it and the row commit can leave rows whose file is missing: never acknowledged, they
-    // are removed at the next start (dropUnspooled).
+    // with their rows (acknowledged by that commit). Each fdatasync began when its message's data
+    // was in, and ran while the message went through the rules and waited for this batch: on a
+    // busy gateway it is mostly over by now. The directory fsync does not depend on either, so it
+    // runs beside them. Only once both are done are the spooled rows marked acknowledged, and only
+    // then are the clients answered. A crash before the mark can leave rows whose file is missing:
+    // never acknowledged, they are removed at the next start. A row with the mark whose file is
+    // missing lost it later (a restore, a cleanup job): the next start keeps and flags it
+    // (reconcileSpool).
     this.commits = new GroupCommit(async (batch) => {
       const files = batch.filter((c) => c.body.inline === null);
       const [dir, rows] = await Promise.allSettled([
@@ -103,17 +217,22 @@ export class Intake {
           deps.store.insertMessages(batch.map((c) => c.record)),
         ),
       ]);
-      if (dir.status === "rejected") {
-        // The clients get a 4xx and their files are removed: the rows must not stay behind.
-        if (rows.status === "fulfilled") {
-          await deps.store.forgetMessages(
-            batch.map((c) => c.record.id),
-            "spool directory fsync failed",
-          );
-        }
-        throw dir.reason;
-      }
       if (rows.status === "rejected") throw rows.reason;
+      // The clients get a 4xx and their files are removed: the rows must not stay behind. Should
+      // this delete fail too, the spooled rows stay unmarked, so the next start removes them.
+      const forget = async (err: unknown, reason: string): Promise<never> => {
+        await deps.store.forgetMessages(
+          batch.map((c) => c.record.id),
+          reason,
+        );
+        throw err;
+      };
+      if (dir.status === "rejected") await forget(dir.reason, "spool directory fsync failed");
+      if (files.length) {
+        await deps.store
+          .markSpoolAcknowledged(files.map((c) => c.record.id))
+          .catch((err: unknown) => forget(err, "marking the spool files acknowledged failed"));
+      }
     });
   }
 

@@ -148,6 +148,14 @@ const migrations: string[] = [
    CREATE INDEX notices_finished ON notices(created_at) WHERE status <> 'pending';
    CREATE INDEX audit_by_at ON audit(at);
    CREATE INDEX tokens_by_expiry ON tokens(expires_at) WHERE expires_at IS NOT NULL;`,
+  // Delivered exactly once: spool_acknowledged is set once a message's spool file and its directory
+  // entry are durable, before its client is answered, so a start that finds the file gone can tell
+  // a message never acknowledged (forgotten) from one lost afterwards (kept, flagged with
+  // body_missing_at). Rows from before were acknowledged under the old code, or were kept by its
+  // start-up check: they count as acknowledged, so a file missing now is never silently forgotten.
+  `ALTER TABLE messages ADD COLUMN spool_acknowledged INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE messages ADD COLUMN body_missing_at INTEGER;
+   UPDATE messages SET spool_acknowledged = 1;`,
 ];
 
 /** The schema version a database has once migrate() is done. */

@@ -61,8 +61,11 @@ export class SqliteStore implements Store {
   readonly purgeExpiredTokens: Store["purgeExpiredTokens"] = (...a) => this.users.purgeExpiredTokens(...a);
 
   readonly insertMessages: Store["insertMessages"] = (...a) => this.messagesPart.insertMessages(...a);
-  readonly unfinishedSpooledIds: Store["unfinishedSpooledIds"] = () =>
-    this.messagesPart.unfinishedSpooledIds();
+  readonly unfinishedSpooled: Store["unfinishedSpooled"] = () => this.messagesPart.unfinishedSpooled();
+  readonly markSpoolAcknowledged: Store["markSpoolAcknowledged"] = (...a) =>
+    this.messagesPart.markSpoolAcknowledged(...a);
+  readonly markBodiesMissing: Store["markBodiesMissing"] = (...a) =>
+    this.messagesPart.markBodiesMissing(...a);
   readonly messageBody: Store["messageBody"] = (...a) => this.messagesPart.messageBody(...a);
   readonly forgetMessages: Store["forgetMessages"] = (...a) => this.messagesPart.forgetMessages(...a);
   readonly message: Store["message"] = (...a) => this.messagesPart.message(...a);

@@ -121,6 +121,11 @@ export interface MessageRecord {
   bodyInDatabase: boolean;
   /** When retention deleted the body (spool file or bodies row); null while it is kept. */
   bodyDeletedAt: number | null;
+  /**
+   * When a start found the spool file gone although the message had been acknowledged (a restore,
+   * a cleanup job): what was left to deliver failed then. Null for every other message.
+   */
+  bodyMissingAt: number | null;
   groups: GroupRecord[];
 }
 
@@ -133,13 +138,21 @@ export interface DueTimes {
 
 export interface NewMessage extends Omit<
   MessageRecord,
-  "status" | "groups" | "bodyInDatabase" | "bodyDeletedAt"
+  "status" | "groups" | "bodyInDatabase" | "bodyDeletedAt" | "bodyMissingAt"
 > {
   /** A small message's bytes, stored with its rows; null when they are in a spool file. */
   body: Buffer | null;
   groups: { id: string; name: string; releaseAt: number; recipients: string[] }[];
   /** Non-empty: the message waits for one of these to approve it. */
   approvers: string[];
+  notices: NewNotice[];
+  audit: AuditEntry[];
+}
+
+/** A message whose spool file went missing after its acknowledgement, and what is said about it. */
+export interface MissingBody {
+  messageId: string;
+  /** The bounce notice to its sender for the recipients it never reached. */
   notices: NewNotice[];
   audit: AuditEntry[];
 }
@@ -234,9 +247,19 @@ export interface Store {
   insertMessages(batch: NewMessage[]): Promise<void>;
   /**
    * Messages with a group still to deliver or decide (pending approval, held, releasing) whose body
-   * is in a spool file.
+   * is in a spool file; acknowledged: the file and its directory entry were durable before the
+   * client was answered (markSpoolAcknowledged).
    */
-  unfinishedSpooledIds(): Promise<string[]>;
+  unfinishedSpooled(): Promise<{ id: string; acknowledged: boolean }[]>;
+  /** Records that these messages' spool files and directory entries are durable: they may be acknowledged. */
+  markSpoolAcknowledged(ids: string[]): Promise<void>;
+  /**
+   * Acknowledged messages whose spool file is gone: flags each (bodyMissingAt = now), fails every
+   * recipient still pending (response `reason`) and the groups still open, drops their notices not
+   * yet sent (a hold notice would offer to release what cannot leave), and queues `notices` and
+   * `audit` instead; one transaction (the caller passes at most a few hundred at a time).
+   */
+  markBodiesMissing(missing: MissingBody[], reason: string, now: number): Promise<void>;
   /** A message's body when it is stored in the database (bodyInDatabase). */
   messageBody(id: string): Promise<Buffer | undefined>;
   /**

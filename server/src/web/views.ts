@@ -37,7 +37,9 @@ export function messageView(m: MessageRecord): MessageView {
   return {
     ...messageSummary(m),
     groups,
-    bodyKept: m.bodyDeletedAt === null,
+    bodyKept: m.bodyDeletedAt === null && m.bodyMissingAt === null,
     ...(m.bodyDeletedAt === null ? {} : { bodyDeletedAt: new Date(m.bodyDeletedAt).toISOString() }),
+    bodyMissing: m.bodyMissingAt !== null,
+    ...(m.bodyMissingAt === null ? {} : { bodyMissingAt: new Date(m.bodyMissingAt).toISOString() }),
   };
 }

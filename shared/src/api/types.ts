@@ -67,10 +67,21 @@ export interface MessageSummary {
 
 export interface MessageView extends MessageSummary {
   groups: GroupView[];
-  /** False once retention has deleted the body (config retention.bodyDays); the rows stay longer. */
+  /**
+   * False once retention has deleted the body (config retention.bodyDays; the rows stay longer),
+   * or when it is missing (bodyMissing).
+   */
   bodyKept: boolean;
-  /** When the body was deleted (ISO 8601); only when bodyKept is false. */
+  /** When the body was deleted (ISO 8601); only when retention deleted it. */
   bodyDeletedAt?: string;
+  /**
+   * True when the gateway found the stored message (its spool file) gone after it had been
+   * accepted, e.g. after a restore from an older backup: the recipients it had not reached yet
+   * failed, and the sender got a bounce notice.
+   */
+  bodyMissing: boolean;
+  /** When the gateway found the body missing (ISO 8601); only when bodyMissing is true. */
+  bodyMissingAt?: string;
 }
 
 export interface SubmitResponse {

@@ -12,6 +12,7 @@ import type {
   HeaderRewrite,
   MessageFilter,
   MessageRecord,
+  MissingBody,
   NewMessage,
   NewNotice,
   RecipientRecord,
@@ -40,6 +41,7 @@ interface MessageRow {
   matched_rules: string;
   body_in_db: number;
   body_deleted_at: number | null;
+  body_missing_at: number | null;
 }
 
 interface GroupRow {
@@ -86,6 +88,7 @@ const toMessage = (r: MessageRow, groups: GroupRecord[]): MessageRecord => ({
   matchedRules: JSON.parse(r.matched_rules) as string[],
   bodyInDatabase: r.body_in_db === 1,
   bodyDeletedAt: r.body_deleted_at,
+  bodyMissingAt: r.body_missing_at,
   groups,
 });
 
@@ -106,7 +109,7 @@ export class Messages {
       ...insertStatements(
         `INSERT INTO messages (id, message_id, user_id, sender, from_header, subject, size, header_bytes,
            added_headers, language, status, source, created_at, header_rewrite, approval_deadline,
-           approval_timeout_action, matched_rules, body_in_db)`,
+           approval_timeout_action, matched_rules, body_in_db, spool_acknowledged)`,
         batch.map((m) => [
           m.id,
           m.messageId,
@@ -125,6 +128,10 @@ export class Messages {
           m.approvalDeadline,
           m.approvalTimeoutAction,
           JSON.stringify(m.matchedRules),
+          m.body ? 1 : 0,
+          // A body stored with its rows is durable with this very commit, so the marker is set
+          // here; only spooled messages need the second write (markSpoolAcknowledged), and a
+          // batch of small ones (the common case) costs no more than before.
           m.body ? 1 : 0,
         ]),
       ),
@@ -188,12 +195,61 @@ export class Messages {
     return (await this.withGroups(this.reader, rows))[0];
   }
 
-  async unfinishedSpooledIds(): Promise<string[]> {
-    const rows = await this.reader.all<{ id: string }>(
-      `SELECT id FROM messages WHERE body_in_db = 0 AND id IN
+  async unfinishedSpooled(): Promise<{ id: string; acknowledged: boolean }[]> {
+    const rows = await this.reader.all<{ id: string; spool_acknowledged: number }>(
+      `SELECT id, spool_acknowledged FROM messages WHERE body_in_db = 0 AND id IN
          (SELECT message_id FROM groups WHERE status IN ('pending_approval','held','releasing'))`,
     );
-    return rows.map((r) => r.id);
+    return rows.map((r) => ({ id: r.id, acknowledged: r.spool_acknowledged === 1 }));
+  }
+
+  async markSpoolAcknowledged(ids: string[]): Promise<void> {
+    if (!ids.length) return;
+    // One statement, its own transaction: a group commit's batch is at most 500 messages.
+    await this.writer.serial(() =>
+      this.writer.run(
+        `UPDATE messages SET spool_acknowledged = 1 WHERE id IN (${placeholders(ids.length)})`,
+        ids,
+      ),
+    );
+  }
+
+  async markBodiesMissing(missing: MissingBody[], reason: string, now: number): Promise<void> {
+    if (!missing.length) return;
+    const open = "status IN ('pending_approval','held','releasing')";
+    await this.writer.transaction(async () => {
+      for (const m of missing) {
+        await this.writer.run(
+          "UPDATE messages SET body_missing_at = coalesce(body_missing_at, ?) WHERE id = ?",
+          [now, m.messageId],
+        );
+        // Recipients a retry group already delivered to stay sent.
+        await this.writer.run(
+          `UPDATE recipients SET status = 'failed', response = ? WHERE status = 'pending'
+             AND group_id IN (SELECT id FROM groups WHERE message_id = ? AND ${open})`,
+          [reason, m.messageId],
+        );
+        await this.writer.run(
+          `UPDATE groups SET status = 'failed', leased = 0, last_error = ? WHERE message_id = ? AND ${open}`,
+          [reason, m.messageId],
+        );
+        await this.refreshStatus(m.messageId, now);
+      }
+      await deletePendingNotices(
+        this.writer,
+        missing.map((m) => m.messageId),
+      );
+      await insertNotices(
+        this.writer,
+        missing.flatMap((m) => m.notices),
+        now,
+      );
+      await insertAudit(
+        this.writer,
+        missing.flatMap((m) => m.audit),
+        now,
+      );
+    });
   }
 
   async messageBody(id: string): Promise<Buffer | undefined> {
