@@ -20,6 +20,10 @@ const BENCHES: Record<string, { about: string; load: () => Promise<{ run: () => 
     about: "rule evaluation, 1,000 recipients × 20 rules, vs no rules",
     load: () => import("./rules.js"),
   },
+  listing: {
+    about: "one user's held messages among 100,000 (GET /api/v1/messages), vs the indexes before retention",
+    load: () => import("./listing.js"),
+  },
   "pii-scan": {
     about: "text and PII of a 10 MB .xlsx, vs plain unzip",
     load: () => import("./pii-scan.js"),
