@@ -229,6 +229,15 @@ describe("final_at: set on every path to a final status, and only there", () => 
       },
     ],
     [
+      "body lost after its acknowledgement (spool file gone at a start)",
+      "failed",
+      async (s) => {
+        const m = await put(s, newMessage());
+        await s.store.markBodiesMissing([{ messageId: m.id, notices: [], audit: [] }], "body lost", AT);
+        return m;
+      },
+    ],
+    [
       "denied by an approver",
       "approval_denied",
       async (s) => {
