@@ -93,8 +93,7 @@ describe("retention end to end", () => {
     assert.ok(existsSync(spoolFile(big)) && existsSync(spoolFile(held)), "large bodies are spool files");
     assert.equal((await view(hanako, small)).bodyKept, true);
 
-    // The running gateway keeps bodies 7 days; this run, with the same data directory, 0 days (and
-    // so do the runs in the tests below).
+    // The running gateway keeps bodies 7 days; this run, with the same data directory, 0 days.
     gw.patchConfig({ retention: { bodyDays: 0 } });
     const run = gw.cli(["retention", "run"]);
     assert.equal(run.status, 0, run.stderr);
@@ -143,6 +142,7 @@ describe("retention end to end", () => {
     const page = async (lang: string) => (await fetch(`${link}?lang=${lang}`)).text();
     assert.doesNotMatch(await page("ja"), /data-testid="body-deleted"/);
 
+    gw.patchConfig({ retention: { bodyDays: 0 } });
     const run = gw.cli(["retention", "run"]);
     assert.equal(run.status, 0, run.stderr);
     const deletedAt = (await view(slow, id)).bodyDeletedAt;
@@ -166,7 +166,8 @@ describe("retention end to end", () => {
     await relayed(mid);
     await waitFor(async () => (await view(hanako, id)).status === "sent", 5000, "sent recorded");
     assert.ok(existsSync(spoolFile(id)));
-    // The config already says bodyDays 0; the running gateway read it before, at its start.
+    // The running gateway read its config at its start; the next one reads bodyDays 0.
+    gw.patchConfig({ retention: { bodyDays: 0 } });
     await gw.stop();
     await gw.start();
     const hanakoAgain = await gw.token(HANAKO, PW);
