@@ -8,6 +8,7 @@ import type { Config } from "./config/schema.js";
 import { defaultSelector, generateDkimKey } from "./delivery/dkim.js";
 import { DataDirLockedError } from "./store/data-dir-lock.js";
 import { openSpool, openStore, startGateway } from "./gateway.js";
+import { SpoolMissingError } from "./pipeline/intake.js";
 import { ACCOUNT_RECHECK_MAX_AGE_MS } from "./intake/smtp.js";
 import { createLogger } from "./log.js";
 import { RetentionJob } from "./retention.js";
@@ -15,7 +16,10 @@ import type { Store, UserRecord } from "./store/types.js";
 import { createUser, setPassword, UserInputError } from "./users.js";
 
 const USAGE = `Usage:
-  sendguard start [--config FILE]
+  sendguard start [--config FILE] [--accept-missing-spool]
+                                                    --accept-missing-spool: start even though the spool
+                                                    holds none of the acknowledged messages' files
+                                                    (they are failed and their senders notified)
   sendguard user add EMAIL [--role user|approver|admin] [--password-stdin] [--language ja|en]
                            [--hold-minutes N] [--alias ADDRESS]... [--group NAME]... [--manager EMAIL]
                            [--config FILE]
@@ -46,9 +50,9 @@ async function readStdin(): Promise<string> {
     .replace(/\r?\n$/, "");
 }
 
-async function start(config: Config): Promise<void> {
+async function start(config: Config, acceptMissingSpool: boolean): Promise<void> {
   const log = createLogger(config.log.level);
-  const gateway = await startGateway(config, log);
+  const gateway = await startGateway(config, log, { acceptMissingSpool });
   const { http, smtp, smtps } = gateway.ports;
   log.info(
     { event: "listening", http, smtp, smtps, publicUrl: gateway.publicUrl, relay: gateway.relay.description },
@@ -289,6 +293,7 @@ export async function main(argv: string[]): Promise<number> {
         manager: { type: "string" },
         user: { type: "string" },
         selector: { type: "string" },
+        "accept-missing-spool": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -304,7 +309,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const config = loadConfig(values.config);
-    if (command === "start") await start(config);
+    if (command === "start") await start(config, values["accept-missing-spool"] === true);
     else if (command === "user" && sub === "add") await userAdd(config, arg, values);
     else if (
       (command === "user" && ["disable", "enable", "delete", "password"].includes(sub ?? "")) ||
@@ -323,7 +328,12 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`sendguard: the policy was not saved:\n${err.errors.map((e) => `  - ${e}`).join("\n")}`);
       return 1;
     }
-    if (err instanceof ConfigError || err instanceof UserInputError || err instanceof DataDirLockedError) {
+    if (
+      err instanceof ConfigError ||
+      err instanceof UserInputError ||
+      err instanceof DataDirLockedError ||
+      err instanceof SpoolMissingError
+    ) {
       console.error(`sendguard: ${err.message}`);
       return 1;
     }

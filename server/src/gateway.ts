@@ -16,7 +16,7 @@ import type { Logger } from "./log.js";
 import { Metrics } from "./metrics.js";
 import { NoticeSender } from "./notify/sender.js";
 import { Analyzer } from "./pipeline/analyzer.js";
-import { Intake, reconcileSpool } from "./pipeline/intake.js";
+import { Intake, reconcileSpool, type ReconcileOptions } from "./pipeline/intake.js";
 import { PolicyService } from "./policy/service.js";
 import { RetentionJob } from "./retention.js";
 import { closeHttp, closeSmtp } from "./shutdown.js";
@@ -61,14 +61,24 @@ function listen(server: SMTPServer | Server, port: number, host: string): Promis
   });
 }
 
-export async function startGateway(config: Config, log: Logger): Promise<Gateway> {
+export async function startGateway(
+  config: Config,
+  log: Logger,
+  options: ReconcileOptions = {},
+): Promise<Gateway> {
   config = { ...config, dataDir: resolve(config.dataDir) };
   await mkdir(config.dataDir, { recursive: true });
   // Before anything in the directory is touched: the store's start resets every lease.
   const lock = await lockDataDir(config.dataDir);
   const store = await openStore(config);
   const spool = await openSpool(config);
-  await reconcileSpool(store, spool, log);
+  try {
+    await reconcileSpool(store, spool, log, options);
+  } catch (err) {
+    await store.close();
+    await lock.release();
+    throw err;
+  }
   // Scratch space (DKIM signing of large messages): anything left there is from a previous run.
   await rm(join(config.dataDir, "tmp"), { recursive: true, force: true });
   await mkdir(join(config.dataDir, "tmp", "dkim"), { recursive: true, mode: 0o700 });

@@ -8,7 +8,7 @@ import { after, before, test } from "node:test";
 import type { MessageView } from "@sendguard/shared";
 import nodemailer from "nodemailer";
 import { TestGateway, waitFor } from "../helpers/gateway.js";
-import { allMessages, bodyText, rawMessage, uniqueId } from "../helpers/fixtures.js";
+import { allMessages, bodyText, noticeLink, rawMessage, uniqueId } from "../helpers/fixtures.js";
 import { SmtpSink } from "../helpers/sink.js";
 
 const PW = "correct-horse-1";
@@ -243,6 +243,92 @@ test("after a restart, a message whose spool file is missing is removed if never
       undefined,
     );
     assert.equal((await held.api<MessageView>(admin, "GET", `/messages/${kept}`)).body.status, "held");
+  } finally {
+    await held.stop();
+  }
+});
+
+// A spool with none of the acknowledged files is more likely not there (an unmounted volume, a
+// wrong path, an empty restore) than emptied file by file: failing every message would bounce them
+// for good, so the gateway does not start until an operator says so.
+test("a spool holding none of the acknowledged messages' files: the gateway does not start and changes nothing; --accept-missing-spool fails them and tells the sender", async () => {
+  const held = new TestGateway({
+    relayPort: sink.port,
+    config: { organization: { holdMinutes: 60 }, spool: { inlineMaxBytes: 0 } },
+  });
+  held.addUser("admin@corp.example", PW, "--role", "admin");
+  await held.start();
+  try {
+    const transport = nodemailer.createTransport({
+      host: "127.0.0.1",
+      port: held.ports.smtp,
+      tls: { rejectUnauthorized: false },
+      auth: { user: "admin@corp.example", pass: PW },
+    });
+    const ids: string[] = [];
+    const messageIds = [uniqueId("unmounted"), uniqueId("unmounted")];
+    for (const messageId of messageIds) {
+      const info = await transport.sendMail({
+        envelope: { from: "admin@corp.example", to: ["x@partner.example"] },
+        raw: rawMessage({ from: "admin@corp.example", to: ["x@partner.example"], messageId }),
+      });
+      ids.push(/Queued as (\S+);/.exec(info.response)?.[1] ?? assert.fail(info.response));
+    }
+    transport.close();
+    const holdNotice = await waitFor(
+      () => sink.to("admin@corp.example").find((m) => m.text.includes(messageIds[0] as string)),
+      10_000,
+      "hold notice",
+    );
+    const holdLink = await noticeLink(holdNotice.raw, "hold");
+    held.pinPorts();
+    await held.stop("SIGKILL");
+    rmSync(join(held.dataDir, "spool"), { recursive: true });
+
+    await assert.rejects(
+      held.start(),
+      (err: Error) =>
+        /holds none of the files of the 2 acknowledged messages still to deliver/.test(err.message) &&
+        /--accept-missing-spool/.test(err.message),
+    );
+    const rows = () =>
+      held.query<{ status: string; body_missing_at: number | null }>(
+        `SELECT status, body_missing_at FROM messages WHERE id IN (?, ?) ORDER BY id`,
+        ids,
+      );
+    assert.deepEqual(await rows(), [
+      { status: "held", body_missing_at: null },
+      { status: "held", body_missing_at: null },
+    ]);
+
+    await held.start(["--accept-missing-spool"]);
+    const admin = await held.token("admin@corp.example", PW);
+    for (const id of ids) {
+      const view = await held.api<MessageView>(admin, "GET", `/messages/${id}`);
+      assert.deepEqual([view.body.status, view.body.bodyMissing], ["failed", true]);
+    }
+    const page = async (lang: string) => (await fetch(`${holdLink}?lang=${lang}`)).text();
+    assert.match(
+      await page("ja"),
+      /<dd data-testid="body-missing">ゲートウェイの保存領域から失われていたため、.+ に配送を中止しました。お手数ですが、もう一度送信してください。<\/dd>/,
+    );
+    assert.match(
+      await page("en"),
+      /<dd data-testid="body-missing">Lost from the gateway&#39;s storage; delivery was stopped on .+\. Please send the message again\.<\/dd>/,
+    );
+    for (const messageId of messageIds) {
+      await waitFor(
+        async () => {
+          for (const m of sink.to("admin@corp.example")) {
+            const text = await bodyText(m.raw);
+            if (text.includes(BODY_LOST) && text.includes(messageId)) return true;
+          }
+          return false;
+        },
+        10_000,
+        `the bounce about ${messageId}`,
+      );
+    }
   } finally {
     await held.stop();
   }

@@ -74,9 +74,12 @@ export class TestGateway {
     return `http://127.0.0.1:${this.ports.http}`;
   }
 
-  /** Starts the process and resolves when it logs that it is listening. Ports stay the same across restarts. */
-  async start(): Promise<this> {
-    const child = spawn(process.execPath, [this.bin, "start", "--config", this.configFile], {
+  /**
+   * Starts the process (`sendguard start` with `args`) and resolves when it logs that it is
+   * listening; rejects with its stderr if it exits first. Ports stay the same across restarts.
+   */
+  async start(args: string[] = []): Promise<this> {
+    const child = spawn(process.execPath, [this.bin, "start", "--config", this.configFile, ...args], {
       stdio: ["ignore", "pipe", "pipe"],
       env: gatewayEnv(),
     });

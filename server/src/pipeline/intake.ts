@@ -82,6 +82,25 @@ export interface SpoolCheck {
   adopted: string[];
 }
 
+export interface ReconcileOptions {
+  /**
+   * Go on when the spool holds none of the acknowledged messages' files (default false: refuse to
+   * start): they are then failed and their senders notified, as for files lost one by one.
+   */
+  acceptMissingSpool?: boolean;
+}
+
+/** The spool holds none of the files of the messages it acknowledged: the gateway does not start. */
+export class SpoolMissingError extends Error {
+  constructor(dir: string, count: number) {
+    super(
+      `the spool directory ${dir} holds none of the files of the ${count} acknowledged messages still to deliver: ` +
+        `is it mounted, or restored from the wrong backup? Nothing was changed. Put the files back and start again, ` +
+        `or start with --accept-missing-spool to fail those messages and notify their senders.`,
+    );
+  }
+}
+
 /** Messages read and written per step at start, so a large loss stays within SQLite's bound variables. */
 const RECONCILE_CHUNK = 500;
 
@@ -106,7 +125,12 @@ function chunks<T>(items: T[]): T[][] {
  * is made durable and it is marked now, so that a file lost later counts as lost, not as never
  * acknowledged (its data was durable before its rows were written).
  */
-export async function reconcileSpool(store: Store, spool: Spool, log: Logger): Promise<SpoolCheck> {
+export async function reconcileSpool(
+  store: Store,
+  spool: Spool,
+  log: Logger,
+  options: ReconcileOptions = {},
+): Promise<SpoolCheck> {
   const files = new Set(await spool.list());
   const unfinished = await store.unfinishedSpooled();
   const ids = (acknowledged: boolean, present: boolean) =>
@@ -116,6 +140,13 @@ export async function reconcileSpool(store: Store, spool: Spool, log: Logger): P
   const forgotten = ids(false, false);
   const bodyMissing = ids(true, false);
   const adopted = ids(false, true);
+  // Not one acknowledged file left looks like a spool that is not there (an unmounted volume, a
+  // wrong path, an empty restore) rather than files lost one by one: failing all that mail would
+  // bounce it for good, so nothing is changed until an operator says so.
+  const acknowledged = unfinished.filter((m) => m.acknowledged).length;
+  if (bodyMissing.length && bodyMissing.length === acknowledged && !options.acceptMissingSpool) {
+    throw new SpoolMissingError(spool.dir, bodyMissing.length);
+  }
   if (forgotten.length) {
     await store.forgetMessages(forgotten, "spool file missing after a restart: never acknowledged");
     log.warn(

@@ -52,10 +52,14 @@ export function holdRouter(deps: HoldPageDeps): Router {
           ? `<div class="notice error" role="alert">${esc(t(lang, `error.${done}`, { status: t(lang, `status.${message.status}`) }))}</div>`
           : "";
     const held = message.status === "held";
+    const bodyGone = (testId: string, key: "page.bodyDeleted" | "page.bodyMissing", at: number) =>
+      `\n<dt>${esc(t(lang, "page.body"))}</dt><dd data-testid="${testId}">${esc(t(lang, key, { time: formatLocalTime(new Date(at), tz) }))}</dd>`;
     const bodyDeleted =
-      message.bodyDeletedAt === null
-        ? ""
-        : `\n<dt>${esc(t(lang, "page.body"))}</dt><dd data-testid="body-deleted">${esc(t(lang, "page.bodyDeleted", { time: formatLocalTime(new Date(message.bodyDeletedAt), tz) }))}</dd>`;
+      message.bodyDeletedAt !== null
+        ? bodyGone("body-deleted", "page.bodyDeleted", message.bodyDeletedAt)
+        : message.bodyMissingAt !== null
+          ? bodyGone("body-missing", "page.bodyMissing", message.bodyMissingAt)
+          : "";
     sendPage(res, 200, {
       lang,
       title: t(lang, "page.title"),

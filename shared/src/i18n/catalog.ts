@@ -28,6 +28,8 @@ export const ja = {
   "page.body": "本文",
   "page.bodyDeleted":
     "保存期間を過ぎたため {time} に削除しました。件名・宛先・配送結果の記録は残っています。",
+  "page.bodyMissing":
+    "ゲートウェイの保存領域から失われていたため、{time} に配送を中止しました。お手数ですが、もう一度送信してください。",
   "page.badRequest":
     "このリクエストは処理できません。通知メールのリンクを開き直し、ページのボタンから操作してください。",
   "status.pending_approval": "承認待ち",
@@ -174,6 +176,8 @@ export const en: Record<MessageKey, string> = {
   "page.body": "Message body",
   "page.bodyDeleted":
     "Deleted on {time}: its retention period had passed. The subject, recipients and delivery results are still on record.",
+  "page.bodyMissing":
+    "Lost from the gateway's storage; delivery was stopped on {time}. Please send the message again.",
   "page.badRequest":
     "This request cannot be handled. Open the link in the notice again and use the buttons on the page.",
   "status.pending_approval": "Awaiting approval",
