@@ -94,43 +94,53 @@ test("kill -9 during 10 concurrent submitting clients loses no acknowledged mess
   assert.deepEqual(missing, []);
 });
 
+/**
+ * A gateway holding `count` messages for an hour, sent over SMTP by its admin, each in a spool
+ * file however small; with their gateway ids and Message-IDs.
+ */
+async function heldInSpoolFiles(
+  count: number,
+  prefix: string,
+): Promise<{ held: TestGateway; ids: string[]; messageIds: string[] }> {
+  const held = new TestGateway({
+    relayPort: sink.port,
+    config: { organization: { holdMinutes: 60 }, spool: { inlineMaxBytes: 0 } },
+  });
+  held.addUser("admin@corp.example", PW, "--role", "admin");
+  await held.start();
+  const transport = nodemailer.createTransport({
+    host: "127.0.0.1",
+    port: held.ports.smtp,
+    tls: { rejectUnauthorized: false },
+    auth: { user: "admin@corp.example", pass: PW },
+  });
+  const messageIds = Array.from({ length: count }, () => uniqueId(prefix));
+  const ids: string[] = [];
+  try {
+    for (const messageId of messageIds) {
+      const info = await transport.sendMail({
+        envelope: { from: "admin@corp.example", to: ["x@partner.example"] },
+        raw: rawMessage({ from: "admin@corp.example", to: ["x@partner.example"], messageId }),
+      });
+      ids.push(/Queued as (\S+);/.exec(info.response)?.[1] ?? assert.fail(info.response));
+    }
+  } catch (err) {
+    await held.stop();
+    throw err;
+  } finally {
+    transport.close();
+  }
+  return { held, ids, messageIds };
+}
+
 // The group commit fsyncs the spool directory and commits the rows side by side, and marks the
 // spooled rows acknowledged only once both are done: a crash before the mark can leave rows whose
 // file never became durable. Those messages were never acknowledged, and go. A file that goes after
 // the mark (a restore from an older backup, a cleanup job) took acknowledged mail with it: that
 // message stays, flagged, its recipients failed and its sender told, and it is never tried again.
 test("after a restart, a message whose spool file is missing is removed if never acknowledged, kept and flagged if it was; the others stay held", async () => {
-  const held = new TestGateway({
-    relayPort: sink.port,
-    // Every message in a spool file, however small.
-    config: { organization: { holdMinutes: 60 }, spool: { inlineMaxBytes: 0 } },
-  });
-  held.addUser("admin@corp.example", PW, "--role", "admin");
-  await held.start();
+  const { held, ids, messageIds } = await heldInSpoolFiles(4, "lost");
   try {
-    const transport = nodemailer.createTransport({
-      host: "127.0.0.1",
-      port: held.ports.smtp,
-      tls: { rejectUnauthorized: false },
-      auth: { user: "admin@corp.example", pass: PW },
-    });
-    const ids: string[] = [];
-    const messageIds: string[] = [];
-    for (let i = 0; i < 4; i++) {
-      messageIds.push(uniqueId("lost"));
-      const info = await transport.sendMail({
-        envelope: { from: "admin@corp.example", to: ["x@partner.example"] },
-        raw: rawMessage({
-          from: "admin@corp.example",
-          to: ["x@partner.example"],
-          messageId: messageIds[i],
-        }),
-      });
-      const id = /Queued as (\S+);/.exec(info.response)?.[1];
-      assert.ok(id, info.response);
-      ids.push(id);
-    }
-    transport.close();
     const [lost, kept, restored, unmarked] = ids as [string, string, string, string];
     const restoredMessageId = messageIds[2] as string;
     held.pinPorts();
@@ -252,29 +262,8 @@ test("after a restart, a message whose spool file is missing is removed if never
 // wrong path, an empty restore) than emptied file by file: failing every message would bounce them
 // for good, so the gateway does not start until an operator says so.
 test("a spool holding none of the acknowledged messages' files: the gateway does not start and changes nothing; --accept-missing-spool fails them and tells the sender", async () => {
-  const held = new TestGateway({
-    relayPort: sink.port,
-    config: { organization: { holdMinutes: 60 }, spool: { inlineMaxBytes: 0 } },
-  });
-  held.addUser("admin@corp.example", PW, "--role", "admin");
-  await held.start();
+  const { held, ids, messageIds } = await heldInSpoolFiles(2, "unmounted");
   try {
-    const transport = nodemailer.createTransport({
-      host: "127.0.0.1",
-      port: held.ports.smtp,
-      tls: { rejectUnauthorized: false },
-      auth: { user: "admin@corp.example", pass: PW },
-    });
-    const ids: string[] = [];
-    const messageIds = [uniqueId("unmounted"), uniqueId("unmounted")];
-    for (const messageId of messageIds) {
-      const info = await transport.sendMail({
-        envelope: { from: "admin@corp.example", to: ["x@partner.example"] },
-        raw: rawMessage({ from: "admin@corp.example", to: ["x@partner.example"], messageId }),
-      });
-      ids.push(/Queued as (\S+);/.exec(info.response)?.[1] ?? assert.fail(info.response));
-    }
-    transport.close();
     const holdNotice = await waitFor(
       () => sink.to("admin@corp.example").find((m) => m.text.includes(messageIds[0] as string)),
       10_000,
