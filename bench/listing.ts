@@ -68,7 +68,7 @@ async function populate(file: string): Promise<User[]> {
   await db.exec(`
     UPDATE messages SET status = 'sent', final_at = created_at + 600000
       WHERE ((rowid - 1) / ${USERS}) % ${HELD_EVERY} <> 0;
-    UPDATE groups SET status = 'sent' WHERE message_id IN (SELECT id FROM messages WHERE status = 'sent');`);
+    UPDATE batches SET status = 'sent' WHERE message_id IN (SELECT id FROM messages WHERE status = 'sent');`);
   await db.close();
   return users;
 }

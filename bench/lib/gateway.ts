@@ -82,12 +82,16 @@ export class BenchGateway {
   }
 
   /**
-   * Release times of the recipient groups still held, read from the gateway's database (read-only;
-   * SQLite WAL lets this run beside the gateway).
+   * Release times of the delivery batches still held, read from the gateway's database (read-only;
+   * SQLite WAL lets this run beside the gateway). Builds before the rename to "batches" call the
+   * table "groups"; a baseline build may be one of them.
    */
   async heldReleaseTimes(): Promise<{ count: number; first: number; last: number }> {
+    const [table] = await this.gw.query<{ name: string }>(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('batches', 'groups') ORDER BY name",
+    );
     const [row] = await this.gw.query<{ count: number; first: number; last: number }>(
-      "SELECT count(*) AS count, min(release_at) AS first, max(release_at) AS last FROM groups WHERE status = 'held'",
+      `SELECT count(*) AS count, min(release_at) AS first, max(release_at) AS last FROM ${table?.name ?? "batches"} WHERE status = 'held'`,
     );
     return row ?? { count: 0, first: 0, last: 0 };
   }

@@ -10,7 +10,7 @@ export async function decideApproval(
   now = Date.now(),
 ): Promise<HeldActionResult> {
   const notices: NewNotice[] = [];
-  if (approve && message.groups.some((g) => g.releaseAt > now)) {
+  if (approve && message.batches.some((g) => g.releaseAt > now)) {
     notices.push({
       kind: "hold",
       messageId: message.id,

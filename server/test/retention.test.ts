@@ -63,10 +63,10 @@ async function put(s: Setup, m: NewMessage): Promise<NewMessage> {
 
 /** Claims `m`'s groups at `now` and records every recipient as `outcome`: its final status. */
 async function deliver(store: Store, m: NewMessage, now: number, outcome = sent): Promise<void> {
-  const claimed = (await store.claimDueGroups(now, 1000)).filter((c) => c.message.id === m.id);
+  const claimed = (await store.claimDueBatches(now, 1000)).filter((c) => c.message.id === m.id);
   assert.ok(claimed.length, `nothing of ${m.id} was due at ${now}`);
   await store.recordAttempts(
-    claimed.map(({ group }) => ({
+    claimed.map(({ batch: group }) => ({
       ...attempt(
         m,
         0,
@@ -74,7 +74,7 @@ async function deliver(store: Store, m: NewMessage, now: number, outcome = sent)
         group.recipients.map((r) => outcome(r.address)),
         null,
       ),
-      groupId: group.id,
+      batchId: group.id,
     })),
   );
 }
@@ -136,7 +136,7 @@ describe("final_at: set on every path to a final status, and only there", () => 
   });
   const two = () =>
     newMessage({
-      groups: [
+      batches: [
         { name: "internal", recipients: ["bob@corp.example"] },
         { name: "external", recipients: ["x@example.com"] },
       ],
@@ -165,9 +165,9 @@ describe("final_at: set on every path to a final status, and only there", () => 
       "failed",
       async (s) => {
         const m = await put(s, newMessage());
-        await s.store.claimDueGroups(T + 5 * MIN, 10);
+        await s.store.claimDueBatches(T + 5 * MIN, 10);
         await s.store.recordAttempts([attempt(m, 0, T + 6 * MIN, [retry("bob@example.com")], T + 7 * MIN)]);
-        await s.store.claimDueGroups(T + 7 * MIN, 10);
+        await s.store.claimDueBatches(T + 7 * MIN, 10);
         await s.store.recordAttempts([attempt(m, 0, AT, [retry("bob@example.com")], null)]);
         return m;
       },
@@ -176,8 +176,8 @@ describe("final_at: set on every path to a final status, and only there", () => 
       "one recipient sent, one refused",
       "partially_sent",
       async (s) => {
-        const m = await put(s, newMessage({ groups: [{ recipients: ["a@example.com", "b@example.com"] }] }));
-        await s.store.claimDueGroups(AT, 10);
+        const m = await put(s, newMessage({ batches: [{ recipients: ["a@example.com", "b@example.com"] }] }));
+        await s.store.claimDueBatches(AT, 10);
         await s.store.recordAttempts([
           attempt(m, 0, AT, [sent("a@example.com"), failed("b@example.com")], null),
         ]);
@@ -189,7 +189,7 @@ describe("final_at: set on every path to a final status, and only there", () => 
       "partially_sent",
       async (s) => {
         const m = await put(s, two());
-        await s.store.claimDueGroups(T + 5 * MIN, 10);
+        await s.store.claimDueBatches(T + 5 * MIN, 10);
         await s.store.recordAttempts([attempt(m, 0, T + 6 * MIN, [sent("bob@corp.example")], null)]);
         await s.store.recordAttempts([attempt(m, 1, AT, [failed("x@example.com")], null)]);
         return m;
@@ -208,8 +208,8 @@ describe("final_at: set on every path to a final status, and only there", () => 
       "discarded while waiting for a retry, one recipient already sent",
       "sent",
       async (s) => {
-        const m = await put(s, newMessage({ groups: [{ recipients: ["a@example.com", "b@example.com"] }] }));
-        await s.store.claimDueGroups(T + 5 * MIN, 10);
+        const m = await put(s, newMessage({ batches: [{ recipients: ["a@example.com", "b@example.com"] }] }));
+        await s.store.claimDueBatches(T + 5 * MIN, 10);
         await s.store.recordAttempts([
           attempt(m, 0, T + 6 * MIN, [sent("a@example.com"), retry("b@example.com")], T + 60 * MIN),
         ]);
@@ -222,7 +222,7 @@ describe("final_at: set on every path to a final status, and only there", () => 
       "sent",
       async (s) => {
         const m = await put(s, two());
-        const [, external] = (await s.store.message(m.id))?.groups ?? [];
+        const [, external] = (await s.store.message(m.id))?.batches ?? [];
         await s.store.actOnHeld(m.id, "discard", "alice@corp.example", T + 1 * MIN, external?.id ?? null);
         await deliver(s.store, m, AT);
         return m;
@@ -312,7 +312,7 @@ describe("RetentionJob", () => {
       // What became of it stays on record.
       assert.equal(record?.status, "sent");
       assert.equal(record?.subject, m.subject);
-      assert.deepEqual(record?.groups[0]?.recipients, [
+      assert.deepEqual(record?.batches[0]?.recipients, [
         { address: "bob@example.com", status: "sent", response: "250 ok" },
       ]);
     }
@@ -327,7 +327,7 @@ describe("RetentionJob", () => {
 
   test("never the body of a message still held, awaiting approval or being delivered, however old", async (t) => {
     const s = await setup(t, { bodyDays: 0, metadataDays: 0, auditDays: 0 });
-    const held = await put(s, newMessage({ groups: [{ releaseAt: T + 400 * DAY }] }));
+    const held = await put(s, newMessage({ batches: [{ releaseAt: T + 400 * DAY }] }));
     const pending = await put(s, {
       ...newMessage(),
       approvers: ["boss@corp.example"],
@@ -340,7 +340,7 @@ describe("RetentionJob", () => {
     const half = await put(
       s,
       newMessage({
-        groups: [
+        batches: [
           { name: "internal", releaseAt: T + 1 * MIN, recipients: ["bob@corp.example"] },
           { name: "external", releaseAt: T + 400 * DAY, recipients: ["x@example.com"] },
         ],
@@ -348,7 +348,7 @@ describe("RetentionJob", () => {
     );
     await deliver(s.store, half, T + 2 * MIN);
     // `retrying` and `leased` are claimed; `retrying` waits for its next attempt, `leased` is in flight.
-    await s.store.claimDueGroups(T + 5 * MIN, 100);
+    await s.store.claimDueBatches(T + 5 * MIN, 100);
     await s.store.recordAttempts([
       attempt(retrying, 0, T + 6 * MIN, [retry("bob@example.com")], T + 400 * DAY),
     ]);
@@ -375,7 +375,7 @@ describe("RetentionJob", () => {
     }
   });
 
-  test("a message's rows go metadataDays after its final status, with its groups and recipients", async (t) => {
+  test("a message's rows go metadataDays after its final status, with its batches and recipients", async (t) => {
     const s = await setup(t, { bodyDays: 7, metadataDays: 365, auditDays: null });
     const old = await sentMessage(s);
     const recent = await put(s, newMessage({ createdAt: T + 30 * DAY }));
@@ -392,8 +392,8 @@ describe("RetentionJob", () => {
     summary = await s.job.run();
     assert.equal(summary.messages, 1);
     assert.equal(await s.store.message(old.id), undefined);
-    assert.equal(await count(s, "groups WHERE message_id = ?", [old.id]), 0, "groups go with it");
-    assert.equal(await count(s, "recipients WHERE group_id = ?", [old.groups[0]?.id]), 0, "recipients too");
+    assert.equal(await count(s, "batches WHERE message_id = ?", [old.id]), 0, "batches go with it");
+    assert.equal(await count(s, "recipients WHERE batch_id = ?", [old.batches[0]?.id]), 0, "recipients too");
     assert.ok(await s.store.message(recent.id));
     // auditDays null: the audit log keeps what happened to the purged message.
     assert.equal((await s.store.listAudit({ messageId: old.id, limit: 10 })).length, 1);
@@ -524,7 +524,7 @@ describe("RetentionJob", () => {
     const stale = file("stale-orphan", now - ORPHAN_MIN_AGE_MS - 1000);
     const writing = file("being-written", now - ORPHAN_MIN_AGE_MS + 60_000);
     // A held message's old file is its body, not an orphan.
-    const held = await put(s, newMessage({ groups: [{ releaseAt: now + DAY }] }));
+    const held = await put(s, newMessage({ batches: [{ releaseAt: now + DAY }] }));
     touch(s.spool.path(spoolName(held.id)), now - 30 * DAY);
     writeFileSync(s.spool.path("not-a-body.txt"), "x");
     touch(s.spool.path("not-a-body.txt"), now - 30 * DAY);

@@ -103,8 +103,8 @@ describe("Scheduler: failures are recorded attempts", () => {
   /** A message due now with its body in the database, and no notices of its own. */
   async function dueMessage(recipient: string) {
     const m = { ...newMessage({ createdAt: Date.now(), body: Buffer.alloc(400, "a") }), notices: [] };
-    m.groups[0] = {
-      ...(m.groups[0] as (typeof m.groups)[number]),
+    m.batches[0] = {
+      ...(m.batches[0] as (typeof m.batches)[number]),
       releaseAt: Date.now(),
       recipients: [recipient],
     };
@@ -134,7 +134,7 @@ describe("Scheduler: failures are recorded attempts", () => {
     await s.start();
     try {
       const first = await until(async () => {
-        const r = (await store.message(m.id))?.groups[0]?.recipients[0];
+        const r = (await store.message(m.id))?.batches[0]?.recipients[0];
         return r?.response ? r : null;
       }, "the first attempt");
       assert.equal(first.status, "pending");
@@ -206,12 +206,12 @@ describe("Scheduler: failures are recorded attempts", () => {
     await s.start();
     await until(async () => answers.length === 1, "the delivery under way");
     const givenUp = await s.stop(Date.now() + 100);
-    assert.deepEqual(givenUp, { deliveries: [{ messageId: m.id, group: m.groups[0]?.name }], notices: 0 });
+    assert.deepEqual(givenUp, { deliveries: [{ messageId: m.id, group: m.batches[0]?.name }], notices: 0 });
     (answers[0] as () => void)();
     // Between the answer and its record there are only promise callbacks: a record would be
     // queued on the store's writer before this claim, which that writer runs after it.
     await new Promise(setImmediate);
-    const again = await store.claimDueGroups(Date.now(), 10);
+    const again = await store.claimDueBatches(Date.now(), 10);
     assert.deepEqual(
       again.map((c) => c.message.id),
       [m.id],

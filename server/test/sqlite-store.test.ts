@@ -29,16 +29,16 @@ describe("SqliteStore", () => {
 
   /** Claims everything due at `now` and returns only the groups belonging to message `m`. */
   async function claimOf(m: NewMessage, now: number) {
-    const ids = new Set(m.groups.map((g) => g.id));
-    return (await store.claimDueGroups(now, 1000)).filter((c) => ids.has(c.group.id));
+    const ids = new Set(m.batches.map((g) => g.id));
+    return (await store.claimDueBatches(now, 1000)).filter((c) => ids.has(c.batch.id));
   }
 
   /** Sends every other due group out of the way so the next test starts from a clean queue. */
   async function drain(now: number) {
-    const claimed = await store.claimDueGroups(now, 10_000);
+    const claimed = await store.claimDueBatches(now, 10_000);
     await store.recordAttempts(
-      claimed.map(({ message, group }) => ({
-        groupId: group.id,
+      claimed.map(({ message, batch: group }) => ({
+        batchId: group.id,
         messageId: message.id,
         now,
         results: group.recipients.filter((r) => r.status === "pending").map((r) => sent(r.address)),
@@ -52,7 +52,7 @@ describe("SqliteStore", () => {
   describe("messages", () => {
     test("insertMessages and message() round-trip every field, groups in release order, recipients in order", async () => {
       const m = newMessage({
-        groups: [
+        batches: [
           { name: "external", releaseAt: T + 10 * MIN, recipients: ["x@example.com", "y@example.com"] },
           {
             name: "internal",
@@ -65,24 +65,24 @@ describe("SqliteStore", () => {
       await store.insertMessages([m]);
       const got = await store.message(m.id);
       assert.ok(got);
-      const { groups, notices, audit, approvers, body, ...fields } = m;
+      const { batches, notices, audit, approvers, body, ...fields } = m;
       void notices;
       void audit;
       void approvers;
       void body;
       assert.deepEqual(
-        { ...got, groups: undefined },
+        { ...got, batches: undefined },
         {
           ...fields,
           bodyInDatabase: false,
           bodyDeletedAt: null,
           bodyMissingAt: null,
           status: "held",
-          groups: undefined,
+          batches: undefined,
         },
       );
       assert.deepEqual(
-        got.groups.map((g) => [
+        got.batches.map((g) => [
           g.name,
           g.status,
           g.releaseAt,
@@ -96,8 +96,8 @@ describe("SqliteStore", () => {
           ["external", "held", T + 10 * MIN, T + 10 * MIN, 0, null, null],
         ],
       );
-      assert.deepEqual(got.groups[0]?.id, groups[1]?.id);
-      assert.deepEqual(got.groups[0]?.recipients, [
+      assert.deepEqual(got.batches[0]?.id, batches[1]?.id);
+      assert.deepEqual(got.batches[0]?.recipients, [
         { address: "bob@corp.example", status: "pending", response: null },
         { address: "carol@corp.example", status: "pending", response: null },
         { address: "dave@corp.example", status: "pending", response: null },
@@ -114,10 +114,12 @@ describe("SqliteStore", () => {
     });
 
     test("a recipient listed twice in one group is stored once", async () => {
-      const m = newMessage({ groups: [{ recipients: ["a@example.com", "a@example.com", "b@example.com"] }] });
+      const m = newMessage({
+        batches: [{ recipients: ["a@example.com", "a@example.com", "b@example.com"] }],
+      });
       await store.insertMessages([m]);
       assert.deepEqual(
-        (await store.message(m.id))?.groups[0]?.recipients.map((r) => r.address),
+        (await store.message(m.id))?.batches[0]?.recipients.map((r) => r.address),
         ["a@example.com", "b@example.com"],
       );
     });
@@ -185,7 +187,7 @@ describe("SqliteStore", () => {
 
     test("markBodiesMissing flags the message, fails what was left to deliver, queues its bounce, audits, and nothing is claimed", async () => {
       const m = newMessage({
-        groups: [
+        batches: [
           { name: "internal", releaseAt: T, recipients: ["a@corp.example", "b@corp.example"] },
           { name: "external", releaseAt: T + 60 * MIN, recipients: ["x@example.com"] },
         ],
@@ -219,14 +221,14 @@ describe("SqliteStore", () => {
       assert.equal(got.bodyMissingAt, T + 2 * MIN);
       assert.equal(got.status, "partially_sent");
       assert.deepEqual(
-        got.groups.map((g) => [g.name, g.status, g.lastError]),
+        got.batches.map((g) => [g.name, g.status, g.lastError]),
         [
           ["internal", "failed", reason],
           ["external", "failed", reason],
         ],
       );
       assert.deepEqual(
-        got.groups.flatMap((g) => g.recipients.map((r) => [r.address, r.status, r.response])),
+        got.batches.flatMap((g) => g.recipients.map((r) => [r.address, r.status, r.response])),
         [
           ["a@corp.example", "sent", "250 ok"],
           ["b@corp.example", "failed", reason],
@@ -294,13 +296,13 @@ describe("SqliteStore", () => {
   describe("claimDueGroups leases", () => {
     test("a group is claimed only when due, once, and marks the message releasing", async () => {
       await drain(T + 100 * MIN);
-      const m = newMessage({ groups: [{ releaseAt: T + 200 * MIN }] });
+      const m = newMessage({ batches: [{ releaseAt: T + 200 * MIN }] });
       await store.insertMessages([m]);
       assert.deepEqual(await claimOf(m, T + 200 * MIN - 1), [], "not due yet");
       const first = await claimOf(m, T + 200 * MIN);
       assert.equal(first.length, 1);
-      const [{ message, group }] = first as [(typeof first)[number]];
-      assert.equal(group.id, m.groups[0]?.id);
+      const [{ message, batch: group }] = first as [(typeof first)[number]];
+      assert.equal(group.id, m.batches[0]?.id);
       assert.equal(group.status, "releasing");
       assert.equal(group.attempts, 1);
       assert.equal(group.firstAttemptAt, T + 200 * MIN);
@@ -311,42 +313,42 @@ describe("SqliteStore", () => {
     });
 
     test("resetLeases makes a claimed group claimable again; attempts count up, the first attempt time stays", async () => {
-      const m = newMessage({ groups: [{ releaseAt: T }] });
+      const m = newMessage({ batches: [{ releaseAt: T }] });
       await store.insertMessages([m]);
       assert.equal((await claimOf(m, T + 1)).length, 1);
       assert.deepEqual(await claimOf(m, T + 2), []);
       await store.resetLeases();
       const again = await claimOf(m, T + 3);
       assert.equal(again.length, 1);
-      assert.equal(again[0]?.group.attempts, 2);
-      assert.equal(again[0]?.group.firstAttemptAt, T + 1);
+      assert.equal(again[0]?.batch.attempts, 2);
+      assert.equal(again[0]?.batch.firstAttemptAt, T + 1);
     });
 
     test("concurrent claims hand out each due group exactly once", async () => {
       await drain(T + 1000 * MIN);
       const messages = Array.from({ length: 10 }, () =>
-        newMessage({ groups: [{ releaseAt: T + 1000 * MIN }, { releaseAt: T + 1000 * MIN }] }),
+        newMessage({ batches: [{ releaseAt: T + 1000 * MIN }, { releaseAt: T + 1000 * MIN }] }),
       );
       await store.insertMessages(messages);
       const results = await Promise.all(
-        Array.from({ length: 5 }, () => store.claimDueGroups(T + 1000 * MIN, 7)),
+        Array.from({ length: 5 }, () => store.claimDueBatches(T + 1000 * MIN, 7)),
       );
-      const claimed = results.flat().map((c) => c.group.id);
+      const claimed = results.flat().map((c) => c.batch.id);
       assert.equal(claimed.length, 20);
       assert.equal(new Set(claimed).size, 20);
     });
 
     test("the limit caps a claim and the earliest groups go first", async () => {
       await drain(T + 2000 * MIN);
-      const late = newMessage({ groups: [{ releaseAt: T + 2000 * MIN }] });
-      const early = newMessage({ groups: [{ releaseAt: T + 1999 * MIN }] });
+      const late = newMessage({ batches: [{ releaseAt: T + 2000 * MIN }] });
+      const early = newMessage({ batches: [{ releaseAt: T + 1999 * MIN }] });
       await store.insertMessages([late, early]);
-      const first = await store.claimDueGroups(T + 2000 * MIN, 1);
+      const first = await store.claimDueBatches(T + 2000 * MIN, 1);
       assert.deepEqual(
         first.map((c) => c.message.id),
         [early.id],
       );
-      const second = await store.claimDueGroups(T + 2000 * MIN, 1);
+      const second = await store.claimDueBatches(T + 2000 * MIN, 1);
       assert.deepEqual(
         second.map((c) => c.message.id),
         [late.id],
@@ -354,7 +356,7 @@ describe("SqliteStore", () => {
     });
 
     test("a claim of two groups of one message returns both with the same message", async () => {
-      const m = newMessage({ groups: [{ releaseAt: T }, { releaseAt: T }] });
+      const m = newMessage({ batches: [{ releaseAt: T }, { releaseAt: T }] });
       await store.insertMessages([m]);
       const claimed = await claimOf(m, T + 5000 * MIN);
       assert.equal(claimed.length, 2);
@@ -365,7 +367,7 @@ describe("SqliteStore", () => {
   describe("actOnHeld", () => {
     test("discarding a held message discards its groups and recipients and logs the actor", async () => {
       const m = newMessage({
-        groups: [{ recipients: ["a@example.com", "b@example.com"] }, { recipients: ["c@example.com"] }],
+        batches: [{ recipients: ["a@example.com", "b@example.com"] }, { recipients: ["c@example.com"] }],
       });
       await store.insertMessages([m]);
       assert.deepEqual(await store.actOnHeld(m.id, "discard", "alice@corp.example", T + 1), {
@@ -375,10 +377,10 @@ describe("SqliteStore", () => {
       const got = await store.message(m.id);
       assert.equal(got?.status, "discarded");
       assert.deepEqual(
-        got?.groups.map((g) => g.status),
+        got?.batches.map((g) => g.status),
         ["discarded", "discarded"],
       );
-      assert.ok(got?.groups.every((g) => g.recipients.every((r) => r.status === "discarded")));
+      assert.ok(got?.batches.every((g) => g.recipients.every((r) => r.status === "discarded")));
       const [entry] = await store.listAudit({ messageId: m.id, limit: 1 });
       assert.deepEqual(
         [entry?.actor, entry?.action, entry?.at, entry?.detail],
@@ -387,7 +389,7 @@ describe("SqliteStore", () => {
     });
 
     test("a discarded message is never claimed", async () => {
-      const m = newMessage({ groups: [{ releaseAt: T }] });
+      const m = newMessage({ batches: [{ releaseAt: T }] });
       await store.insertMessages([m]);
       await store.actOnHeld(m.id, "discard", "u", T);
       assert.deepEqual(await claimOf(m, T + 10_000 * MIN), []);
@@ -404,7 +406,7 @@ describe("SqliteStore", () => {
     });
 
     test("discarding after the scheduler claimed the group is refused as releasing and changes nothing", async () => {
-      const m = newMessage({ groups: [{ releaseAt: T }] });
+      const m = newMessage({ batches: [{ releaseAt: T }] });
       await store.insertMessages([m]);
       assert.equal((await claimOf(m, T)).length, 1);
       assert.deepEqual(await store.actOnHeld(m.id, "discard", "u", T + 1), {
@@ -412,13 +414,13 @@ describe("SqliteStore", () => {
         status: "releasing",
       });
       const got = await store.message(m.id);
-      assert.equal(got?.groups[0]?.status, "releasing");
-      assert.equal(got?.groups[0]?.recipients[0]?.status, "pending");
+      assert.equal(got?.batches[0]?.status, "releasing");
+      assert.equal(got?.batches[0]?.recipients[0]?.status, "pending");
     });
 
     /** A message whose one group was tried at T and waits for its retry at T + 10 min. */
     async function waitingForRetry(results: (typeof retry)[], recipients = ["bob@example.com"]) {
-      const m = newMessage({ groups: [{ releaseAt: T, recipients }] });
+      const m = newMessage({ batches: [{ releaseAt: T, recipients }] });
       await store.insertMessages([m]);
       assert.equal((await claimOf(m, T)).length, 1);
       const outcomes = recipients.map((address, i) => (results[i] ?? retry)(address));
@@ -434,7 +436,7 @@ describe("SqliteStore", () => {
       });
       const got = await store.message(m.id);
       assert.deepEqual(
-        got?.groups.map((g) => [g.status, g.recipients.map((r) => r.status)]),
+        got?.batches.map((g) => [g.status, g.recipients.map((r) => r.status)]),
         [["discarded", ["discarded"]]],
       );
       assert.deepEqual(await claimOf(m, T + 10_000 * MIN), [], "the retry never comes");
@@ -445,7 +447,7 @@ describe("SqliteStore", () => {
       assert.equal((await store.actOnHeld(m.id, "discard", "u", T + 1)).outcome, "ok");
       const got = await store.message(m.id);
       assert.deepEqual(
-        got?.groups[0]?.recipients.map((r) => [r.address, r.status]),
+        got?.batches[0]?.recipients.map((r) => [r.address, r.status]),
         [
           ["done@example.com", "sent"],
           ["later@example.com", "discarded"],
@@ -460,7 +462,7 @@ describe("SqliteStore", () => {
         outcome: "releasing",
         status: "releasing",
       });
-      assert.equal((await store.message(m.id))?.groups[0]?.recipients[0]?.status, "pending");
+      assert.equal((await store.message(m.id))?.batches[0]?.recipients[0]?.status, "pending");
     });
 
     test("releasing a group waiting for its retry makes it due now", async () => {
@@ -469,7 +471,7 @@ describe("SqliteStore", () => {
         outcome: "ok",
         status: "releasing",
       });
-      assert.equal((await store.message(m.id))?.groups[0]?.nextAt, T + 1);
+      assert.equal((await store.message(m.id))?.batches[0]?.nextAt, T + 1);
       assert.equal((await claimOf(m, T + 1)).length, 1);
     });
 
@@ -479,7 +481,7 @@ describe("SqliteStore", () => {
         outcome: "ok",
         status: "releasing",
       });
-      assert.equal((await store.message(m.id))?.groups[0]?.nextAt, T + 10 * MIN);
+      assert.equal((await store.message(m.id))?.batches[0]?.nextAt, T + 10 * MIN);
     });
 
     test("discarding a message awaiting approval discards it", async () => {
@@ -510,7 +512,7 @@ describe("SqliteStore", () => {
     });
 
     test("discarding after delivery is final", async () => {
-      const m = newMessage({ groups: [{ releaseAt: T }] });
+      const m = newMessage({ batches: [{ releaseAt: T }] });
       await store.insertMessages([m]);
       await claimOf(m, T);
       await store.recordAttempts([attempt(m, 0, T, [sent("bob@example.com")], null)]);
@@ -522,7 +524,7 @@ describe("SqliteStore", () => {
 
     test("discarding with one group already releasing discards only the held group", async () => {
       const m = newMessage({
-        groups: [
+        batches: [
           { name: "internal", releaseAt: T },
           { name: "external", releaseAt: T + 60 * MIN },
         ],
@@ -535,36 +537,36 @@ describe("SqliteStore", () => {
       });
       const got = await store.message(m.id);
       assert.deepEqual(
-        got?.groups.map((g) => [g.name, g.status]),
+        got?.batches.map((g) => [g.name, g.status]),
         [
           ["internal", "releasing"],
           ["external", "discarded"],
         ],
       );
       assert.equal(
-        got?.groups[0]?.recipients[0]?.status,
+        got?.batches[0]?.recipients[0]?.status,
         "pending",
         "the releasing group's recipients are untouched",
       );
     });
 
     test("releasing a held message makes it due now", async () => {
-      const m = newMessage({ groups: [{ releaseAt: T + 60 * MIN }] });
+      const m = newMessage({ batches: [{ releaseAt: T + 60 * MIN }] });
       await store.insertMessages([m]);
       assert.deepEqual(await store.actOnHeld(m.id, "release", "u", T), { outcome: "ok", status: "held" });
-      assert.equal((await store.message(m.id))?.groups[0]?.nextAt, T);
+      assert.equal((await store.message(m.id))?.batches[0]?.nextAt, T);
       assert.equal((await claimOf(m, T)).length, 1);
     });
 
     test("releasing a message that is already due is ok and changes nothing", async () => {
-      const m = newMessage({ groups: [{ releaseAt: T - MIN }] });
+      const m = newMessage({ batches: [{ releaseAt: T - MIN }] });
       await store.insertMessages([m]);
       assert.deepEqual(await store.actOnHeld(m.id, "release", "u", T), { outcome: "ok", status: "held" });
-      assert.equal((await store.message(m.id))?.groups[0]?.nextAt, T - MIN);
+      assert.equal((await store.message(m.id))?.batches[0]?.nextAt, T - MIN);
     });
 
     test("releasing after the claim reports releasing; after a discard reports final", async () => {
-      const a = newMessage({ groups: [{ releaseAt: T }] });
+      const a = newMessage({ batches: [{ releaseAt: T }] });
       const b = newMessage();
       await store.insertMessages([a, b]);
       await claimOf(a, T);
@@ -578,7 +580,7 @@ describe("SqliteStore", () => {
 
     test("a discard racing the scheduler: exactly one of them wins", async () => {
       for (let i = 0; i < 5; i++) {
-        const m = newMessage({ groups: [{ releaseAt: T }] });
+        const m = newMessage({ batches: [{ releaseAt: T }] });
         await store.insertMessages([m]);
         const [discard, claimed] = await Promise.all([
           store.actOnHeld(m.id, "discard", "u", T),
@@ -597,7 +599,7 @@ describe("SqliteStore", () => {
 
   describe("recordAttempts", () => {
     async function claimed(recipients: string[]) {
-      const m = newMessage({ groups: [{ releaseAt: T, recipients }] });
+      const m = newMessage({ batches: [{ releaseAt: T, recipients }] });
       await store.insertMessages([m]);
       assert.equal((await claimOf(m, T)).length, 1);
       return m;
@@ -606,8 +608,8 @@ describe("SqliteStore", () => {
       const got = await store.message(m.id);
       return {
         message: got?.status,
-        group: got?.groups[0]?.status,
-        recipients: got?.groups[0]?.recipients.map((r) => `${r.address}=${r.status}`),
+        group: got?.batches[0]?.status,
+        recipients: got?.batches[0]?.recipients.map((r) => `${r.address}=${r.status}`),
       };
     };
 
@@ -619,8 +621,8 @@ describe("SqliteStore", () => {
         group: "sent",
         recipients: ["a@example.com=sent", "b@example.com=sent"],
       });
-      assert.equal((await store.message(m.id))?.groups[0]?.recipients[0]?.response, "250 ok");
-      assert.equal((await store.message(m.id))?.groups[0]?.lastError, null);
+      assert.equal((await store.message(m.id))?.batches[0]?.recipients[0]?.response, "250 ok");
+      assert.equal((await store.message(m.id))?.batches[0]?.lastError, null);
     });
 
     test("a deferral with a retry time keeps the group releasing and due again at that time only", async () => {
@@ -634,12 +636,12 @@ describe("SqliteStore", () => {
         recipients: ["a@example.com=sent", "b@example.com=pending"],
       });
       const got = await store.message(m.id);
-      assert.equal(got?.groups[0]?.nextAt, T + 5 * MIN);
-      assert.equal(got?.groups[0]?.lastError, "451 later");
+      assert.equal(got?.batches[0]?.nextAt, T + 5 * MIN);
+      assert.equal(got?.batches[0]?.lastError, "451 later");
       assert.deepEqual(await claimOf(m, T + 5 * MIN - 1), []);
       const again = await claimOf(m, T + 5 * MIN);
       assert.equal(again.length, 1);
-      assert.equal(again[0]?.group.attempts, 2);
+      assert.equal(again[0]?.batch.attempts, 2);
       await store.recordAttempts([attempt(m, 0, T + 5 * MIN, [sent("b@example.com")], null)]);
       assert.deepEqual(await view(m), {
         message: "sent",
@@ -666,7 +668,7 @@ describe("SqliteStore", () => {
         group: "failed",
         recipients: ["a@example.com=failed"],
       });
-      assert.equal((await store.message(m.id))?.groups[0]?.lastError, "550 unknown");
+      assert.equal((await store.message(m.id))?.batches[0]?.lastError, "550 unknown");
     });
 
     test("sent plus failed makes the message partially_sent", async () => {
@@ -797,32 +799,32 @@ describe("SqliteStore", () => {
     test("dueTimes and queueDepth follow the queue", async () => {
       const fresh = join(dir, "queue.db");
       const s = await SqliteStore.open(fresh);
-      const none = { groups: null, notices: null, approvals: null };
+      const none = { batches: null, notices: null, approvals: null };
       try {
         assert.deepEqual(await s.dueTimes(), none);
         assert.deepEqual(await s.queueDepth(), { held: 0, releasing: 0, notices: 0 });
         const m = newMessage({
           createdAt: T,
-          groups: [{ releaseAt: T + 5 * MIN }, { releaseAt: T + 9 * MIN }],
+          batches: [{ releaseAt: T + 5 * MIN }, { releaseAt: T + 9 * MIN }],
         });
         await s.insertMessages([m]);
         assert.deepEqual(
           await s.dueTimes(),
-          { ...none, groups: T + 5 * MIN, notices: T },
+          { ...none, batches: T + 5 * MIN, notices: T },
           "the hold notice is due at once",
         );
         assert.deepEqual(await s.queueDepth(), { held: 2, releasing: 0, notices: 1 });
         const [n] = await s.claimDueNotices(T, 10);
         assert.deepEqual(
           await s.dueTimes(),
-          { ...none, groups: T + 5 * MIN },
+          { ...none, batches: T + 5 * MIN },
           "a leased notice is not waited for",
         );
         await s.finishNotices([{ id: n?.id as number, retryAt: null, error: null }]);
-        await s.claimDueGroups(T + 5 * MIN, 10);
+        await s.claimDueBatches(T + 5 * MIN, 10);
         assert.deepEqual(
           await s.dueTimes(),
-          { ...none, groups: T + 9 * MIN },
+          { ...none, batches: T + 9 * MIN },
           "a leased group is not waited for",
         );
         assert.deepEqual(await s.queueDepth(), { held: 1, releasing: 1, notices: 0 });
@@ -1030,6 +1032,15 @@ describe("SqliteStore", () => {
   });
 
   describe("migrations", () => {
+    // The last migration undone: delivery batches as the previous version named them.
+    const UNDO_BATCH_RENAME = `ALTER TABLE batches RENAME TO groups;
+       ALTER TABLE recipients RENAME COLUMN batch_id TO group_id;
+       DROP INDEX batches_due; DROP INDEX batches_by_message; DROP INDEX batches_by_status;
+       CREATE INDEX groups_due ON groups(leased, next_at) WHERE status IN ('held','releasing');
+       CREATE INDEX groups_by_message ON groups(message_id);
+       CREATE INDEX groups_by_status ON groups(status, message_id);
+       DELETE FROM schema_version WHERE version = ${SCHEMA_VERSION};`;
+
     test("opening the same file again keeps the data and applies no migration twice", async () => {
       const path = join(dir, "reopen.db");
       const first = await SqliteStore.open(path);
@@ -1061,11 +1072,12 @@ describe("SqliteStore", () => {
       const current = await SqliteStore.open(path);
       await current.insertMessages([m]);
       await current.close();
-      // The database as the previous version left it: without the last migration's columns.
+      // The database as the version before the marker left it: without its columns.
       const db = await Db.open(path, false);
       await db.exec(
-        `ALTER TABLE messages DROP COLUMN spool_acknowledged; ALTER TABLE messages DROP COLUMN body_missing_at;
-         DELETE FROM schema_version WHERE version = ${SCHEMA_VERSION};`,
+        `${UNDO_BATCH_RENAME}
+         ALTER TABLE messages DROP COLUMN spool_acknowledged; ALTER TABLE messages DROP COLUMN body_missing_at;
+         DELETE FROM schema_version WHERE version = ${SCHEMA_VERSION - 1};`,
       );
       await db.close();
       const upgraded = await SqliteStore.open(path);
@@ -1074,6 +1086,46 @@ describe("SqliteStore", () => {
         assert.equal((await upgraded.message(m.id))?.bodyMissingAt, null);
       } finally {
         await upgraded.close();
+      }
+    });
+
+    test("an upgrade renames the delivery groups to batches: rows, recipients and the cascade from messages stay", async () => {
+      const path = join(dir, "batches.db");
+      const m = newMessage();
+      const current = await SqliteStore.open(path);
+      await current.insertMessages([m]);
+      await current.close();
+      const db = await Db.open(path, false);
+      await db.exec(UNDO_BATCH_RENAME);
+      await db.close();
+      const upgraded = await SqliteStore.open(path);
+      try {
+        assert.deepEqual(
+          (await upgraded.message(m.id))?.batches.map((b) => [b.id, b.recipients.map((r) => r.address)]),
+          m.batches.map((b) => [b.id, b.recipients]),
+        );
+      } finally {
+        await upgraded.close();
+      }
+      const check = await Db.open(path, false);
+      try {
+        assert.deepEqual(
+          (await check.all<{ table: string; from: string }>("PRAGMA foreign_key_list(recipients)")).map(
+            (k) => [k.table, k.from],
+          ),
+          [["batches", "batch_id"]],
+        );
+        assert.deepEqual(
+          await check.all(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'batches%' ORDER BY name",
+          ),
+          [{ name: "batches_by_message" }, { name: "batches_by_status" }, { name: "batches_due" }],
+        );
+        await check.exec("PRAGMA foreign_keys = ON");
+        await check.run("DELETE FROM messages WHERE id = ?", [m.id]);
+        assert.deepEqual(await check.all("SELECT count(*) AS n FROM recipients"), [{ n: 0 }]);
+      } finally {
+        await check.close();
       }
     });
 

@@ -4,11 +4,11 @@ import { describe, test } from "node:test";
 import type { MessageStatus } from "@sendguard/shared";
 import { FailureLimiter } from "../src/auth/limiter.js";
 import { GroupCommit } from "../src/store/group-commit.js";
-import { aggregateStatus, type GroupTally } from "../src/store/status.js";
+import { aggregateStatus, type BatchTally } from "../src/store/status.js";
 
 describe("aggregateStatus", () => {
-  const g = (status: GroupTally["status"], sent = 0, failed = 0): GroupTally => ({ status, sent, failed });
-  const cases: [why: string, groups: GroupTally[], expected: MessageStatus][] = [
+  const g = (status: BatchTally["status"], sent = 0, failed = 0): BatchTally => ({ status, sent, failed });
+  const cases: [why: string, groups: BatchTally[], expected: MessageStatus][] = [
     ["one held group", [g("held")], "held"],
     ["one releasing group", [g("releasing")], "releasing"],
     ["one group waiting for approval", [g("pending_approval")], "pending_approval"],

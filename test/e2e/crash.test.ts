@@ -227,7 +227,7 @@ test("after a restart, a message whose spool file is missing is removed if never
     assert.equal(release.status, 409);
     assert.equal(release.body.error?.code, "already_final");
     assert.deepEqual(
-      await held.query("SELECT status, attempts, leased FROM groups WHERE message_id = ?", [restored]),
+      await held.query("SELECT status, attempts, leased FROM batches WHERE message_id = ?", [restored]),
       [{ status: "failed", attempts: 0, leased: 0 }],
     );
     held.pinPorts();
@@ -384,7 +384,7 @@ test("kill -9 while 200 due messages are relayed: each is delivered after the re
     assert.ok(atKill < COUNT, `the sink had received ${atKill} of ${COUNT} at the kill: too late`);
     // What the dead gateway had in flight: its leases, still set in the database.
     const leased = await relaying.query<{ message_id: string }>(
-      "SELECT message_id FROM groups WHERE leased = 1",
+      "SELECT message_id FROM batches WHERE leased = 1",
     );
     const inFlight = new Set(leased.map((g) => g.message_id));
     const concurrency = 20; // relay.concurrency's default: no more are leased at once

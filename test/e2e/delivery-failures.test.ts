@@ -21,7 +21,7 @@ interface View {
   groups: { status: string; recipients: { address: string; status: string; response?: string }[] }[];
 }
 
-interface GroupRow {
+interface BatchRow {
   status: string;
   leased: number;
   attempts: number;
@@ -42,8 +42,8 @@ const send = (gw: TestGateway, user: string, to: string, messageId: string, body
 const view = async (gw: TestGateway, token: string, id: string) =>
   (await gw.api<View>(token, "GET", `/messages/${id}`)).body;
 
-const groupsOf = (gw: TestGateway, id: string) =>
-  gw.query<GroupRow>("SELECT status, leased, attempts FROM groups WHERE message_id = ?", [id]);
+const batchesOf = (gw: TestGateway, id: string) =>
+  gw.query<BatchRow>("SELECT status, leased, attempts FROM batches WHERE message_id = ?", [id]);
 
 async function attemptsOf(gw: TestGateway, admin: string, id: string) {
   const r = await gw.api<{ entries: { action: string; at: number }[] }>(
@@ -101,7 +101,7 @@ describe("relay down: a message waiting for its retry is discarded", () => {
     );
     assert.equal(discarded.status, "discarded");
     const attemptsAtDiscard = (await attemptsOf(gw, admin, id)).length;
-    assert.deepEqual(await groupsOf(gw, id), [
+    assert.deepEqual(await batchesOf(gw, id), [
       { status: "discarded", leased: 0, attempts: attemptsAtDiscard },
     ]);
 
@@ -181,7 +181,7 @@ describe("what breaks inside a delivery is recorded, never a stuck lease", () =>
       /^gave up after \d+ attempts: .*spool file .* is missing/,
     );
     assert.deepEqual(
-      (await groupsOf(gw, id)).map((g) => [g.status, g.leased]),
+      (await batchesOf(gw, id)).map((g) => [g.status, g.leased]),
       [["failed", 0]],
     );
     assert.ok((await attemptsOf(gw, admin, id)).length >= 2, "each try is an attempt in the audit log");
@@ -248,7 +248,7 @@ describe("an outbox that cannot be written", () => {
     const id = await send(gw, ALICE, "o@partner.example", messageId);
     await waitFor(
       async () => {
-        const [group] = await groupsOf(gw, id);
+        const [group] = await batchesOf(gw, id);
         const response = (await view(gw, alice, id)).groups[0]?.recipients[0]?.response ?? "";
         return group?.status === "releasing" && group.leased === 0 && /EEXIST|ENOTDIR/.test(response);
       },

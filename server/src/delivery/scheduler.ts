@@ -1,4 +1,4 @@
-// Releases recipient groups when they are due and sends pending notices. Claims are leases in the
+// Releases recipient batches when they are due and sends pending notices. Claims are leases in the
 // store, so release/discard stay atomic against delivery, and a restart re-delivers whatever was
 // in flight (at least once; recipients already recorded as sent are not sent again).
 import { domainOf } from "@sendguard/shared";
@@ -10,7 +10,7 @@ import { GroupCommit } from "../store/group-commit.js";
 import type { Spool } from "../store/spool.js";
 import type {
   AttemptRecord,
-  GroupRecord,
+  BatchRecord,
   MessageRecord,
   NewNotice,
   NoticeRecord,
@@ -80,7 +80,7 @@ export class Scheduler {
   private abandoned = false;
   private inflight = 0;
   private readonly idle: (() => void)[] = [];
-  /** The deliveries in flight, by group id. */
+  /** The deliveries in flight, by batch id (`group`: the batch's name, as logged). */
   private readonly delivering = new Map<string, { messageId: string; group: string }>();
   /** Notices in the batch being sent (it takes one delivery slot); 0 when none is out. */
   private sendingNotices = 0;
@@ -148,26 +148,26 @@ export class Scheduler {
         // mostly finds just its hold notices due (the messages are held).
         const due = await this.deps.store.dueTimes();
         const isDue = (at: number | null) => at !== null && at <= now;
-        const groups = isDue(due.groups) ? await this.deps.store.claimDueGroups(now, free) : [];
-        for (const { message, group } of groups) {
-          this.delivering.set(group.id, { messageId: message.id, group: group.name });
-          this.track(this.deliver(message, group).finally(() => this.delivering.delete(group.id)));
+        const batches = isDue(due.batches) ? await this.deps.store.claimDueBatches(now, free) : [];
+        for (const { message, batch } of batches) {
+          this.delivering.set(batch.id, { messageId: message.id, group: batch.name });
+          this.track(this.deliver(message, batch).finally(() => this.delivering.delete(batch.id)));
         }
         if (isDue(due.approvals)) await this.expireApprovals(now);
-        if (!this.sendingNotices && free > groups.length && isDue(due.notices)) {
+        if (!this.sendingNotices && free > batches.length && isDue(due.notices)) {
           const notices = await this.deps.store.claimDueNotices(now, NOTICE_BATCH);
           if (notices.length) {
             this.sendingNotices = notices.length;
             this.track(this.sendNotices(notices).finally(() => (this.sendingNotices = 0)));
           }
         }
-        if (groups.length >= free) this.again = true;
+        if (batches.length >= free) this.again = true;
       } while (this.again && !this.stopped && this.inflight < this.deps.config.relay.concurrency);
       // With every slot busy, a finishing delivery wakes us; a timer for an overdue backlog would spin.
       // So would one for notices due while a batch is out: its end wakes us.
       if (this.inflight < this.deps.config.relay.concurrency) {
         const due = await this.deps.store.dueTimes();
-        const times = [due.groups, due.approvals, this.sendingNotices ? null : due.notices];
+        const times = [due.batches, due.approvals, this.sendingNotices ? null : due.notices];
         const next = Math.min(...times.map((t) => t ?? Number.POSITIVE_INFINITY));
         this.sleepUntil(Number.isFinite(next) ? next : Date.now() + MAX_SLEEP_MS);
       }
@@ -197,17 +197,17 @@ export class Scheduler {
       });
   }
 
-  private async deliver(message: MessageRecord, group: GroupRecord): Promise<void> {
+  private async deliver(message: MessageRecord, batch: BatchRecord): Promise<void> {
     const { config, relay, metrics, log } = this.deps;
-    const pending = group.recipients.filter((r) => r.status === "pending").map((r) => r.address);
+    const pending = batch.recipients.filter((r) => r.status === "pending").map((r) => r.address);
     const now = Date.now();
-    let results = pending.length ? await this.relayed(message, group, pending) : [];
+    let results = pending.length ? await this.relayed(message, batch, pending) : [];
     if (this.abandoned) return;
-    const retryAt = nextRetryAt(config.relay, group.attempts, group.firstAttemptAt ?? now, Date.now());
+    const retryAt = nextRetryAt(config.relay, batch.attempts, batch.firstAttemptAt ?? now, Date.now());
     if (retryAt === null) {
       results = results.map((r) =>
         r.outcome === "retry"
-          ? { ...r, response: `gave up after ${group.attempts} attempts: ${r.response}` }
+          ? { ...r, response: `gave up after ${batch.attempts} attempts: ${r.response}` }
           : r,
       );
     }
@@ -222,8 +222,8 @@ export class Scheduler {
     log.info(
       {
         msg_id: message.id,
-        group: group.name,
-        attempt: group.attempts,
+        group: batch.name,
+        attempt: batch.attempts,
         sent,
         failed: failed.length,
         deferred,
@@ -231,7 +231,7 @@ export class Scheduler {
       "delivery attempt",
     );
     await this.record({
-      groupId: group.id,
+      batchId: batch.id,
       messageId: message.id,
       now: Date.now(),
       results,
@@ -242,7 +242,7 @@ export class Scheduler {
           actor: "scheduler",
           action: "delivery_attempt",
           messageId: message.id,
-          detail: { group: group.name, attempt: group.attempts, relay: relay.description, results },
+          detail: { group: batch.name, attempt: batch.attempts, relay: relay.description, results },
         },
       ],
     });
@@ -251,12 +251,12 @@ export class Scheduler {
   /**
    * The outcome per pending recipient. What fails before the relay has the message (its body is
    * gone from the database, the DKIM key cannot be looked up) is a retry for each of them, so the
-   * attempt is recorded like any other and the group does not stay leased; the relay thread
+   * attempt is recorded like any other and the batch does not stay leased; the relay thread
    * answers a retry itself for what fails there (a spool file it cannot read, a full outbox).
    */
   private async relayed(
     message: MessageRecord,
-    group: GroupRecord,
+    batch: BatchRecord,
     pending: string[],
   ): Promise<RecipientResult[]> {
     const { store, spool, relay, dkim, log } = this.deps;
@@ -267,22 +267,22 @@ export class Scheduler {
         await outgoingMessage(spool, store, message),
         {
           dkim: signing,
-          name: `${message.id}-${group.name}-${group.attempts}`,
+          name: `${message.id}-${batch.name}-${batch.attempts}`,
           messageId: message.messageId,
         },
       );
     } catch (err) {
-      log.error({ err, msg_id: message.id, group: group.name }, "delivery could not start");
+      log.error({ err, msg_id: message.id, group: batch.name }, "delivery could not start");
       const response = `not relayed: ${err instanceof Error ? err.message : String(err)}`;
       return pending.map((address) => ({ address, outcome: "retry", response }));
     }
   }
 
   /**
-   * Records an attempt. The group stays leased until it is: its outcome is known, and released
+   * Records an attempt. The batch stays leased until it is: its outcome is known, and released
    * unrecorded it would be delivered again. So a database that refuses the write (a full disk) is
    * asked again every few seconds; only a stopping scheduler gives up, and the next start
-   * delivers the group again (at least once).
+   * delivers the batch again (at least once).
    */
   private async record(attempt: AttemptRecord): Promise<void> {
     for (let wait = 500; ; wait = Math.min(wait * 2, RECORD_RETRY_MAX_MS)) {

@@ -52,7 +52,7 @@ function recipientsLine(addresses: string[]): string {
 }
 
 const allRecipients = (message: MessageRecord) =>
-  message.groups.flatMap((g) => g.recipients.map((r) => r.address));
+  message.batches.flatMap((g) => g.recipients.map((r) => r.address));
 
 export function holdNotice(
   message: MessageRecord,
@@ -61,8 +61,8 @@ export function holdNotice(
   holdUrl: string,
 ): NoticeContent {
   // Only what is still held: internal copies may already be on their way.
-  const held = message.groups.filter((g) => g.status === "held");
-  const groups = held.length ? held : message.groups;
+  const held = message.batches.filter((g) => g.status === "held");
+  const groups = held.length ? held : message.batches;
   const recipients = groups.flatMap((g) => g.recipients.map((r) => r.address));
   const releaseAt = Math.min(...groups.map((g) => g.nextAt));
   return notice(lang, "hold", message.subject, {

@@ -65,7 +65,7 @@ export class NoticeSender {
     const messageId = message.messageId;
     switch (notice.kind) {
       case "hold":
-        if (!message.groups.some((g) => g.status === "held")) return null;
+        if (!message.batches.some((g) => g.status === "held")) return null;
         return { ...holdNotice(message, lang, tz, this.links.holdUrl(message.id)), messageId };
       case "bounce":
         return { ...bounceNotice(message, lang, (notice.data.failed ?? []) as FailedRecipient[]), messageId };

@@ -3,8 +3,8 @@
 // spool file and directory entry; all fsynced) → only then acknowledge. Anything refused leaves
 // nothing behind but an audit entry.
 import {
-  type GroupStatus,
-  type GroupView,
+  type BatchStatus,
+  type BatchView,
   type Language,
   type Localized,
   type SubmitResponse,
@@ -32,7 +32,7 @@ import { IntakeError, PolicyRejection } from "./errors.js";
 import { HeaderError, parseHeaderBlock, summarize, type HeaderSummary } from "./headers.js";
 import { requireIdentity, SenderRefusal, type SenderIdentity, type Submitter } from "./identity.js";
 import { MessageInspector, type LineEndings } from "./inspect.js";
-import { approversFor, headerRewrite, planGroups } from "./plan.js";
+import { approversFor, headerRewrite, planBatches } from "./plan.js";
 import { applyRules } from "./rules.js";
 
 export interface IntakeRequest {
@@ -66,8 +66,8 @@ export interface IntakeDeps {
   onStored: () => void;
 }
 
-/** Groups with something left to deliver or decide. */
-const UNFINISHED_GROUP: readonly GroupStatus[] = ["pending_approval", "held", "releasing"];
+/** Batches with something left to deliver or decide. */
+const UNFINISHED_GROUP: readonly BatchStatus[] = ["pending_approval", "held", "releasing"];
 
 /** Why the recipients of an acknowledged message whose spool file is gone failed; the sender reads it. */
 export const BODY_LOST = "body lost: spool file missing after acknowledgement";
@@ -183,7 +183,7 @@ export async function reconcileSpool(
 
 /** The bounce and the audit entry of a message whose body is lost, for the recipients still pending. */
 function missingBody(message: MessageRecord): MissingBody {
-  const open = message.groups.filter((g) => UNFINISHED_GROUP.includes(g.status));
+  const open = message.batches.filter((g) => UNFINISHED_GROUP.includes(g.status));
   const failed = open.flatMap((g) =>
     g.recipients
       .filter((r) => r.status === "pending")
@@ -294,7 +294,7 @@ export class Intake {
       });
       this.deps.onStored();
       metrics.accepted.inc({ source: req.source });
-      if (record.groups.some((g) => g.releaseAt > record.createdAt)) metrics.held.inc();
+      if (record.batches.some((g) => g.releaseAt > record.createdAt)) metrics.held.inc();
       metrics.intakeSeconds.observe({ source: req.source }, (performance.now() - started) / 1000);
       log.info(
         {
@@ -310,14 +310,14 @@ export class Intake {
         "accepted",
       );
       const status = record.approvers.length ? "pending_approval" : "held";
-      const groups: GroupView[] = record.groups.map((g) => ({
+      const groups: BatchView[] = record.batches.map((g) => ({
         id: g.id,
         name: g.name,
         status,
         releaseAt: new Date(g.releaseAt).toISOString(),
         recipients: g.recipients.map((address) => ({ address, status: "pending" })),
       }));
-      const releaseAt = Math.min(...record.groups.map((g) => g.releaseAt));
+      const releaseAt = Math.min(...record.batches.map((g) => g.releaseAt));
       return { id, status, releaseAt: new Date(releaseAt).toISOString(), groups };
     } catch (err) {
       if (body.inline === null) await spool.remove(name);
@@ -453,8 +453,8 @@ export class Intake {
       throw new PolicyRejection(rule, reason);
     }
 
-    const groups = planGroups(policy, decision, now).map((g) => ({ ...g, id: newId() }));
-    const held = groups.some((g) => g.releaseAt > now);
+    const batches = planBatches(policy, decision, now).map((g) => ({ ...g, id: newId() }));
+    const held = batches.some((g) => g.releaseAt > now);
     const notices: NewNotice[] = approvers.length
       ? approvers.map((approver) => ({
           kind: "approval_request",
@@ -484,7 +484,7 @@ export class Intake {
       approvalTimeoutAction: approvers.length ? policy.approval.timeoutAction : null,
       matchedRules: decision.matched,
       approvers,
-      groups,
+      batches,
       notices,
       audit: [
         {
@@ -497,7 +497,7 @@ export class Intake {
             from: parsed.identity.from,
             size,
             recipients: parsed.recipients.length,
-            groups: groups.map((g) => ({
+            groups: batches.map((g) => ({
               name: g.name,
               releaseAt: g.releaseAt,
               recipients: g.recipients.length,

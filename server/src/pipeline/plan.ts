@@ -1,11 +1,11 @@
-// The plan step: turns a decision into recipient groups with their release times, the To/Cc
+// The plan step: turns a decision into delivery batches (recipients released together) with their release times, the To/Cc
 // rewrite of forced Bcc, and the approvers a message must wait for.
 import { classifyAddress, type Decision, type EffectivePolicy, type RecipientClass } from "@sendguard/shared";
 import { mailboxKey, uniqueRecipients } from "../address.js";
 import type { HeaderRewrite, UserRecord } from "../store/types.js";
 
-export interface PlannedGroup {
-  /** The recipient classes in the group, e.g. "internal" or "internal,external". */
+export interface PlannedBatch {
+  /** The recipient classes in the batch, e.g. "internal" or "internal,external". */
   name: string;
   releaseAt: number;
   recipients: string[];
@@ -13,8 +13,8 @@ export interface PlannedGroup {
 
 const ORDER: RecipientClass[] = ["internal", "semi_internal", "external"];
 
-/** Groups of recipients by class: each class is held (and delayed) for its own time. */
-export function planGroups(policy: EffectivePolicy, decision: Decision, now: number): PlannedGroup[] {
+/** Batches of recipients by class: each class is held (and delayed) for its own time. */
+export function planBatches(policy: EffectivePolicy, decision: Decision, now: number): PlannedBatch[] {
   const byClass = new Map<RecipientClass, string[]>();
   const planned = new Set<string>();
   const add = (address: string, cls: RecipientClass) => {
@@ -36,18 +36,18 @@ export function planGroups(policy: EffectivePolicy, decision: Decision, now: num
     external: decision.hold.external + decision.delay.external,
   };
   // Classes released at the same moment travel together: one SMTP transaction, not one per class.
-  const groups: PlannedGroup[] = [];
+  const batches: PlannedBatch[] = [];
   for (const cls of ORDER.filter((c) => byClass.has(c))) {
     const releaseAt = now + Math.round(minutes[cls] * 60_000);
-    const same = groups.find((g) => g.releaseAt === releaseAt);
+    const same = batches.find((g) => g.releaseAt === releaseAt);
     if (same) {
       same.name += `,${cls}`;
       same.recipients.push(...(byClass.get(cls) ?? []));
     } else {
-      groups.push({ name: cls, releaseAt, recipients: [...(byClass.get(cls) ?? [])] });
+      batches.push({ name: cls, releaseAt, recipients: [...(byClass.get(cls) ?? [])] });
     }
   }
-  return groups;
+  return batches;
 }
 
 /** What the delivered copy's To/Cc become under forced Bcc: only non-external Cc stay visible. */

@@ -156,6 +156,17 @@ const migrations: string[] = [
   `ALTER TABLE messages ADD COLUMN spool_acknowledged INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE messages ADD COLUMN body_missing_at INTEGER;
    UPDATE messages SET spool_acknowledged = 1;`,
+  // "Group" is a user group; the recipients of a message released together are a batch. SQLite
+  // (3.26+, legacy_alter_table off) rewrites the foreign key of recipients and the indexes' tables
+  // with the renames; the indexes are renamed by being made again.
+  `ALTER TABLE groups RENAME TO batches;
+   ALTER TABLE recipients RENAME COLUMN group_id TO batch_id;
+   DROP INDEX groups_due;
+   DROP INDEX groups_by_message;
+   DROP INDEX groups_by_status;
+   CREATE INDEX batches_due ON batches(leased, next_at) WHERE status IN ('held','releasing');
+   CREATE INDEX batches_by_message ON batches(message_id);
+   CREATE INDEX batches_by_status ON batches(status, message_id);`,
 ];
 
 /** The schema version a database has once migrate() is done. */

@@ -78,7 +78,7 @@ export class SqliteStore implements Store {
   readonly expiredApprovals: Store["expiredApprovals"] = (...a) => this.messagesPart.expiredApprovals(...a);
   readonly isApprover: Store["isApprover"] = (...a) => this.messagesPart.isApprover(...a);
   readonly resetLeases: Store["resetLeases"] = () => this.messagesPart.resetLeases();
-  readonly claimDueGroups: Store["claimDueGroups"] = (...a) => this.messagesPart.claimDueGroups(...a);
+  readonly claimDueBatches: Store["claimDueBatches"] = (...a) => this.messagesPart.claimDueBatches(...a);
   readonly recordAttempts: Store["recordAttempts"] = (...a) => this.messagesPart.recordAttempts(...a);
   readonly dueTimes: Store["dueTimes"] = () => this.messagesPart.dueTimes();
   readonly queueDepth: Store["queueDepth"] = () => this.messagesPart.queueDepth();

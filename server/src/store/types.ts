@@ -1,5 +1,5 @@
 // The persistence interface: what the gateway needs from storage, independent of SQLite.
-import type { GroupStatus, Language, MessageStatus, Role } from "@sendguard/shared";
+import type { BatchStatus, Language, MessageStatus, Role } from "@sendguard/shared";
 
 export interface UserRecord {
   id: number;
@@ -78,10 +78,10 @@ export interface RecipientRecord {
   response: string | null;
 }
 
-export interface GroupRecord {
+export interface BatchRecord {
   id: string;
   name: string;
-  status: GroupStatus;
+  status: BatchStatus;
   releaseAt: number;
   nextAt: number;
   attempts: number;
@@ -126,23 +126,24 @@ export interface MessageRecord {
    * a cleanup job): what was left to deliver failed then. Null for every other message.
    */
   bodyMissingAt: number | null;
-  groups: GroupRecord[];
+  /** Its delivery batches: recipients released together (not user groups). */
+  batches: BatchRecord[];
 }
 
 /** The earliest due time of each kind of queued work; null when there is none. */
 export interface DueTimes {
-  groups: number | null;
+  batches: number | null;
   notices: number | null;
   approvals: number | null;
 }
 
 export interface NewMessage extends Omit<
   MessageRecord,
-  "status" | "groups" | "bodyInDatabase" | "bodyDeletedAt" | "bodyMissingAt"
+  "status" | "batches" | "bodyInDatabase" | "bodyDeletedAt" | "bodyMissingAt"
 > {
   /** A small message's bytes, stored with its rows; null when they are in a spool file. */
   body: Buffer | null;
-  groups: { id: string; name: string; releaseAt: number; recipients: string[] }[];
+  batches: { id: string; name: string; releaseAt: number; recipients: string[] }[];
   /** Non-empty: the message waits for one of these to approve it. */
   approvers: string[];
   notices: NewNotice[];
@@ -172,7 +173,7 @@ export interface RecipientResult {
 }
 
 export interface AttemptRecord {
-  groupId: string;
+  batchId: string;
   messageId: string;
   now: number;
   results: RecipientResult[];
@@ -246,7 +247,7 @@ export interface Store {
 
   insertMessages(batch: NewMessage[]): Promise<void>;
   /**
-   * Messages with a group still to deliver or decide (pending approval, held, releasing) whose body
+   * Messages with a batch still to deliver or decide (pending approval, held, releasing) whose body
    * is in a spool file; acknowledged: the file and its directory entry were durable before the
    * client was answered (markSpoolAcknowledged).
    */
@@ -255,7 +256,7 @@ export interface Store {
   markSpoolAcknowledged(ids: string[]): Promise<void>;
   /**
    * Acknowledged messages whose spool file is gone: flags each (bodyMissingAt = now), fails every
-   * recipient still pending (response `reason`) and the groups still open, drops their notices not
+   * recipient still pending (response `reason`) and the batches still open, drops their notices not
    * yet sent (a hold notice would offer to release what cannot leave), and queues `notices` and
    * `audit` instead; one transaction (the caller passes at most a few hundred at a time).
    */
@@ -272,15 +273,15 @@ export interface Store {
   messages(ids: string[]): Promise<MessageRecord[]>;
   messagesByMessageId(messageId: string): Promise<MessageRecord[]>;
   listMessages(filter: MessageFilter): Promise<MessageRecord[]>;
-  /** Release or discard every held group of a message, or only `groupId`; atomic against the scheduler. */
+  /** Release or discard every held batch of a message, or only `batchId`; atomic against the scheduler. */
   actOnHeld(
     id: string,
     action: HeldAction,
     actor: string,
     now: number,
-    groupId?: string | null,
+    batchId?: string | null,
   ): Promise<HeldActionResult>;
-  /** Approves (groups become held) or denies a message awaiting approval, atomically. */
+  /** Approves (batches become held) or denies a message awaiting approval, atomically. */
   decideApproval(
     id: string,
     approve: boolean,
@@ -300,12 +301,12 @@ export interface Store {
   policyVersion(): Promise<number>;
 
   resetLeases(): Promise<void>;
-  claimDueGroups(now: number, limit: number): Promise<{ message: MessageRecord; group: GroupRecord }[]>;
+  claimDueBatches(now: number, limit: number): Promise<{ message: MessageRecord; batch: BatchRecord }[]>;
   recordAttempts(attempts: AttemptRecord[]): Promise<void>;
   claimDueNotices(now: number, limit: number): Promise<NoticeRecord[]>;
   /** Records how notices went, in one transaction: sent (no error), retry at a time, or failed. */
   finishNotices(results: NoticeResult[]): Promise<void>;
-  /** When the next of each kind of work is due: a group to deliver, a notice, an approval deadline. */
+  /** When the next of each kind of work is due: a batch to deliver, a notice, an approval deadline. */
   dueTimes(): Promise<DueTimes>;
   queueDepth(): Promise<{ held: number; releasing: number; notices: number }>;
 
@@ -319,7 +320,7 @@ export interface Store {
   // transaction, so that intake's commits never wait long behind it.
   /**
    * Deletes the bodies of messages that reached their final status at or before `finalBefore` and
-   * have no group left to deliver or decide, recording `now` as when. Returns how many, and the ids
+   * have no batch left to deliver or decide, recording `now` as when. Returns how many, and the ids
    * of those whose body is a spool file: the caller removes the files.
    */
   deleteFinishedBodies(
@@ -329,7 +330,7 @@ export interface Store {
   ): Promise<{ deleted: number; spooled: string[] }>;
   /** Of these message ids, those whose body is kept in a spool file (not in the database, not deleted). */
   spooledBodiesKept(ids: string[]): Promise<Set<string>>;
-  /** Deletes messages (with their groups, recipients, approvers) final at or before `finalBefore` whose body is gone. */
+  /** Deletes messages (with their batches, recipients, approvers) final at or before `finalBefore` whose body is gone. */
   purgeMessages(finalBefore: number, limit: number): Promise<number>;
   /** Deletes notices sent or given up that were created at or before `createdBefore`. */
   purgeNotices(createdBefore: number, limit: number): Promise<number>;

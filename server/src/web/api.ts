@@ -263,7 +263,7 @@ export function apiRouter(deps: ApiDeps): Router {
       async (req, res) => {
         const message = await sendersMessage(req, res);
         const group = req.params.group === undefined ? null : String(req.params.group);
-        if (group !== null && !message.groups.some((g) => g.id === group))
+        if (group !== null && !message.batches.some((g) => g.id === group))
           throw new ApiError(404, "not_found");
         const result = await store.actOnHeld(message.id, action, currentUser(res).email, Date.now(), group);
         if (result.outcome === "releasing") throw new ApiError(409, "already_releasing");

@@ -58,7 +58,7 @@ export function approveRouter(deps: ApprovePageDeps): Router {
         : done
           ? `<div class="notice error" role="alert">${esc(t(lang, `error.${done}`, { status: t(lang, `status.${message.status}`) }))}</div>`
           : "";
-    const recipients = message.groups.flatMap((g) => g.recipients.map((r) => r.address));
+    const recipients = message.batches.flatMap((g) => g.recipients.map((r) => r.address));
     const pending = message.status === "pending_approval";
     sendPage(res, 200, {
       lang,

@@ -41,7 +41,7 @@ export function holdRouter(deps: HoldPageDeps): Router {
     const done = typeof req.query.done === "string" ? (req.query.done as Done) : null;
     const due = releaseAt(message);
     const tz = config.organization.timezone;
-    const recipients = message.groups.flatMap((g) => g.recipients.map((r) => r.address));
+    const recipients = message.batches.flatMap((g) => g.recipients.map((r) => r.address));
     const base = `/hold/${esc(message.id)}/${esc(String(req.params.sig))}`;
     const csrf = links.holdCsrf(message.id);
     const other: Language = lang === "ja" ? "en" : "ja";

@@ -1,10 +1,10 @@
 // Store records → API shapes (shared/api types).
-import type { GroupView, MessageSummary, MessageView } from "@sendguard/shared";
+import type { BatchView, MessageSummary, MessageView } from "@sendguard/shared";
 import type { MessageRecord } from "../store/types.js";
 
 export function releaseAt(message: MessageRecord): number {
-  const open = message.groups.filter((g) => g.status === "held" || g.status === "releasing");
-  const pool = open.length ? open : message.groups;
+  const open = message.batches.filter((g) => g.status === "held" || g.status === "releasing");
+  const pool = open.length ? open : message.batches;
   return pool.length ? Math.min(...pool.map((g) => g.nextAt)) : message.createdAt;
 }
 
@@ -23,7 +23,7 @@ export function messageSummary(m: MessageRecord): MessageSummary {
 }
 
 export function messageView(m: MessageRecord): MessageView {
-  const groups: GroupView[] = m.groups.map((g) => ({
+  const groups: BatchView[] = m.batches.map((g) => ({
     id: g.id,
     name: g.name,
     status: g.status,

@@ -4,11 +4,11 @@ export type Language = "ja" | "en";
 export type Role = "user" | "approver" | "admin";
 
 /** Life of one recipient group. `releasing` includes waiting for a retry: it can no longer be discarded. */
-export type GroupStatus =
+export type BatchStatus =
   "pending_approval" | "held" | "releasing" | "sent" | "failed" | "discarded" | "approval_denied";
 
 /** A message's status is the aggregate of its groups, plus the final outcomes decided at intake. */
-export type MessageStatus = GroupStatus | "partially_sent" | "rejected";
+export type MessageStatus = BatchStatus | "partially_sent" | "rejected";
 
 export interface ApiError {
   error: { code: string; message: string; rule?: string };
@@ -43,10 +43,10 @@ export interface RecipientView {
   response?: string;
 }
 
-export interface GroupView {
+export interface BatchView {
   id: string;
   name: string;
-  status: GroupStatus;
+  status: BatchStatus;
   releaseAt: string;
   recipients: RecipientView[];
 }
@@ -66,7 +66,7 @@ export interface MessageSummary {
 }
 
 export interface MessageView extends MessageSummary {
-  groups: GroupView[];
+  groups: BatchView[];
   /**
    * False once retention has deleted the body (config retention.bodyDays; the rows stay longer),
    * or when it is missing (bodyMissing).
@@ -88,7 +88,7 @@ export interface SubmitResponse {
   id: string;
   status: MessageStatus;
   releaseAt: string;
-  groups: GroupView[];
+  groups: BatchView[];
 }
 
 /** JSON form of POST /messages; attachments carry base64 content. */

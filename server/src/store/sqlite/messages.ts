@@ -1,12 +1,12 @@
-// Messages and their delivery groups: intake, the hold and approval decisions, the scheduler's
+// Messages and their delivery batches: intake, the hold and approval decisions, the scheduler's
 // claims and results, and the retention deletes of bodies and messages.
 import type { Language, MessageStatus } from "@sendguard/shared";
 import type { Db, SqlStatement } from "../db.js";
-import { aggregateStatus, FINAL_STATUSES, type GroupTally } from "../status.js";
+import { aggregateStatus, FINAL_STATUSES, type BatchTally } from "../status.js";
 import type {
   AttemptRecord,
   DueTimes,
-  GroupRecord,
+  BatchRecord,
   HeldAction,
   HeldActionResult,
   HeaderRewrite,
@@ -44,11 +44,11 @@ interface MessageRow {
   body_missing_at: number | null;
 }
 
-interface GroupRow {
+interface BatchRow {
   id: string;
   message_id: string;
   name: string;
-  status: GroupRecord["status"];
+  status: BatchRecord["status"];
   release_at: number;
   next_at: number;
   attempts: number;
@@ -56,7 +56,7 @@ interface GroupRow {
   last_error: string | null;
 }
 
-const toGroup = (r: GroupRow, recipients: RecipientRecord[]): GroupRecord => ({
+const toBatch = (r: BatchRow, recipients: RecipientRecord[]): BatchRecord => ({
   id: r.id,
   name: r.name,
   status: r.status,
@@ -68,7 +68,7 @@ const toGroup = (r: GroupRow, recipients: RecipientRecord[]): GroupRecord => ({
   recipients,
 });
 
-const toMessage = (r: MessageRow, groups: GroupRecord[]): MessageRecord => ({
+const toMessage = (r: MessageRow, batches: BatchRecord[]): MessageRecord => ({
   id: r.id,
   messageId: r.message_id,
   userId: r.user_id,
@@ -89,7 +89,7 @@ const toMessage = (r: MessageRow, groups: GroupRecord[]): MessageRecord => ({
   bodyInDatabase: r.body_in_db === 1,
   bodyDeletedAt: r.body_deleted_at,
   bodyMissingAt: r.body_missing_at,
-  groups,
+  batches,
 });
 
 /**
@@ -179,61 +179,61 @@ export class Messages {
         batch.flatMap((m) => m.approvers.map((a) => [m.id, a])),
       ),
       ...insertStatements(
-        "INSERT INTO groups (id, message_id, name, status, release_at, next_at)",
-        batch.flatMap((m) => m.groups.map((g) => [g.id, m.id, g.name, status(m), g.releaseAt, g.releaseAt])),
+        "INSERT INTO batches (id, message_id, name, status, release_at, next_at)",
+        batch.flatMap((m) => m.batches.map((g) => [g.id, m.id, g.name, status(m), g.releaseAt, g.releaseAt])),
       ),
       ...insertStatements(
-        "INSERT OR IGNORE INTO recipients (group_id, address)",
-        batch.flatMap((m) => m.groups.flatMap((g) => g.recipients.map((a) => [g.id, a]))),
+        "INSERT OR IGNORE INTO recipients (batch_id, address)",
+        batch.flatMap((m) => m.batches.flatMap((g) => g.recipients.map((a) => [g.id, a]))),
       ),
       ...noticeInserts(batch.map((m) => ({ items: m.notices, at: m.createdAt }))),
       ...auditInserts(batch.map((m) => ({ items: m.audit, at: m.createdAt }))),
     ]);
   }
 
-  private async loadGroups(db: Db, messageIds: string[]): Promise<Map<string, GroupRecord[]>> {
-    const byMessage = new Map<string, GroupRecord[]>();
+  private async loadBatches(db: Db, messageIds: string[]): Promise<Map<string, BatchRecord[]>> {
+    const byMessage = new Map<string, BatchRecord[]>();
     if (!messageIds.length) return byMessage;
-    const groups = await db.all<GroupRow>(
-      `SELECT * FROM groups WHERE message_id IN (${placeholders(messageIds.length)}) ORDER BY release_at, name`,
+    const batches = await db.all<BatchRow>(
+      `SELECT * FROM batches WHERE message_id IN (${placeholders(messageIds.length)}) ORDER BY release_at, name`,
       messageIds,
     );
-    const recipients = groups.length
-      ? await db.all<RecipientRecord & { group_id: string }>(
-          `SELECT group_id, address, status, response FROM recipients
-           WHERE group_id IN (${placeholders(groups.length)}) ORDER BY rowid`,
-          groups.map((g) => g.id),
+    const recipients = batches.length
+      ? await db.all<RecipientRecord & { batch_id: string }>(
+          `SELECT batch_id, address, status, response FROM recipients
+           WHERE batch_id IN (${placeholders(batches.length)}) ORDER BY rowid`,
+          batches.map((g) => g.id),
         )
       : [];
-    const byGroup = new Map<string, RecipientRecord[]>();
-    for (const { group_id, ...r } of recipients) {
-      byGroup.set(group_id, [...(byGroup.get(group_id) ?? []), r]);
+    const byBatch = new Map<string, RecipientRecord[]>();
+    for (const { batch_id, ...r } of recipients) {
+      byBatch.set(batch_id, [...(byBatch.get(batch_id) ?? []), r]);
     }
-    for (const g of groups) {
+    for (const g of batches) {
       const list = byMessage.get(g.message_id) ?? [];
-      list.push(toGroup(g, byGroup.get(g.id) ?? []));
+      list.push(toBatch(g, byBatch.get(g.id) ?? []));
       byMessage.set(g.message_id, list);
     }
     return byMessage;
   }
 
-  private async withGroups(db: Db, rows: MessageRow[]): Promise<MessageRecord[]> {
-    const groups = await this.loadGroups(
+  private async withBatches(db: Db, rows: MessageRow[]): Promise<MessageRecord[]> {
+    const batches = await this.loadBatches(
       db,
       rows.map((r) => r.id),
     );
-    return rows.map((r) => toMessage(r, groups.get(r.id) ?? []));
+    return rows.map((r) => toMessage(r, batches.get(r.id) ?? []));
   }
 
   async message(id: string): Promise<MessageRecord | undefined> {
     const rows = await this.reader.all<MessageRow>("SELECT * FROM messages WHERE id = ?", [id]);
-    return (await this.withGroups(this.reader, rows))[0];
+    return (await this.withBatches(this.reader, rows))[0];
   }
 
   async unfinishedSpooled(): Promise<{ id: string; acknowledged: boolean }[]> {
     const rows = await this.reader.all<{ id: string; spool_acknowledged: number }>(
       `SELECT id, spool_acknowledged FROM messages WHERE body_in_db = 0 AND id IN
-         (SELECT message_id FROM groups WHERE status IN ('pending_approval','held','releasing'))`,
+         (SELECT message_id FROM batches WHERE status IN ('pending_approval','held','releasing'))`,
     );
     return rows.map((r) => ({ id: r.id, acknowledged: r.spool_acknowledged === 1 }));
   }
@@ -258,14 +258,14 @@ export class Messages {
           "UPDATE messages SET body_missing_at = coalesce(body_missing_at, ?) WHERE id = ?",
           [now, m.messageId],
         );
-        // Recipients a retry group already delivered to stay sent.
+        // Recipients a retry batch already delivered to stay sent.
         await this.writer.run(
           `UPDATE recipients SET status = 'failed', response = ? WHERE status = 'pending'
-             AND group_id IN (SELECT id FROM groups WHERE message_id = ? AND ${open})`,
+             AND batch_id IN (SELECT id FROM batches WHERE message_id = ? AND ${open})`,
           [reason, m.messageId],
         );
         await this.writer.run(
-          `UPDATE groups SET status = 'failed', leased = 0, last_error = ? WHERE message_id = ? AND ${open}`,
+          `UPDATE batches SET status = 'failed', leased = 0, last_error = ? WHERE message_id = ? AND ${open}`,
           [reason, m.messageId],
         );
         await this.refreshStatus(m.messageId, now);
@@ -316,7 +316,7 @@ export class Messages {
       `SELECT * FROM messages WHERE id IN (${placeholders(ids.length)})`,
       ids,
     );
-    return this.withGroups(this.reader, rows);
+    return this.withBatches(this.reader, rows);
   }
 
   async messagesByMessageId(messageId: string): Promise<MessageRecord[]> {
@@ -324,24 +324,24 @@ export class Messages {
       "SELECT * FROM messages WHERE message_id = ? ORDER BY created_at DESC LIMIT 50",
       [messageId],
     );
-    return this.withGroups(this.reader, rows);
+    return this.withBatches(this.reader, rows);
   }
 
   async listMessages(filter: MessageFilter): Promise<MessageRecord[]> {
     const { sql, params } = listingQuery(filter);
-    return this.withGroups(this.reader, await this.reader.all<MessageRow>(sql, params));
+    return this.withBatches(this.reader, await this.reader.all<MessageRow>(sql, params));
   }
 
   /**
-   * Recomputes messages.status from its groups, and when it became final (`now`, kept from the
+   * Recomputes messages.status from its batches, and when it became final (`now`, kept from the
    * first time); must run inside a writer transaction.
    */
   private async refreshStatus(messageId: string, now: number): Promise<MessageStatus> {
-    const tallies = await this.writer.all<GroupTally>(
+    const tallies = await this.writer.all<BatchTally>(
       `SELECT g.status,
-         (SELECT count(*) FROM recipients r WHERE r.group_id = g.id AND r.status = 'sent') AS sent,
-         (SELECT count(*) FROM recipients r WHERE r.group_id = g.id AND r.status = 'failed') AS failed
-       FROM groups g WHERE g.message_id = ?`,
+         (SELECT count(*) FROM recipients r WHERE r.batch_id = g.id AND r.status = 'sent') AS sent,
+         (SELECT count(*) FROM recipients r WHERE r.batch_id = g.id AND r.status = 'failed') AS failed
+       FROM batches g WHERE g.message_id = ?`,
       [messageId],
     );
     const status = aggregateStatus(tallies);
@@ -357,30 +357,30 @@ export class Messages {
     action: HeldAction,
     actor: string,
     now: number,
-    groupId: string | null = null,
+    batchId: string | null = null,
   ): Promise<HeldActionResult> {
-    // One group (e.g. only the external copies) or, with groupId null, every group of the message.
+    // One batch (e.g. only the external copies) or, with batchId null, every batch of the message.
     const only = "AND (?1 IS NULL OR id = ?1)";
     // Held, awaiting approval, or waiting for its next retry: not leased, so no delivery is in
-    // flight, and claimDueGroups runs in this same writer, so neither can overtake the other.
+    // flight, and claimDueBatches runs in this same writer, so neither can overtake the other.
     const waiting = "(status IN ('held','pending_approval') OR (status = 'releasing' AND leased = 0))";
     return this.writer.transaction(async () => {
       const change =
         action === "discard"
           ? await this.writer.run(
-              `UPDATE groups SET status = 'discarded', next_at = ?2 WHERE message_id = ?3 AND ${waiting} ${only}`,
-              [groupId, now, id],
+              `UPDATE batches SET status = 'discarded', next_at = ?2 WHERE message_id = ?3 AND ${waiting} ${only}`,
+              [batchId, now, id],
             )
           : await this.writer.run(
-              `UPDATE groups SET next_at = ?2
+              `UPDATE batches SET next_at = ?2
                WHERE message_id = ?3 AND status IN ('held','releasing') AND leased = 0 AND next_at > ?2 ${only}`,
-              [groupId, now, id],
+              [batchId, now, id],
             );
       if (action === "discard" && change.changes) {
-        // Recipients a retry group already delivered to stay sent.
+        // Recipients a retry batch already delivered to stay sent.
         await this.writer.run(
           `UPDATE recipients SET status = 'discarded' WHERE status = 'pending'
-             AND group_id IN (SELECT id FROM groups WHERE message_id = ? AND status = 'discarded')`,
+             AND batch_id IN (SELECT id FROM batches WHERE message_id = ? AND status = 'discarded')`,
           [id],
         );
       }
@@ -393,7 +393,7 @@ export class Messages {
               actor,
               action,
               messageId: id,
-              detail: { groups: change.changes, ...(groupId ? { group: groupId } : {}) },
+              detail: { groups: change.changes, ...(batchId ? { group: batchId } : {}) },
             },
           ],
           now,
@@ -402,11 +402,11 @@ export class Messages {
       }
       const open = await this.writer.get<{ leased: number; due: number }>(
         `SELECT count(*) FILTER (WHERE leased = 1) AS leased, count(*) FILTER (WHERE leased = 0) AS due
-         FROM groups WHERE message_id = ?2 AND status IN ('held','releasing') ${only}`,
-        [groupId, id],
+         FROM batches WHERE message_id = ?2 AND status IN ('held','releasing') ${only}`,
+        [batchId, id],
       );
       if (open && open.leased > 0) return { outcome: "releasing", status };
-      // Releasing a group that is already due is not an error: it is on its way.
+      // Releasing a batch that is already due is not an error: it is on its way.
       if (action === "release" && open && open.due > 0) return { outcome: "ok", status };
       return { outcome: "final", status };
     });
@@ -423,12 +423,12 @@ export class Messages {
     return this.writer.transaction(async () => {
       const change = approve
         ? await this.writer.run(
-            `UPDATE groups SET status = 'held', next_at = max(release_at, ?)
+            `UPDATE batches SET status = 'held', next_at = max(release_at, ?)
              WHERE message_id = ? AND status = 'pending_approval'`,
             [now, id],
           )
         : await this.writer.run(
-            "UPDATE groups SET status = 'approval_denied' WHERE message_id = ? AND status = 'pending_approval'",
+            "UPDATE batches SET status = 'approval_denied' WHERE message_id = ? AND status = 'pending_approval'",
             [id],
           );
       const status = await this.refreshStatus(id, now);
@@ -461,20 +461,20 @@ export class Messages {
 
   async resetLeases(): Promise<void> {
     await this.writer.transaction(async () => {
-      await this.writer.run("UPDATE groups SET leased = 0 WHERE leased = 1");
+      await this.writer.run("UPDATE batches SET leased = 0 WHERE leased = 1");
       await releaseNoticeLeases(this.writer);
     });
   }
 
-  async claimDueGroups(
+  async claimDueBatches(
     now: number,
     limit: number,
-  ): Promise<{ message: MessageRecord; group: GroupRecord }[]> {
+  ): Promise<{ message: MessageRecord; batch: BatchRecord }[]> {
     return this.writer.transaction(async () => {
-      const claimed = await this.writer.all<GroupRow>(
-        `UPDATE groups SET leased = 1, status = 'releasing', attempts = attempts + 1,
+      const claimed = await this.writer.all<BatchRow>(
+        `UPDATE batches SET leased = 1, status = 'releasing', attempts = attempts + 1,
            first_attempt_at = coalesce(first_attempt_at, ?)
-         WHERE id IN (SELECT id FROM groups WHERE status IN ('held','releasing') AND leased = 0 AND next_at <= ?
+         WHERE id IN (SELECT id FROM batches WHERE status IN ('held','releasing') AND leased = 0 AND next_at <= ?
                       ORDER BY next_at LIMIT ?)
          RETURNING *`,
         [now, now, limit],
@@ -486,11 +486,11 @@ export class Messages {
         `SELECT * FROM messages WHERE id IN (${placeholders(messageIds.length)})`,
         messageIds,
       );
-      const messages = new Map((await this.withGroups(this.writer, rows)).map((m) => [m.id, m]));
+      const messages = new Map((await this.withBatches(this.writer, rows)).map((m) => [m.id, m]));
       return claimed.map((g) => {
         const message = messages.get(g.message_id) as MessageRecord;
-        const group = message.groups.find((x) => x.id === g.id) as GroupRecord;
-        return { message, group };
+        const batch = message.batches.find((x) => x.id === g.id) as BatchRecord;
+        return { message, batch };
       });
     });
   }
@@ -501,30 +501,30 @@ export class Messages {
         for (const r of a.results) {
           const status = r.outcome === "retry" ? (a.retryAt === null ? "failed" : "pending") : r.outcome;
           await this.writer.run(
-            "UPDATE recipients SET status = ?, response = ? WHERE group_id = ? AND address = ? AND status = 'pending'",
-            [status, r.response, a.groupId, r.address],
+            "UPDATE recipients SET status = ?, response = ? WHERE batch_id = ? AND address = ? AND status = 'pending'",
+            [status, r.response, a.batchId, r.address],
           );
         }
         const pending = await this.writer.get<{ n: number }>(
-          "SELECT count(*) AS n FROM recipients WHERE group_id = ? AND status = 'pending'",
-          [a.groupId],
+          "SELECT count(*) AS n FROM recipients WHERE batch_id = ? AND status = 'pending'",
+          [a.batchId],
         );
         const lastError = a.results.find((r) => r.outcome !== "sent")?.response ?? null;
         if (pending && pending.n > 0 && a.retryAt !== null) {
-          await this.writer.run("UPDATE groups SET leased = 0, next_at = ?, last_error = ? WHERE id = ?", [
+          await this.writer.run("UPDATE batches SET leased = 0, next_at = ?, last_error = ? WHERE id = ?", [
             a.retryAt,
             lastError,
-            a.groupId,
+            a.batchId,
           ]);
         } else {
           const failed = await this.writer.get<{ n: number }>(
-            "SELECT count(*) AS n FROM recipients WHERE group_id = ? AND status = 'failed'",
-            [a.groupId],
+            "SELECT count(*) AS n FROM recipients WHERE batch_id = ? AND status = 'failed'",
+            [a.batchId],
           );
-          await this.writer.run("UPDATE groups SET leased = 0, status = ?, last_error = ? WHERE id = ?", [
+          await this.writer.run("UPDATE batches SET leased = 0, status = ?, last_error = ? WHERE id = ?", [
             failed && failed.n > 0 ? "failed" : "sent",
             lastError,
-            a.groupId,
+            a.batchId,
           ]);
         }
         await this.refreshStatus(a.messageId, a.now);
@@ -536,17 +536,17 @@ export class Messages {
 
   async dueTimes(): Promise<DueTimes> {
     const row = await this.reader.get<DueTimes>(
-      `SELECT (SELECT min(next_at) FROM groups WHERE status IN ('held','releasing') AND leased = 0) AS groups,
+      `SELECT (SELECT min(next_at) FROM batches WHERE status IN ('held','releasing') AND leased = 0) AS batches,
               (SELECT min(next_at) FROM notices WHERE status = 'pending' AND leased = 0) AS notices,
               (SELECT min(approval_deadline) FROM messages WHERE status = 'pending_approval') AS approvals`,
     );
-    return row ?? { groups: null, notices: null, approvals: null };
+    return row ?? { batches: null, notices: null, approvals: null };
   }
 
   async queueDepth(): Promise<{ held: number; releasing: number; notices: number }> {
     const row = await this.reader.get<{ held: number; releasing: number; notices: number }>(
-      `SELECT (SELECT count(*) FROM groups WHERE status = 'held') AS held,
-              (SELECT count(*) FROM groups WHERE status = 'releasing') AS releasing,
+      `SELECT (SELECT count(*) FROM batches WHERE status = 'held') AS held,
+              (SELECT count(*) FROM batches WHERE status = 'releasing') AS releasing,
               (SELECT count(*) FROM notices WHERE status = 'pending') AS notices`,
     );
     return row ?? { held: 0, releasing: 0, notices: 0 };
@@ -558,12 +558,12 @@ export class Messages {
     limit: number,
   ): Promise<{ deleted: number; spooled: string[] }> {
     return this.writer.transaction(async () => {
-      // final_at is set only with a final status; the group check guards against any path that
-      // ever sets one while a group is still open.
+      // final_at is set only with a final status; the batch check guards against any path that
+      // ever sets one while a batch is still open.
       const rows = await this.writer.all<{ id: string; body_in_db: number }>(
         `SELECT id, body_in_db FROM messages m
          WHERE body_deleted_at IS NULL AND final_at IS NOT NULL AND final_at <= ?
-           AND NOT EXISTS (SELECT 1 FROM groups g WHERE g.message_id = m.id
+           AND NOT EXISTS (SELECT 1 FROM batches g WHERE g.message_id = m.id
                            AND g.status IN ('pending_approval','held','releasing'))
          LIMIT ?`,
         [finalBefore, limit],
