@@ -1,29 +1,37 @@
-// Incremental Content-Transfer-Encoding decoders (base64, quoted-printable) fed line by line.
+// Incremental Content-Transfer-Encoding decoders fed chunk by chunk. The decoding itself is libbase64's
+// and libqp's (the libraries mailsplit uses); this file only cuts the input where they can decode it
+// whole, because their stream decoders either buffer the entire part (libqp) or would make the
+// synchronous analysis walk asynchronous per chunk.
+import { decode as decodeBase64 } from "libbase64";
+import { decode as decodeQuotedPrintable } from "libqp";
 
 export interface TransferDecoder {
   push(chunk: Buffer): Buffer | null;
   end(): Buffer | null;
 }
 
-const BASE64_BATCH = 64 * 1024;
+/** Input kept before it is decoded in one call: decoding many small chunks costs more than one. */
+const BATCH_BYTES = 64 * 1024;
 
-/** Base64: ignores every character outside the alphabet, decodes in batches of whole quads. */
+/** Base64: whole quads (and padded segments) are decoded, the rest waits for the next chunk. */
 class Base64Decoder implements TransferDecoder {
   private pending: string[] = [];
   private pendingLength = 0;
 
   push(chunk: Buffer): Buffer | null {
-    const clean = chunk.toString("latin1").replace(/[^A-Za-z0-9+/]/g, "");
+    const clean = chunk.toString("latin1").replace(/[^A-Za-z0-9+/=]/g, "");
     if (!clean) return null;
     this.pending.push(clean);
     this.pendingLength += clean.length;
-    if (this.pendingLength < BASE64_BATCH) return null;
+    if (this.pendingLength < BATCH_BYTES) return null;
     const all = this.pending.join("");
-    const whole = all.length - (all.length % 4);
+    // a padding run ends a segment (some senders concatenate encoded pieces); quads count from there
+    const afterPad = all.lastIndexOf("=") + 1;
+    const whole = all.length - ((all.length - afterPad) % 4);
     const rest = all.slice(whole);
     this.pending = rest ? [rest] : [];
     this.pendingLength = rest.length;
-    return Buffer.from(all.slice(0, whole), "base64");
+    return decodeBase64(all.slice(0, whole));
   }
 
   end(): Buffer | null {
@@ -31,66 +39,43 @@ class Base64Decoder implements TransferDecoder {
     const all = this.pending.join("");
     this.pending = [];
     this.pendingLength = 0;
-    return Buffer.from(all, "base64");
+    return decodeBase64(all);
   }
 }
 
-function hexValue(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x41 && c <= 0x46) return c - 0x37;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  return -1;
+/**
+ * Where quoted-printable input can be cut and decoded on its own: after the last line break, so that
+ * soft breaks and the trailing-whitespace rule (RFC 2045 §6.7: whitespace at the end of a line is
+ * dropped) see whole lines. A line longer than the batch (broken input) is cut before any trailing
+ * whitespace or "=" so neither is misread at the cut.
+ */
+function quotedPrintableCut(input: Buffer): number {
+  const lineEnd = input.lastIndexOf(0x0a);
+  if (lineEnd >= 0) return lineEnd + 1;
+  if (input.length < BATCH_BYTES) return 0;
+  let cut = input.length;
+  while (cut > 0 && [0x20, 0x09, 0x3d, 0x0d].includes(input[cut - 1] as number)) cut--;
+  // an "=X" escape cut after its first hex digit
+  if (cut >= 2 && input[cut - 2] === 0x3d) cut -= 2;
+  return cut;
 }
 
-/** Quoted-printable (RFC 2045 §6.7): =XX escapes and soft line breaks, even across chunks. */
 class QuotedPrintableDecoder implements TransferDecoder {
   private carry: Buffer | null = null;
 
   push(chunk: Buffer): Buffer | null {
     const input = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
-    this.carry = null;
-    const out = Buffer.allocUnsafe(input.length);
-    let n = 0;
-    let i = 0;
-    while (i < input.length) {
-      const c = input[i] as number;
-      if (c !== 0x3d) {
-        out[n++] = c;
-        i++;
-        continue;
-      }
-      // "=" needs up to two more bytes to be understood; keep it for the next chunk
-      if (i + 2 >= input.length && !(i + 1 < input.length && input[i + 1] === 0x0a)) {
-        this.carry = Buffer.from(input.subarray(i));
-        break;
-      }
-      const a = input[i + 1] as number;
-      const b = input[i + 2] as number;
-      if (a === 0x0d && b === 0x0a)
-        i += 3; // soft line break
-      else if (a === 0x0a)
-        i += 2; // soft line break with a bare LF
-      else {
-        const hi = hexValue(a);
-        const lo = hexValue(b);
-        if (hi >= 0 && lo >= 0) {
-          out[n++] = hi * 16 + lo;
-          i += 3;
-        } else {
-          out[n++] = c; // not an escape: keep the "=" as it is
-          i++;
-        }
-      }
-    }
-    return n ? out.subarray(0, n) : null;
+    const cut = quotedPrintableCut(input);
+    this.carry = cut < input.length ? Buffer.from(input.subarray(cut)) : null;
+    return cut ? decodeQuotedPrintable(input.subarray(0, cut)) : null;
   }
 
   end(): Buffer | null {
     const rest = this.carry;
     this.carry = null;
-    // a lone "=" or "=X" at the very end: a soft break before the end, or garbage kept as is
-    if (!rest || rest.length === 1) return null;
-    return rest[1] === 0x0d || rest[1] === 0x0a ? null : rest;
+    if (!rest) return null;
+    const decoded = decodeQuotedPrintable(rest);
+    return decoded.length ? decoded : null;
   }
 }
 
