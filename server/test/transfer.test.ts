@@ -36,6 +36,21 @@ describe("transfer decoders", () => {
     assert.equal(decoded, `${"あ".repeat(30_000)}x`);
   });
 
+  test("quoted-printable: an endless run of whitespace without a line break is consumed as it comes, not carried", () => {
+    const decoder = transferDecoder("quoted-printable");
+    const consumed = Array.from({ length: 100 }, () => decoder.push(Buffer.alloc(65_536, 0x20)) !== null);
+    assert.deepEqual(
+      consumed.slice(1),
+      Array<boolean>(99).fill(true),
+      "every chunk after the first is decoded",
+    );
+    const tail = Buffer.concat([
+      decoder.push(Buffer.from("x=41\r\n")) ?? Buffer.alloc(0),
+      decoder.end() ?? Buffer.alloc(0),
+    ]);
+    assert.match(tail.toString(), /xA\r\n$/);
+  });
+
   test("quoted-printable: a broken escape is kept as it came", () => {
     for (const size of SIZES)
       assert.equal(decodeIn("QUOTED-PRINTABLE", "a=ZZb=4", size).toString(), "a=ZZb=4");

@@ -62,9 +62,9 @@ export function holdNotice(
 ): NoticeContent {
   // Only what is still held: internal copies may already be on their way.
   const held = message.batches.filter((g) => g.status === "held");
-  const groups = held.length ? held : message.batches;
-  const recipients = groups.flatMap((g) => g.recipients.map((r) => r.address));
-  const releaseAt = Math.min(...groups.map((g) => g.nextAt));
+  const batches = held.length ? held : message.batches;
+  const recipients = batches.flatMap((g) => g.recipients.map((r) => r.address));
+  const releaseAt = Math.min(...batches.map((g) => g.nextAt));
   return notice(lang, "hold", message.subject, {
     intro: t(lang, "hold.intro"),
     facts: [

@@ -67,7 +67,7 @@ export interface IntakeDeps {
 }
 
 /** Batches with something left to deliver or decide. */
-const UNFINISHED_GROUP: readonly BatchStatus[] = ["pending_approval", "held", "releasing"];
+const UNFINISHED_BATCH: readonly BatchStatus[] = ["pending_approval", "held", "releasing"];
 
 /** Why the recipients of an acknowledged message whose spool file is gone failed; the sender reads it. */
 export const BODY_LOST = "body lost: spool file missing after acknowledgement";
@@ -183,7 +183,7 @@ export async function reconcileSpool(
 
 /** The bounce and the audit entry of a message whose body is lost, for the recipients still pending. */
 function missingBody(message: MessageRecord): MissingBody {
-  const open = message.batches.filter((g) => UNFINISHED_GROUP.includes(g.status));
+  const open = message.batches.filter((g) => UNFINISHED_BATCH.includes(g.status));
   const failed = open.flatMap((g) =>
     g.recipients
       .filter((r) => r.status === "pending")

@@ -1,5 +1,5 @@
-// The plan step: turns a decision into delivery batches (recipients released together) with their release times, the To/Cc
-// rewrite of forced Bcc, and the approvers a message must wait for.
+// The plan step: turns a decision into delivery batches (recipients released together) with their
+// release times, the To/Cc rewrite of forced Bcc, and the approvers a message must wait for.
 import { classifyAddress, type Decision, type EffectivePolicy, type RecipientClass } from "@sendguard/shared";
 import { mailboxKey, uniqueRecipients } from "../address.js";
 import type { HeaderRewrite, UserRecord } from "../store/types.js";

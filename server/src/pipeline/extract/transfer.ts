@@ -57,7 +57,9 @@ function quotedPrintableCut(input: Buffer): number {
   while (cut > 0 && [0x20, 0x09, 0x3d, 0x0d].includes(input[cut - 1] as number)) cut--;
   // an "=X" escape cut after its first hex digit
   if (cut >= 2 && input[cut - 2] === 0x3d) cut -= 2;
-  return cut;
+  // Nothing but whitespace and "=" in a line longer than the batch (hostile input): decode it anyway,
+  // or the carry would grow with every chunk; at worst such a run loses its whitespace.
+  return cut > 0 ? cut : input.length - 2;
 }
 
 class QuotedPrintableDecoder implements TransferDecoder {
