@@ -1032,14 +1032,31 @@ describe("SqliteStore", () => {
   });
 
   describe("migrations", () => {
-    // The last migration undone: delivery batches as the previous version named them.
-    const UNDO_BATCH_RENAME = `ALTER TABLE batches RENAME TO groups;
-       ALTER TABLE recipients RENAME COLUMN batch_id TO group_id;
-       DROP INDEX batches_due; DROP INDEX batches_by_message; DROP INDEX batches_by_status;
-       CREATE INDEX groups_due ON groups(leased, next_at) WHERE status IN ('held','releasing');
-       CREATE INDEX groups_by_message ON groups(message_id);
-       CREATE INDEX groups_by_status ON groups(status, message_id);
-       DELETE FROM schema_version WHERE version = ${SCHEMA_VERSION};`;
+    // Each later migration undone, newest first, to make a database as an older version left it.
+    // A new migration adds its undo here.
+    const UNDO: Record<number, string> = {
+      8: "ALTER TABLE batches DROP COLUMN attachment_action;",
+      7: `ALTER TABLE batches RENAME TO groups;
+          ALTER TABLE recipients RENAME COLUMN batch_id TO group_id;
+          DROP INDEX batches_due; DROP INDEX batches_by_message; DROP INDEX batches_by_status;
+          CREATE INDEX groups_due ON groups(leased, next_at) WHERE status IN ('held','releasing');
+          CREATE INDEX groups_by_message ON groups(message_id);
+          CREATE INDEX groups_by_status ON groups(status, message_id);`,
+      6: "ALTER TABLE messages DROP COLUMN spool_acknowledged; ALTER TABLE messages DROP COLUMN body_missing_at;",
+    };
+    /** A database at `path` (made by this version) taken back to schema `version`. */
+    async function downgrade(path: string, version: number): Promise<void> {
+      const db = await Db.open(path, false);
+      try {
+        for (let v = SCHEMA_VERSION; v > version; v--) {
+          const undo = UNDO[v];
+          assert.ok(undo, `no undo for migration ${v}: add it to UNDO`);
+          await db.exec(`${undo} DELETE FROM schema_version WHERE version = ${v};`);
+        }
+      } finally {
+        await db.close();
+      }
+    }
 
     test("opening the same file again keeps the data and applies no migration twice", async () => {
       const path = join(dir, "reopen.db");
@@ -1073,13 +1090,7 @@ describe("SqliteStore", () => {
       await current.insertMessages([m]);
       await current.close();
       // The database as the version before the marker left it: without its columns.
-      const db = await Db.open(path, false);
-      await db.exec(
-        `${UNDO_BATCH_RENAME}
-         ALTER TABLE messages DROP COLUMN spool_acknowledged; ALTER TABLE messages DROP COLUMN body_missing_at;
-         DELETE FROM schema_version WHERE version = ${SCHEMA_VERSION - 1};`,
-      );
-      await db.close();
+      await downgrade(path, 5);
       const upgraded = await SqliteStore.open(path);
       try {
         assert.deepEqual(await upgraded.unfinishedSpooled(), [{ id: m.id, acknowledged: true }]);
@@ -1095,9 +1106,7 @@ describe("SqliteStore", () => {
       const current = await SqliteStore.open(path);
       await current.insertMessages([m]);
       await current.close();
-      const db = await Db.open(path, false);
-      await db.exec(UNDO_BATCH_RENAME);
-      await db.close();
+      await downgrade(path, 6);
       const upgraded = await SqliteStore.open(path);
       try {
         assert.deepEqual(
@@ -1126,6 +1135,34 @@ describe("SqliteStore", () => {
         assert.deepEqual(await check.all("SELECT count(*) AS n FROM recipients"), [{ n: 0 }]);
       } finally {
         await check.close();
+      }
+    });
+
+    test("an upgrade gives the batches stored before their attachment action: as they came (pass)", async () => {
+      const path = join(dir, "attachment-action.db");
+      const m = newMessage({
+        batches: [{ name: "internal" }, { name: "external", attachmentAction: "web_download" }],
+      });
+      const current = await SqliteStore.open(path);
+      await current.insertMessages([m]);
+      assert.deepEqual(
+        (await current.message(m.id))?.batches.map((b) => b.attachmentAction),
+        ["web_download", "pass"],
+        "kept as planned",
+      );
+      await current.close();
+      await downgrade(path, 7);
+      const upgraded = await SqliteStore.open(path);
+      try {
+        assert.deepEqual(
+          (await upgraded.message(m.id))?.batches.map((b) => [b.name, b.attachmentAction]),
+          [
+            ["external", "pass"],
+            ["internal", "pass"],
+          ],
+        );
+      } finally {
+        await upgraded.close();
       }
     });
 

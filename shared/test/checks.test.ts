@@ -632,15 +632,18 @@ describe("attachments: size, large, unknown size, what the gateway will do", () 
       {
         code: "attachment_web_download",
         severity: "warn",
-        text: "添付ファイルは Web ダウンロードに変換されます。受信者はダウンロードページから受け取ります。",
+        text: "社外の宛先には、添付ファイルは Web ダウンロードに変換されます。受信者はダウンロードページから受け取ります。",
       },
     ]);
     assert.equal(ja.skip, false);
     assert.equal(
       buildConfirmModel(d, p, "en").warnings[0]?.text,
-      "Attachments will be converted to a web download: recipients fetch them from a download page.",
+      "For recipients outside the organisation, attachments will be converted to a web download: they fetch them from a download page.",
     );
     assert.deepEqual(codes(buildConfirmModel(draft(), p, "ja")), [], "no attachments, no notice");
+    const internal = buildConfirmModel({ ...d, recipients: [to("hanako@corp.example")] }, p, "ja");
+    assert.deepEqual(codes(internal), [], "colleagues get the files as they are: nothing to announce");
+    assert.equal(internal.attachments[0]?.action, "pass");
   });
 
   test("encrypted ZIP: an info-level notice (ja, en)", () => {
@@ -653,14 +656,14 @@ describe("attachments: size, large, unknown size, what the gateway will do", () 
         [
           "attachment_encrypt_zip",
           "warn",
-          "添付ファイルは暗号化された ZIP ファイルに変換されて送信されます。",
+          "社外の宛先には、添付ファイルは暗号化された ZIP ファイルに変換されて送信されます。",
         ],
       ],
     );
     assert.equal(ja.attachments[0]?.action, "encrypt_zip");
     assert.equal(
       buildConfirmModel(d, p, "en").warnings[0]?.text,
-      "Attachments will be sent as an encrypted ZIP file.",
+      "For recipients outside the organisation, attachments will be sent as an encrypted ZIP file.",
     );
   });
 

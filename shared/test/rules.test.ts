@@ -326,6 +326,79 @@ describe("actions", () => {
     );
   });
 
+  describe("attachment action per recipient", () => {
+    const three = input({
+      recipients: [
+        { address: "a@corp.example", field: "to" },
+        { address: "b@group.example", field: "cc" },
+        { address: "c@else.example", field: "to" },
+        { address: "d@partner.example", field: "bcc" },
+      ],
+      attachments: [{ filename: "a.pdf", extension: "pdf", size: 3_000_000, encrypted: false, text: "" }],
+    });
+    const actions = (doc: PolicyDocument) =>
+      Object.fromEntries(
+        evaluate(policyWith(doc), three).recipients.map((r) => [r.address, r.attachmentAction]),
+      );
+
+    test("the policy's action is for recipients outside the organisation; colleagues get the files", () => {
+      assert.deepEqual(actions({ attachments: { action: "web_download" } }), {
+        "a@corp.example": "pass",
+        "b@group.example": "web_download",
+        "c@else.example": "web_download",
+        "d@partner.example": "web_download",
+      });
+      const standard = evaluate(presetPolicy("standard"), three).recipients;
+      assert.ok(
+        standard.every((r) => r.attachmentAction === "web_download"),
+        "no internal domains: all outside",
+      );
+    });
+
+    test("a rule's action applies to the recipients its recipient conditions name", () => {
+      const got = actions({
+        rules: [
+          {
+            name: "large to externals",
+            enabled: true,
+            when: { recipientClass: ["external"], attachmentSizeAtLeast: 2_000_000 },
+            then: { attachments: { action: "web_download" } },
+          },
+          {
+            name: "partner gets a zip",
+            enabled: true,
+            when: { recipientAddress: ["d@partner.example"] },
+            then: { attachments: { action: "encrypt_zip" } },
+          },
+          {
+            name: "internal plain",
+            enabled: true,
+            when: { recipientClass: ["internal", "semi_internal"], recipientDomain: ["corp.example"] },
+            then: { attachments: { action: "encrypt_zip" } },
+          },
+        ],
+      });
+      assert.deepEqual(got, {
+        "a@corp.example": "encrypt_zip", // class and domain both hold for it
+        "b@group.example": "pass", // semi-internal, but not corp.example
+        "c@else.example": "web_download",
+        "d@partner.example": "encrypt_zip", // the later rule wins
+      });
+    });
+
+    test("a rule without recipient conditions applies to every recipient; an unmatched rule to none", () => {
+      const rule = (when: Conditions) => ({
+        rules: [
+          { name: "r", enabled: true, when, then: { attachments: { action: "encrypt_zip" as const } } },
+        ],
+      });
+      assert.ok(
+        Object.values(actions(rule({ attachmentExtension: ["pdf"] }))).every((a) => a === "encrypt_zip"),
+      );
+      assert.ok(Object.values(actions(rule({ attachmentExtension: ["xlsx"] }))).every((a) => a === "pass"));
+    });
+  });
+
   test("needsContent is true only for body, attachment or PII conditions", () => {
     assert.equal(
       needsContent(

@@ -1,6 +1,13 @@
 // The plan step: turns a decision into delivery batches (recipients released together) with their
 // release times, the To/Cc rewrite of forced Bcc, and the approvers a message must wait for.
-import { classifyAddress, type Decision, type EffectivePolicy, type RecipientClass } from "@sendguard/shared";
+import {
+  classifyAddress,
+  defaultAttachmentAction,
+  type AttachmentAction,
+  type Decision,
+  type EffectivePolicy,
+  type RecipientClass,
+} from "@sendguard/shared";
 import { mailboxKey, uniqueRecipients } from "../address.js";
 import type { HeaderRewrite, UserRecord } from "../store/types.js";
 
@@ -8,44 +15,47 @@ export interface PlannedBatch {
   /** The recipient classes in the batch, e.g. "internal" or "internal,external". */
   name: string;
   releaseAt: number;
+  /** What happens to the attachments of this batch's copy. */
+  attachmentAction: AttachmentAction;
   recipients: string[];
 }
 
 const ORDER: RecipientClass[] = ["internal", "semi_internal", "external"];
 
-/** Batches of recipients by class: each class is held (and delayed) for its own time. */
+/**
+ * Batches of recipients by class and attachment action: each class is held (and delayed) for its
+ * own time, and each attachment action makes a copy of its own.
+ */
 export function planBatches(policy: EffectivePolicy, decision: Decision, now: number): PlannedBatch[] {
-  const byClass = new Map<RecipientClass, string[]>();
-  const planned = new Set<string>();
-  const add = (address: string, cls: RecipientClass) => {
+  const planned = new Map<string, { address: string; cls: RecipientClass; action: AttachmentAction }>();
+  const add = (address: string, cls: RecipientClass, action: AttachmentAction) => {
     const key = mailboxKey(address);
-    if (planned.has(key)) return;
-    planned.add(key);
-    const list = byClass.get(cls) ?? [];
-    list.push(address);
-    byClass.set(cls, list);
+    if (!planned.has(key)) planned.set(key, { address, cls, action });
   };
-  for (const r of decision.recipients) add(r.address, r.class);
+  for (const r of decision.recipients) add(r.address, r.class, r.attachmentAction);
   // Policy Bcc addresses join in the form every recipient is stored in (address.ts).
   for (const address of uniqueRecipients(decision.addBcc)) {
-    add(address, classifyAddress(address, policy.domains));
+    const cls = classifyAddress(address, policy.domains);
+    add(address, cls, defaultAttachmentAction(policy, cls));
   }
   const minutes: Record<RecipientClass, number> = {
     internal: decision.hold.internal,
     semi_internal: decision.hold.semiInternal + decision.delay.semiInternal,
     external: decision.hold.external + decision.delay.external,
   };
-  // Classes released at the same moment travel together: one SMTP transaction, not one per class.
+  // Classes released at the same moment with the same copy travel together: one SMTP
+  // transaction, not one per class.
   const batches: PlannedBatch[] = [];
-  for (const cls of ORDER.filter((c) => byClass.has(c))) {
+  const ordered = [...planned.values()].sort((a, b) => ORDER.indexOf(a.cls) - ORDER.indexOf(b.cls));
+  for (const { address, cls, action } of ordered) {
     const releaseAt = now + Math.round(minutes[cls] * 60_000);
-    const same = batches.find((g) => g.releaseAt === releaseAt);
-    if (same) {
-      same.name += `,${cls}`;
-      same.recipients.push(...(byClass.get(cls) ?? []));
-    } else {
-      batches.push({ name: cls, releaseAt, recipients: [...(byClass.get(cls) ?? [])] });
+    const same = batches.find((b) => b.releaseAt === releaseAt && b.attachmentAction === action);
+    if (!same) {
+      batches.push({ name: cls, releaseAt, attachmentAction: action, recipients: [address] });
+      continue;
     }
+    if (!same.name.split(",").includes(cls)) same.name += `,${cls}`;
+    same.recipients.push(address);
   }
   return batches;
 }

@@ -167,6 +167,9 @@ const migrations: string[] = [
    CREATE INDEX batches_due ON batches(leased, next_at) WHERE status IN ('held','releasing');
    CREATE INDEX batches_by_message ON batches(message_id);
    CREATE INDEX batches_by_status ON batches(status, message_id);`,
+  // Attachments are handled per batch (internal as they are, external by web download, one
+  // partner as an encrypted ZIP): a batch is one copy. Batches from before were relayed as they came.
+  `ALTER TABLE batches ADD COLUMN attachment_action TEXT NOT NULL DEFAULT 'pass';`,
 ];
 
 /** The schema version a database has once migrate() is done. */

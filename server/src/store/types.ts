@@ -1,5 +1,5 @@
 // The persistence interface: what the gateway needs from storage, independent of SQLite.
-import type { BatchStatus, Language, MessageStatus, Role } from "@sendguard/shared";
+import type { AttachmentAction, BatchStatus, Language, MessageStatus, Role } from "@sendguard/shared";
 
 export interface UserRecord {
   id: number;
@@ -81,6 +81,8 @@ export interface RecipientRecord {
 export interface BatchRecord {
   id: string;
   name: string;
+  /** What happens to the attachments of this batch's copy. */
+  attachmentAction: AttachmentAction;
   status: BatchStatus;
   releaseAt: number;
   nextAt: number;
@@ -143,7 +145,13 @@ export interface NewMessage extends Omit<
 > {
   /** A small message's bytes, stored with its rows; null when they are in a spool file. */
   body: Buffer | null;
-  batches: { id: string; name: string; releaseAt: number; recipients: string[] }[];
+  batches: {
+    id: string;
+    name: string;
+    releaseAt: number;
+    attachmentAction: AttachmentAction;
+    recipients: string[];
+  }[];
   /** Non-empty: the message waits for one of these to approve it. */
   approvers: string[];
   notices: NewNotice[];

@@ -115,6 +115,7 @@ export interface ClientPolicy {
   /** The longest hold of any recipient class, for "held for N minutes". */
   holdMinutes: number;
   forcedBcc: { threshold: number; to: "sender" | "undisclosed" };
+  /** What the gateway does with attachments for recipients outside the organisation (rules may change it). */
   attachmentAction: "pass" | "encrypt_zip" | "web_download";
   client: {
     confirmExternal: boolean;

@@ -335,7 +335,8 @@ export function buildConfirmModel(draft: Draft, policy: ClientPolicy, lang: Lang
     (f) => f.action,
   );
   const large = client.largeAttachmentBytes;
-  const action: AttachmentAction = policy.attachmentAction ?? "pass";
+  // The gateway applies the policy's action to copies leaving the organisation only.
+  const action: AttachmentAction = internalOnly ? "pass" : (policy.attachmentAction ?? "pass");
   const attachments: ConfirmAttachment[] = draft.attachments.map((a) => {
     const sizeText = formatSize(a.size, lang);
     const type = fileTypeOf(a.name, fileTypes);

@@ -142,8 +142,9 @@ export const ja = {
   "confirm.warning.unsafeFileType": "添付ファイル {name} は注意が必要な種類 (.{extension}) のファイルです。",
   "confirm.warning.largeAttachment": "添付ファイル {name} は大きなファイルです ({size})。",
   "confirm.warning.webDownload":
-    "添付ファイルは Web ダウンロードに変換されます。受信者はダウンロードページから受け取ります。",
-  "confirm.warning.encryptZip": "添付ファイルは暗号化された ZIP ファイルに変換されて送信されます。",
+    "社外の宛先には、添付ファイルは Web ダウンロードに変換されます。受信者はダウンロードページから受け取ります。",
+  "confirm.warning.encryptZip":
+    "社外の宛先には、添付ファイルは暗号化された ZIP ファイルに変換されて送信されます。",
 } as const;
 
 export type MessageKey = keyof typeof ja;
@@ -289,6 +290,7 @@ export const en: Record<MessageKey, string> = {
   "confirm.warning.unsafeFileType": "The attachment {name} is of a flagged file type (.{extension}).",
   "confirm.warning.largeAttachment": "The attachment {name} is large ({size}).",
   "confirm.warning.webDownload":
-    "Attachments will be converted to a web download: recipients fetch them from a download page.",
-  "confirm.warning.encryptZip": "Attachments will be sent as an encrypted ZIP file.",
+    "For recipients outside the organisation, attachments will be converted to a web download: they fetch them from a download page.",
+  "confirm.warning.encryptZip":
+    "For recipients outside the organisation, attachments will be sent as an encrypted ZIP file.",
 };

@@ -52,6 +52,8 @@ export interface ClassifiedRecipient {
   class: RecipientClass;
   /** Lower-case domain, kept so that rules do not split the address again. */
   domain: string;
+  /** What happens to the attachments in this recipient's copy. */
+  attachmentAction: AttachmentAction;
 }
 
 export interface Decision {
@@ -61,7 +63,6 @@ export interface Decision {
   delay: { semiInternal: number; external: number };
   forceBcc: { to: "sender" | "undisclosed"; because: string } | null;
   addBcc: string[];
-  attachmentAction: AttachmentAction;
   /** Names of the rules whose conditions matched, in order. */
   matched: string[];
   recipients: ClassifiedRecipient[];
@@ -97,6 +98,14 @@ export function needsContent(policy: EffectivePolicy): boolean {
   });
 }
 
+/**
+ * The policy's attachment action is for copies that leave the organisation; colleagues get the
+ * attachments as they are unless a rule says otherwise for them.
+ */
+export function defaultAttachmentAction(policy: EffectivePolicy, cls: RecipientClass): AttachmentAction {
+  return cls === "internal" ? "pass" : policy.attachments.action;
+}
+
 export function classifyRecipients(policy: EffectivePolicy, input: RuleInput): ClassifiedRecipient[] {
   const lists = policy.domains;
   const byDomain = new Map<string, RecipientClass>();
@@ -107,8 +116,22 @@ export function classifyRecipients(policy: EffectivePolicy, input: RuleInput): C
       cls = classifyAddress(r.address, lists);
       byDomain.set(domain, cls);
     }
-    return { address: r.address, field: r.field, class: cls, domain };
+    const attachmentAction = defaultAttachmentAction(policy, cls);
+    return { address: r.address, field: r.field, class: cls, domain, attachmentAction };
   });
+}
+
+/**
+ * The recipients a rule's recipient conditions name (each one present must hold for the
+ * recipient itself); a rule without recipient conditions is about every recipient.
+ */
+function recipientsNamedBy(when: Conditions, recipients: ClassifiedRecipient[]): ClassifiedRecipient[] {
+  return recipients.filter(
+    (r) =>
+      (!when.recipientClass || when.recipientClass.includes(r.class)) &&
+      (!when.recipientDomain || domainMatches(r.domain, when.recipientDomain)) &&
+      (!when.recipientAddress || when.recipientAddress.some((p) => globMatches(p, r.address))),
+  );
 }
 
 function inWindow(window: NonNullable<Conditions["timeWindow"]>, now: Date, timeZone: string): boolean {
@@ -244,7 +267,6 @@ export function evaluate(policy: EffectivePolicy, input: RuleInput): Decision {
     delay: { ...policy.delay },
     forceBcc: null,
     addBcc: [],
-    attachmentAction: policy.attachments.action,
     matched: [],
     recipients,
   };
@@ -281,7 +303,10 @@ export function evaluate(policy: EffectivePolicy, input: RuleInput): Decision {
     if (then.forceBcc) decision.forceBcc = { to: then.forceBcc.to, because: `rule ${rule.name}` };
     if (then.addBcc)
       for (const a of then.addBcc.addresses) if (!decision.addBcc.includes(a)) decision.addBcc.push(a);
-    if (then.attachments) decision.attachmentAction = then.attachments.action;
+    if (then.attachments) {
+      const action = then.attachments.action;
+      for (const r of recipientsNamedBy(rule.when, recipients)) r.attachmentAction = action;
+    }
   }
   return decision;
 }

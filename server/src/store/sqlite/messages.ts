@@ -48,6 +48,7 @@ interface BatchRow {
   id: string;
   message_id: string;
   name: string;
+  attachment_action: BatchRecord["attachmentAction"];
   status: BatchRecord["status"];
   release_at: number;
   next_at: number;
@@ -59,6 +60,7 @@ interface BatchRow {
 const toBatch = (r: BatchRow, recipients: RecipientRecord[]): BatchRecord => ({
   id: r.id,
   name: r.name,
+  attachmentAction: r.attachment_action,
   status: r.status,
   releaseAt: r.release_at,
   nextAt: r.next_at,
@@ -179,8 +181,10 @@ export class Messages {
         batch.flatMap((m) => m.approvers.map((a) => [m.id, a])),
       ),
       ...insertStatements(
-        "INSERT INTO batches (id, message_id, name, status, release_at, next_at)",
-        batch.flatMap((m) => m.batches.map((g) => [g.id, m.id, g.name, status(m), g.releaseAt, g.releaseAt])),
+        "INSERT INTO batches (id, message_id, name, attachment_action, status, release_at, next_at)",
+        batch.flatMap((m) =>
+          m.batches.map((g) => [g.id, m.id, g.name, g.attachmentAction, status(m), g.releaseAt, g.releaseAt]),
+        ),
       ),
       ...insertStatements(
         "INSERT OR IGNORE INTO recipients (batch_id, address)",
