@@ -1,5 +1,6 @@
 // Thunderbird's compose details → the add-in-neutral Draft that shared/checks understands.
 import type { Draft, DraftRecipient, RecipientField } from "@sendguard/shared";
+import { htmlToText } from "@sendguard/shared";
 import type { BrowserApi, ComposeDetailsLike } from "./browser-api.js";
 
 type RecipientList = ComposeDetailsLike["to"];
@@ -19,17 +20,6 @@ function parseRecipients(list: RecipientList, field: RecipientField): DraftRecip
         return { address: (m?.[2] ?? part).trim(), ...(name ? { name } : {}), field };
       });
   });
-}
-
-function htmlToText(html: string): string {
-  return html
-    .replace(/<(script|style)[\s\S]*?<\/\1>/gi, "")
-    .replace(/<br\s*\/?>|<\/p>|<\/div>/gi, "\n")
-    .replace(/<[^>]+>/g, "")
-    .replace(/&nbsp;/g, " ")
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
 }
 
 /** What the compose details alone say: everything but the attachments and the replied-to message. */

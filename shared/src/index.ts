@@ -6,3 +6,4 @@ export * from "./policy/index.js";
 export * from "./rules/index.js";
 export * from "./rules/pii.js";
 export * from "./checks/index.js";
+export { htmlToText } from "./text/html.js";

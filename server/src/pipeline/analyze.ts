@@ -17,7 +17,7 @@ import {
   type TextBuilder,
 } from "./extract/context.js";
 import { analyzeFile, metaCharset } from "./extract/file.js";
-import { htmlToText } from "./extract/html.js";
+import { htmlToText } from "@sendguard/shared";
 import { transferDecoder, type TransferDecoder } from "./extract/transfer.js";
 
 export interface AnalyzeLimits {

@@ -16,7 +16,7 @@ import {
   type Collected,
   type TextBuilder,
 } from "./context.js";
-import { htmlToText } from "./html.js";
+import { htmlToText } from "@sendguard/shared";
 import { extractOoxml, ooxmlByParts } from "./ooxml.js";
 import { extractPdf } from "./pdf.js";
 import {

@@ -1,3 +1,4 @@
+// Shared by the gateway's content analysis and the add-ins' confirm checks, so both read the same text.
 // HTML to plain text in one linear pass: tags dropped, script/style/title content skipped, block
 // elements and <br> become line breaks, table cells tabs, white space collapsed as a browser does
 // (kept inside <pre>), character references decoded. No DOM: a 25 MB HTML part stays fast.
