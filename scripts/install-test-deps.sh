@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests drive for real: swaks (SMTP client, with TLS), chromium
-# (browser), thunderbird with xvfb and xauth.
+# (browser), thunderbird with xvfb and xauth, 7-Zip and Info-ZIP unzip (they open the encrypted ZIPs).
 # Idempotent: does nothing when they are already there.
 set -euo pipefail
 missing=()
@@ -11,6 +11,8 @@ perl -MNet::SSLeay -MIO::Socket::SSL -e 1 >/dev/null 2>&1 || missing+=(libnet-ss
 command -v thunderbird >/dev/null 2>&1 || missing+=(thunderbird)
 command -v xvfb-run >/dev/null 2>&1 || missing+=(xvfb)
 command -v xauth >/dev/null 2>&1 || missing+=(xauth)
+command -v 7z >/dev/null 2>&1 || missing+=(p7zip-full)
+command -v unzip >/dev/null 2>&1 || missing+=(unzip)
 [ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"

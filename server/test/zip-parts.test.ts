@@ -60,6 +60,10 @@ describe("ZIP parts", () => {
     const long = safeEntryName(`${"x".repeat(300)}.xlsx`);
     assert.equal([...long].length, 120);
     assert.ok(long.endsWith(".xlsx"));
+    const wide = safeEntryName(`${"長".repeat(300)}.xlsx`);
+    assert.ok(Buffer.byteLength(wide) <= 255, "within the 255-byte file name limit of ext4 / APFS");
+    assert.equal(wide, `${"長".repeat(83)}.xlsx`);
+    assert.ok(Buffer.byteLength(uniqueEntryNames([wide, wide])[1]!) <= 255);
     assert.deepEqual(uniqueEntryNames(["a.txt", "A.TXT", "dir/a.txt"]), ["a.txt", "A (2).TXT", "a (3).txt"]);
   });
 

@@ -5,6 +5,12 @@
 /** Longest entry name, in characters (code points), unless told otherwise. */
 export const DEFAULT_MAX_NAME_LENGTH = 120;
 
+/**
+ * Longest name in UTF-8 bytes, whatever the length in characters: ext4, XFS and APFS refuse a file
+ * name over 255 bytes, which 120 CJK characters (3 bytes each) already are.
+ */
+const MAX_NAME_BYTES = 255;
+
 /** The name an entry gets when nothing usable is left of the one given. */
 const FALLBACK_NAME = "attachment";
 
@@ -32,16 +38,27 @@ function splitExtension(name: string): [stem: string, extension: string] {
 }
 
 const length = (text: string) => Array.from(text).length;
+const bytes = (text: string) => Buffer.byteLength(text, "utf8");
 
-/** The first `max` code points: never half of a surrogate pair. */
-const head = (text: string, max: number) => Array.from(text).slice(0, Math.max(0, max)).join("");
+/** The longest start of `text` within `max` code points and `maxBytes` bytes: never half a character. */
+function head(text: string, max: number, maxBytes: number): string {
+  let out = "";
+  for (const char of Array.from(text).slice(0, Math.max(0, max))) {
+    if (bytes(out + char) > maxBytes) break;
+    out += char;
+  }
+  return out;
+}
 
-/** Cuts to `max` code points, keeping the extension. */
+/** `stem` cut so that `stem + tail` fits `max` code points and MAX_NAME_BYTES. */
+const fit = (stem: string, tail: string, max: number) =>
+  head(stem, max - length(tail), MAX_NAME_BYTES - bytes(tail)) + tail;
+
+/** Cuts to `max` code points and MAX_NAME_BYTES, keeping the extension. */
 function cap(name: string, max: number): string {
-  if (length(name) <= max) return name;
+  if (length(name) <= max && bytes(name) <= MAX_NAME_BYTES) return name;
   const [stem, extension] = splitExtension(name);
-  const keep = length(extension) < max ? extension : "";
-  return head(stem, max - length(keep)) + keep;
+  return fit(stem, length(extension) < max ? extension : "", max);
 }
 
 /** One name made harmless; the result is never empty and at most `maxLength` code points. */
@@ -67,7 +84,7 @@ export function uniqueEntryNames(names: readonly string[], maxLength = DEFAULT_M
     for (let n = 2; taken.has(name.toLowerCase()); n++) {
       const [stem, extension] = splitExtension(safe);
       const suffix = ` (${n})`;
-      name = head(stem, maxLength - length(suffix + extension)) + suffix + extension;
+      name = fit(stem, suffix + extension, maxLength);
     }
     taken.add(name.toLowerCase());
     return name;
