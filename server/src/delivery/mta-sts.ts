@@ -1,0 +1,56 @@
+// MTA-STS (RFC 8461) for the TLS probe: fetch the domain's policy, and judge the host that
+// answered against it. Fetching, parsing and MX matching are mailauth's.
+import { getPolicy, validateMx } from "mailauth/lib/mta-sts.js";
+import type { MtaStsReport } from "./tls-probe-result.js";
+import { within } from "./within.js";
+
+export interface MtaStsPolicy {
+  mode: "enforce" | "testing" | "none";
+  /** Allowed MX patterns ("mx.example.jp", "*.example.jp"); required unless mode is "none". */
+  mx?: string[];
+}
+
+/** The domain's policy, or null when it publishes none; throws when a published one cannot be had. */
+export type MtaStsFetch = (domain: string) => Promise<MtaStsPolicy | null>;
+
+/**
+ * mailauth's getPolicy: the _mta-sts TXT record (system DNS), then
+ * https://mta-sts.DOMAIN/.well-known/mta-sts.txt with a verified certificate.
+ */
+export const fetchMtaStsPolicy: MtaStsFetch = async (domain) => {
+  const { policy, status } = await getPolicy(domain);
+  if (status === "not_found") return null;
+  if (status === "errored")
+    throw policy.error instanceof Error ? policy.error : new Error("policy fetch failed");
+  return policy;
+};
+
+export type MtaStsOutcome = { policy: MtaStsPolicy | null } | { error: string };
+
+/** The fetch's answer within the time limit; never throws. */
+export async function loadMtaSts(
+  fetch: MtaStsFetch,
+  domain: string,
+  timeoutMs: number,
+): Promise<MtaStsOutcome> {
+  try {
+    return {
+      policy: await within(fetch(domain), timeoutMs, () => new Error(`no policy within ${timeoutMs} ms`)),
+    };
+  } catch (err) {
+    return { error: `MTA-STS policy of ${domain}: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+/** What the result says about MTA-STS; undefined when the domain publishes no policy. */
+export function mtaStsReport(outcome: MtaStsOutcome, host: string | undefined): MtaStsReport | undefined {
+  if ("error" in outcome) return { mode: "none", mxMatches: false, error: outcome.error };
+  const { policy } = outcome;
+  if (!policy) return undefined;
+  // validateMx passes anything under mode "none"; the report says whether the host is listed at all.
+  const mxMatches =
+    host !== undefined &&
+    (policy.mx ?? []).length > 0 &&
+    validateMx(host, { ...policy, mode: "enforce" }).valid;
+  return { mode: policy.mode, mxMatches };
+}
