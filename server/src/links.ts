@@ -60,4 +60,23 @@ export class Links {
   approveCsrf(messageId: string, approver: string): string {
     return hmac(this.secret, `csrf:approve:${messageId}:${approver.toLowerCase()}`);
   }
+
+  /** The CSRF token of a download link's forms (downloads are per link, not per message). */
+  downloadCsrf(linkId: string): string {
+    return hmac(this.secret, `csrf:download:${linkId}`);
+  }
+
+  /**
+   * A download session after the right password or code: "EXPIRES.SIG", SIG = HMAC over the link
+   * and the expiry. Nothing is stored; a stopped or expired link ends its sessions, as every
+   * request checks the link itself.
+   */
+  downloadSession(linkId: string, expiresAt: number): string {
+    return `${expiresAt}.${hmac(this.secret, `download-session:${linkId}:${expiresAt}`)}`;
+  }
+
+  verifyDownloadSession(linkId: string, session: string, now: number): boolean {
+    const expiresAt = Number(/^(\d{1,15})\./.exec(session)?.[1]);
+    return expiresAt > now && safeEqual(this.downloadSession(linkId, expiresAt), session);
+  }
 }

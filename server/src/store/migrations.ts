@@ -170,6 +170,66 @@ const migrations: string[] = [
   // Attachments are handled per batch (internal as they are, external by web download, one
   // partner as an encrypted ZIP): a batch is one copy. Batches from before were relayed as they came.
   `ALTER TABLE batches ADD COLUMN attachment_action TEXT NOT NULL DEFAULT 'pass';`,
+  // The download centre (downloads/): a package per message's separated attachments, its files (the
+  // key of each stored encrypted file kept here, apart from the file), a link per recipient (only
+  // its token's hash) and the log of what each link did. Not tied to messages by a foreign key: a
+  // package outlives its message's rows, and retention deletes its files before its rows.
+  `CREATE TABLE download_packages (
+     id TEXT PRIMARY KEY,
+     message_id TEXT NOT NULL,
+     owner_user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     stopped_at INTEGER,
+     auth_mode TEXT NOT NULL CHECK (auth_mode IN ('password','otp')),
+     password_hash TEXT,
+     max_downloads INTEGER,
+     notify_first INTEGER NOT NULL DEFAULT 0,
+     first_download_at INTEGER,
+     CHECK ((auth_mode = 'password') = (password_hash IS NOT NULL))
+   );
+   CREATE INDEX download_packages_by_message ON download_packages(message_id);
+   CREATE INDEX download_packages_by_expiry ON download_packages(expires_at);
+   CREATE INDEX download_packages_stopped ON download_packages(stopped_at) WHERE stopped_at IS NOT NULL;
+   CREATE TABLE download_files (
+     id TEXT PRIMARY KEY,
+     package_id TEXT NOT NULL REFERENCES download_packages(id) ON DELETE CASCADE,
+     position INTEGER NOT NULL,
+     name TEXT NOT NULL,
+     content_type TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     sha256 TEXT NOT NULL,
+     storage_name TEXT NOT NULL UNIQUE,
+     file_key BLOB NOT NULL,
+     stopped_at INTEGER,
+     deleted_at INTEGER
+   );
+   CREATE INDEX download_files_by_package ON download_files(package_id, position);
+   CREATE INDEX download_files_kept ON download_files(package_id) WHERE deleted_at IS NULL;
+   CREATE TABLE download_links (
+     id TEXT PRIMARY KEY,
+     package_id TEXT NOT NULL REFERENCES download_packages(id) ON DELETE CASCADE,
+     recipient TEXT NOT NULL,
+     token_hash TEXT NOT NULL UNIQUE,
+     failed_attempts INTEGER NOT NULL DEFAULT 0,
+     locked_until INTEGER,
+     download_count INTEGER NOT NULL DEFAULT 0,
+     stopped_at INTEGER,
+     code_hash TEXT,
+     code_expires_at INTEGER
+   );
+   CREATE INDEX download_links_by_package ON download_links(package_id);
+   CREATE TABLE download_log (
+     id INTEGER PRIMARY KEY,
+     package_id TEXT NOT NULL REFERENCES download_packages(id) ON DELETE CASCADE,
+     at INTEGER NOT NULL,
+     ip TEXT NOT NULL,
+     link_id TEXT,
+     recipient TEXT,
+     file_id TEXT,
+     outcome TEXT NOT NULL
+   );
+   CREATE INDEX download_log_by_package ON download_log(package_id, id);`,
 ];
 
 /** The schema version a database has once migrate() is done. */

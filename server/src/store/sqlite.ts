@@ -5,6 +5,7 @@
 import { Db } from "./db.js";
 import { migrate } from "./migrations.js";
 import { AuditLog } from "./sqlite/audit.js";
+import { Downloads } from "./sqlite/downloads.js";
 import { Messages } from "./sqlite/messages.js";
 import { Notices } from "./sqlite/notices.js";
 import { Settings } from "./sqlite/settings.js";
@@ -17,6 +18,7 @@ export class SqliteStore implements Store {
   private readonly notices: Notices;
   private readonly auditLog: AuditLog;
   private readonly settings: Settings;
+  private readonly downloads: Downloads;
 
   private constructor(
     private readonly writer: Db,
@@ -27,6 +29,7 @@ export class SqliteStore implements Store {
     this.notices = new Notices(writer);
     this.auditLog = new AuditLog(writer, reader);
     this.settings = new Settings(writer, reader);
+    this.downloads = new Downloads(writer, reader);
   }
 
   static async open(file: string): Promise<SqliteStore> {
@@ -103,4 +106,26 @@ export class SqliteStore implements Store {
   readonly policyVersion: Store["policyVersion"] = () => this.settings.policyVersion();
   readonly saveDkimKey: Store["saveDkimKey"] = (...a) => this.settings.saveDkimKey(...a);
   readonly dkimKey: Store["dkimKey"] = (...a) => this.settings.dkimKey(...a);
+
+  readonly insertDownloadPackage: Store["insertDownloadPackage"] = (...a) =>
+    this.downloads.insertDownloadPackage(...a);
+  readonly downloadPackage: Store["downloadPackage"] = (...a) => this.downloads.downloadPackage(...a);
+  readonly downloadLinkByToken: Store["downloadLinkByToken"] = (...a) =>
+    this.downloads.downloadLinkByToken(...a);
+  readonly recordDownloadFailure: Store["recordDownloadFailure"] = (...a) =>
+    this.downloads.recordDownloadFailure(...a);
+  readonly recordDownloadSuccess: Store["recordDownloadSuccess"] = (...a) =>
+    this.downloads.recordDownloadSuccess(...a);
+  readonly setDownloadCode: Store["setDownloadCode"] = (...a) => this.downloads.setDownloadCode(...a);
+  readonly countDownload: Store["countDownload"] = (...a) => this.downloads.countDownload(...a);
+  readonly logDownloads: Store["logDownloads"] = (...a) => this.downloads.logDownloads(...a);
+  readonly downloadLog: Store["downloadLog"] = (...a) => this.downloads.downloadLog(...a);
+  readonly stopDownloads: Store["stopDownloads"] = (...a) => this.downloads.stopDownloads(...a);
+  readonly extendDownloads: Store["extendDownloads"] = (...a) => this.downloads.extendDownloads(...a);
+  readonly downloadFilesToDelete: Store["downloadFilesToDelete"] = (...a) =>
+    this.downloads.downloadFilesToDelete(...a);
+  readonly markDownloadFilesDeleted: Store["markDownloadFilesDeleted"] = (...a) =>
+    this.downloads.markDownloadFilesDeleted(...a);
+  readonly purgeDownloadPackages: Store["purgeDownloadPackages"] = (...a) =>
+    this.downloads.purgeDownloadPackages(...a);
 }

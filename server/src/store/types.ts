@@ -208,6 +208,110 @@ export interface MessageFilter {
   limit: number;
 }
 
+/** How a download link's recipient proves they may download: a password, or a code mailed to them. */
+export type DownloadAuthMode = "password" | "otp";
+
+/** A stored attachment of a download package (downloads/vault.ts holds its encrypted bytes). */
+export interface DownloadFileRecord {
+  id: string;
+  packageId: string;
+  /** As the sender named it; only ever shown escaped and sent in Content-Disposition. */
+  name: string;
+  contentType: string;
+  /** Plaintext bytes. */
+  size: number;
+  /** SHA-256 of the plaintext, lowercase hex. */
+  sha256: string;
+  /** The encrypted file's name in the vault. */
+  storageName: string;
+  /** Its AES-256 key: kept here, never beside the file. */
+  key: Buffer;
+  stoppedAt: number | null;
+  /** When retention deleted the stored file. */
+  deletedAt: number | null;
+}
+
+/** One recipient's link to a package: revocable on its own, counted and locked on its own. */
+export interface DownloadLinkRecord {
+  id: string;
+  packageId: string;
+  recipient: string;
+  /** Wrong passwords or codes since the last success or lockout. */
+  failedAttempts: number;
+  lockedUntil: number | null;
+  downloadCount: number;
+  stoppedAt: number | null;
+  /** The one-time code last mailed (otp mode), hashed, and until when it is valid. */
+  codeHash: string | null;
+  codeExpiresAt: number | null;
+}
+
+export interface DownloadPackageRecord {
+  id: string;
+  /** The message (MessageRecord.id) whose attachments these are. */
+  messageId: string;
+  ownerUserId: number | null;
+  createdAt: number;
+  expiresAt: number;
+  stoppedAt: number | null;
+  authMode: DownloadAuthMode;
+  /** scrypt hash (secrets.ts) in password mode; null in otp mode. */
+  passwordHash: string | null;
+  /** Downloads (a file or the ZIP of all) each link may make; null: no limit. */
+  maxDownloads: number | null;
+  /** Tell the sender when the first download happens ("[ダウンロード通知]"). */
+  notifyFirst: boolean;
+  firstDownloadAt: number | null;
+  files: DownloadFileRecord[];
+  links: DownloadLinkRecord[];
+}
+
+export interface NewDownloadPackage extends Omit<
+  DownloadPackageRecord,
+  "stoppedAt" | "firstDownloadAt" | "files" | "links"
+> {
+  files: Omit<DownloadFileRecord, "packageId" | "stoppedAt" | "deletedAt">[];
+  /** tokenHash: sha256 of the link's token (secrets.ts); the token itself is never stored. */
+  links: { id: string; recipient: string; tokenHash: string }[];
+  audit: AuditEntry[];
+}
+
+export type DownloadOutcome =
+  | "password_ok"
+  | "password_wrong"
+  | "code_sent"
+  | "code_ok"
+  | "code_wrong"
+  | "locked"
+  | "downloaded"
+  | "downloaded_all"
+  | "limit_reached"
+  | "failed";
+
+export interface DownloadLogEntry {
+  packageId: string;
+  linkId: string | null;
+  recipient: string | null;
+  /** The file downloaded or refused; null for sign-in events and the ZIP of all files. */
+  fileId: string | null;
+  ip: string;
+  outcome: DownloadOutcome;
+}
+
+export interface DownloadLogRecord extends DownloadLogEntry {
+  id: number;
+  at: number;
+}
+
+/** What stopDownloads stops: the whole package, one of its files, or one recipient's link. */
+export type DownloadStopTarget = { fileId: string } | { linkId: string } | null;
+
+/** The per-link lockout rule: `limit` wrong answers in a row lock the link for `lockMs`. */
+export interface LinkLockout {
+  limit: number;
+  lockMs: number;
+}
+
 export interface Store {
   addUser(user: NewUser): Promise<UserRecord>;
   /**
@@ -345,6 +449,58 @@ export interface Store {
   purgeAudit(before: number, limit: number): Promise<number>;
   /** Deletes API tokens and sessions that expired at or before `now`. */
   purgeExpiredTokens(now: number, limit: number): Promise<number>;
+
+  /** Stores a package with its files and links (and the audit entries) in one transaction. */
+  insertDownloadPackage(pkg: NewDownloadPackage): Promise<void>;
+  downloadPackage(id: string): Promise<DownloadPackageRecord | undefined>;
+  /** The link whose token hashes to `tokenHash`, with its package. */
+  downloadLinkByToken(
+    tokenHash: string,
+  ): Promise<{ package: DownloadPackageRecord; link: DownloadLinkRecord } | undefined>;
+  /**
+   * Counts a wrong password or code against a link, locking it at the limit (the count then starts
+   * again), and logs it; returns until when the link is locked, or null.
+   */
+  recordDownloadFailure(
+    linkId: string,
+    lockout: LinkLockout,
+    now: number,
+    log: DownloadLogEntry,
+  ): Promise<{ lockedUntil: number | null }>;
+  /** A right password or code: the link's failure count and pending code are cleared, and it is logged. */
+  recordDownloadSuccess(linkId: string, now: number, log: DownloadLogEntry): Promise<void>;
+  /** Keeps a new one-time code (its hash) for a link, replacing any earlier one, and logs it. */
+  setDownloadCode(linkId: string, codeHash: string, expiresAt: number, log: DownloadLogEntry): Promise<void>;
+  /**
+   * Counts one download on a link if it is under `maxDownloads` (null: no limit), atomically, and
+   * logs it (or limit_reached). first: this was the package's first download (for notifyFirst).
+   */
+  countDownload(
+    linkId: string,
+    maxDownloads: number | null,
+    now: number,
+    log: DownloadLogEntry,
+  ): Promise<{ counted: boolean; first: boolean }>;
+  logDownloads(entries: DownloadLogEntry[], now: number): Promise<void>;
+  /** A package's log, newest first. */
+  downloadLog(packageId: string, limit: number): Promise<DownloadLogRecord[]>;
+  /** Stops a package, one file or one link (already stopped stays as it was); false: nothing matched. */
+  stopDownloads(
+    packageId: string,
+    target: DownloadStopTarget,
+    now: number,
+    audit: AuditEntry,
+  ): Promise<boolean>;
+  /** Sets a package's expiry; false: no such package. */
+  extendDownloads(packageId: string, expiresAt: number, audit: AuditEntry): Promise<boolean>;
+  /** Stored files not yet deleted that can no longer be downloaded (stopped, or expired by `now`). */
+  downloadFilesToDelete(now: number, limit: number): Promise<{ id: string; storageName: string }[]>;
+  markDownloadFilesDeleted(ids: string[], now: number): Promise<void>;
+  /**
+   * Deletes packages (links, files' rows, log) that ended (expired or stopped) at or before
+   * `endedBefore` and have no stored file left.
+   */
+  purgeDownloadPackages(endedBefore: number, limit: number): Promise<number>;
 
   close(): Promise<void>;
 }
