@@ -16,6 +16,11 @@ const BENCHES: Record<string, { about: string; load: () => Promise<{ run: () => 
     about: "peak RSS relaying one 100 MB message, vs idle and Postfix",
     load: () => import("./large-message.js"),
   },
+  separate: {
+    about:
+      "web-download separation of a 100 MB attachment in a worker: peak RSS and time, vs copying the file",
+    load: () => import("./separate.js"),
+  },
   rules: {
     about: "rule evaluation, 1,000 recipients × 20 rules, vs no rules",
     load: () => import("./rules.js"),

@@ -172,6 +172,17 @@ export const ja = {
     "社外の宛先には、添付ファイルは Web ダウンロードに変換されます。受信者はダウンロードページから受け取ります。",
   "confirm.warning.encryptZip":
     "社外の宛先には、添付ファイルは暗号化された ZIP ファイルに変換されて送信されます。",
+  "separate.title": "【添付ファイル分離のお知らせ】",
+  "separate.intro": "このメールの添付ファイルはメールから切り離し、ダウンロードページに保管しました。",
+  "separate.url": "ダウンロード: {url}",
+  "separate.recipient": "このリンクは {recipient} 様専用です。",
+  "separate.files": "ファイル:",
+  "separate.more": "ほか {count} 件",
+  "separate.expires": "ダウンロード期限: {time}",
+  "separate.password": "パスワードは別のメールでお知らせします。",
+  "separate.code": "ダウンロード時に、このアドレスに届く確認コードを入力してください。",
+  "separate.placeholder":
+    "添付ファイル「{name}」はこのメールから切り離されました。本文のダウンロードページから受け取ってください。",
 } as const;
 
 export type MessageKey = keyof typeof ja;
@@ -346,4 +357,15 @@ export const en: Record<MessageKey, string> = {
     "For recipients outside the organisation, attachments will be converted to a web download: they fetch them from a download page.",
   "confirm.warning.encryptZip":
     "For recipients outside the organisation, attachments will be sent as an encrypted ZIP file.",
+  "separate.title": "[Attachments separated]",
+  "separate.intro": "The attachments of this message were removed from it and stored on a download page.",
+  "separate.url": "Download: {url}",
+  "separate.recipient": "This link is for {recipient} only.",
+  "separate.files": "Files:",
+  "separate.more": "and {count} more",
+  "separate.expires": "Available until: {time}",
+  "separate.password": "The password follows in a separate message.",
+  "separate.code": "When you download, enter the confirmation code sent to this address.",
+  "separate.placeholder":
+    'The attachment "{name}" was removed from this message. Get it from the download page named in the message.',
 };

@@ -1,0 +1,70 @@
+// A thread of the separation pool (separator.ts, piscina): separates one stored message file into
+// a rewritten message file and one file per attachment, so base64 decoding, hashing and copying
+// of a large attachment never run on the event loop. Attachment files are named by their index,
+// never by the sender's file name (no path from the message reaches the file system).
+import { createReadStream, createWriteStream } from "node:fs";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { t, type Language } from "@sendguard/shared";
+import { SeparationError, type SeparationErrorCode } from "./errors.js";
+import { displayName } from "./notice.js";
+import {
+  rewriteAttachments,
+  type SeparatedAttachment,
+  type SeparationLimits,
+  type SeparationResult,
+} from "./rewrite.js";
+
+export interface SeparateFileTask {
+  /** The message as stored (spool file). */
+  inputPath: string;
+  /** Where the rewritten message goes; must not exist yet. */
+  outputPath: string;
+  /** An existing directory; attachment N is written to N.bin in it (which must not exist yet). */
+  attachmentsDir: string;
+  notice?: { text: string; html: string };
+  /** Language of the placeholders. */
+  language: Language;
+  limits?: Partial<SeparationLimits>;
+}
+
+export interface SeparateFileResult extends SeparationResult {
+  attachments: (SeparatedAttachment & { path: string })[];
+}
+
+const CHUNK = 64 * 1024;
+
+/** What a thread answers: an Error loses its name and code on the way back, so a refusal is data. */
+export type SeparateFileAnswer =
+  { ok: SeparateFileResult } | { refused: { code: SeparationErrorCode; message: string } };
+
+export default async function separateTask(task: SeparateFileTask): Promise<SeparateFileAnswer> {
+  try {
+    return { ok: await separateFile(task) };
+  } catch (err) {
+    if (err instanceof SeparationError) return { refused: { code: err.code, message: err.message } };
+    throw err;
+  }
+}
+
+export async function separateFile(task: SeparateFileTask): Promise<SeparateFileResult> {
+  const paths: string[] = [];
+  const options = {
+    input: createReadStream(task.inputPath, { highWaterMark: CHUNK }),
+    output: createWriteStream(task.outputPath, { flags: "wx" }),
+    notice: task.notice,
+    placeholder: ({ filename }: { filename: string }) =>
+      t(task.language, "separate.placeholder", { name: displayName(filename) }),
+    onAttachment: async ({ index }: { index: number }, content: NodeJS.ReadableStream) => {
+      const path = join(task.attachmentsDir, `${index}.bin`);
+      paths[index] = path;
+      await pipeline(content, createWriteStream(path, { flags: "wx", highWaterMark: CHUNK }));
+    },
+    ...(task.limits ? { limits: task.limits } : {}),
+  };
+  const result = await rewriteAttachments(options);
+  return {
+    ...result,
+    attachments: result.attachments.map((a) => ({ ...a, path: paths[a.index] as string })),
+  };
+}

@@ -1,0 +1,42 @@
+// Runs separations (separate-worker.ts) in a pool of worker threads (piscina), as the analyzer
+// does: a 100 MB attachment is decoded, hashed and written without holding up SMTP sessions.
+import { Piscina } from "piscina";
+import { SeparationError } from "./errors.js";
+import type { SeparateFileAnswer, SeparateFileResult, SeparateFileTask } from "./separate-worker.js";
+
+export interface SeparatorOptions {
+  /** Worker threads at most; started when needed, stopped after a minute idle. Default 1. */
+  threads?: number;
+}
+
+export class Separator {
+  private readonly pool: Piscina<SeparateFileTask, SeparateFileAnswer>;
+
+  constructor(options: SeparatorOptions = {}) {
+    // under tsx (tests, bench) this module and its worker are .ts, loaded through the loader the
+    // thread inherits from this process (--import tsx)
+    const extension = import.meta.url.endsWith(".ts") ? "ts" : "js";
+    this.pool = new Piscina({
+      filename: new URL(`./separate-worker.${extension}`, import.meta.url).href,
+      minThreads: 0,
+      maxThreads: options.threads ?? 1,
+      idleTimeout: 60_000,
+      atomics: "disabled",
+      recordTiming: false,
+    });
+  }
+
+  /**
+   * Separates one message file. A SeparationError (signed_or_encrypted, limits …) keeps its code
+   * across the thread boundary; the output files of a failed task are incomplete.
+   */
+  async separateFile(task: SeparateFileTask): Promise<SeparateFileResult> {
+    const answer = await this.pool.run(task);
+    if ("refused" in answer) throw new SeparationError(answer.refused.code, answer.refused.message);
+    return answer.ok;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}
