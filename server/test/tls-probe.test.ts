@@ -7,6 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { parsePolicy } from "mailauth/lib/mta-sts.js";
 import selfsigned from "selfsigned";
 import { SMTPServer } from "smtp-server";
+import { isPublicAddress } from "../src/delivery/mail-hosts.js";
 import {
   createTlsProbe,
   tlsMeetsRequirement,
@@ -170,7 +171,15 @@ describe("createTlsProbe", () => {
     good = await makeLeaf("mx.good.test", ca);
   });
   const probeFor = (zone: Zone, port: number, more: TlsProbeOptions = {}) =>
-    createTlsProbe({ resolver: fakeDns(zone), port, ca: ca.cert, mtaSts: false, timeoutMs: 2000, ...more });
+    createTlsProbe({
+      resolver: fakeDns(zone),
+      port,
+      ca: ca.cert,
+      mtaSts: false,
+      timeoutMs: 2000,
+      allowNonPublic: true,
+      ...more,
+    });
 
   test("no STARTTLS in the EHLO reply → none, with no error: the host answered", async () => {
     const server = await smtp();
@@ -387,6 +396,38 @@ describe("createTlsProbe", () => {
     assert.match(result.error ?? "", /data after its STARTTLS reply/);
   });
 
+  test("a greeting and then a hang-up → none, the step named (the probe does not wait for its timeout)", async () => {
+    const rude = await raw((socket) => socket.end("220 rude.test\r\n"));
+    const started = Date.now();
+    const result = await probeFor(oneMx("rude.test"), rude.port, { timeoutMs: 5000 }).probe("rude.test");
+    assert.equal(result.failure, "connect");
+    assert.match(result.error ?? "", /connection closed during EHLO/);
+    assert.ok(Date.now() - started < 2000);
+  });
+
+  test("by default only public addresses are probed: an MX pointing at loopback is not contacted", async () => {
+    const server = await smtp();
+    const zone: Zone = {
+      ...oneMx("inside.test"),
+      aaaa: { "mx.inside.test": ["::1", "fe80::1"] },
+    };
+    const result = await createTlsProbe({ resolver: fakeDns(zone), port: server.port, mtaSts: false }).probe(
+      "inside.test",
+    );
+    assert.equal(result.failure, "no-address");
+    assert.match(result.error ?? "", /only non-public addresses \(127\.0\.0\.1, ::1, fe80::1\)/);
+    assert.equal(server.connections, 0);
+  });
+
+  test("address answers that are not IP addresses are dropped, never looked up again", async () => {
+    const zone: Zone = {
+      mx: { "names.test": [{ exchange: "mx.names.test", priority: 1 }] },
+      a: { "mx.names.test": ["localhost"] },
+    };
+    const result = await probeFor(zone, 1).probe("names.test");
+    assert.equal(result.failure, "no-address");
+  });
+
   test("a 554 greeting → none, refused, the code and text named", async () => {
     const server = await smtp({ refuse: true });
     const result = await probeFor(oneMx("refuse.test"), server.port).probe("refuse.test");
@@ -562,6 +603,32 @@ describe("createTlsProbe", () => {
   test("heloName with a space or line break is refused when the probe is made", () => {
     assert.throws(() => createTlsProbe({ heloName: "gw.test\r\nRSET" }), /heloName must be a host name/);
     assert.throws(() => createTlsProbe({ heloName: "" }), /heloName/);
+  });
+});
+
+describe("isPublicAddress", () => {
+  test("public unicast only: no loopback, private, link-local, CGNAT, unique-local, mapped, multicast", () => {
+    for (const ip of ["8.8.8.8", "133.242.0.1", "2001:4860:4860::8888"]) {
+      assert.equal(isPublicAddress(ip), true, ip);
+    }
+    for (const ip of [
+      "127.0.0.1",
+      "10.1.2.3",
+      "172.16.0.1",
+      "192.168.1.1",
+      "169.254.169.254",
+      "100.64.0.1",
+      "0.0.0.0",
+      "224.0.0.1",
+      "::1",
+      "::",
+      "fe80::1",
+      "fc00::1",
+      "::ffff:127.0.0.1",
+      "not an address",
+    ]) {
+      assert.equal(isPublicAddress(ip), false, ip);
+    }
   });
 });
 

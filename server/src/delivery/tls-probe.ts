@@ -14,7 +14,14 @@ import { ProbeFailure, type TlsProbeFailure, type TlsProbeResult } from "./tls-p
 
 export type { ProbeResolver } from "./mail-hosts.js";
 export type { MtaStsFetch, MtaStsPolicy } from "./mta-sts.js";
-export * from "./tls-probe-result.js";
+export {
+  tlsMeetsRequirement,
+  type CertificateSummary,
+  type MtaStsReport,
+  type TlsLevel,
+  type TlsProbeFailure,
+  type TlsProbeResult,
+} from "./tls-probe-result.js";
 
 export interface TlsProbeOptions {
   /** DNS for MX and host addresses. Default node:dns/promises (the system's resolvers). */
@@ -29,8 +36,13 @@ export interface TlsProbeOptions {
   failureTtlMs?: number;
   /** Most domains kept in the cache; the oldest result goes first. Default 10,000. */
   maxEntries?: number;
-  /** Most connections one probe opens across all MX hosts and addresses. Default 5. */
+  /**
+   * Most mail hosts looked up and connections opened by one probe, so a probe takes at most about
+   * (1 + 2 × maxAttempts) × timeoutMs. Default 5.
+   */
   maxAttempts?: number;
+  /** Probe loopback, private and link-local addresses too (tests, a lab). Default false: public only. */
+  allowNonPublic?: boolean;
   /** Our name in EHLO. Default the machine's host name. */
   heloName?: string;
   /** CAs trusted besides Node's bundled roots (PEM), e.g. a private CA, or a test CA. */
@@ -52,6 +64,7 @@ export function createTlsProbe(options: TlsProbeOptions = {}): TlsProbe {
     port: options.port ?? 25,
     timeoutMs: options.timeoutMs ?? 10_000,
     maxAttempts: options.maxAttempts ?? 5,
+    allowNonPublic: options.allowNonPublic ?? false,
     heloName: options.heloName ?? hostname(),
     ca: options.ca === undefined ? undefined : [...rootCertificates, ...[options.ca].flat()],
     mtaStsFetch: options.mtaSts === false ? null : (options.mtaSts?.fetch ?? fetchMtaStsPolicy),
@@ -97,6 +110,7 @@ interface Settings {
   port: number;
   timeoutMs: number;
   maxAttempts: number;
+  allowNonPublic: boolean;
   heloName: string;
   ca: string[] | undefined;
   mtaStsFetch: MtaStsFetch | null;
@@ -161,8 +175,9 @@ async function probeHosts(domain: string, settings: Settings, checkedAt: string)
       if (attempts >= settings.maxAttempts) break;
       let addresses: string[];
       try {
-        addresses = await hostAddresses(host, settings.resolver, settings.timeoutMs);
+        addresses = await hostAddresses(host, settings.resolver, settings.timeoutMs, settings.allowNonPublic);
       } catch (err) {
+        attempts++;
         lastFailure = asFailure(err, "dns");
         errors.push(lastFailure.message);
         continue;
