@@ -518,6 +518,32 @@ describe("createTlsProbe", () => {
     assert.ok(results.every((r) => r === results[0]));
   });
 
+  test("maxConcurrent probes run at once, maxQueued wait, and past that a probe answers busy at once", async () => {
+    const accepted: number[] = [];
+    const silent = await raw(() => accepted.push(Date.now()));
+    const zone: Zone = { a: { "a.test": ["127.0.0.1"], "b.test": ["127.0.0.1"], "c.test": ["127.0.0.1"] } };
+    const probe = probeFor(zone, silent.port, { timeoutMs: 300, maxConcurrent: 1, maxQueued: 1 });
+    const [a, b, c] = await Promise.all(["a.test", "b.test", "c.test"].map((d) => probe.probe(d)));
+    assert.equal(a?.failure, "timeout");
+    assert.equal(b?.failure, "timeout", "the queued probe ran after the first");
+    assert.equal(c?.failure, "busy");
+    assert.equal(accepted.length, 2);
+    assert.ok(
+      accepted[1]! - accepted[0]! >= 250,
+      "the second connection waited for the first probe's timeout",
+    );
+    assert.equal((await probe.probe("c.test")).failure, "timeout", "busy was not cached");
+  });
+
+  test("results are frozen: a caller cannot change what other callers of the cache see", async () => {
+    const server = await smtp();
+    const result = await probeFor(oneMx("frozen.test"), server.port).probe("frozen.test");
+    assert.throws(() => {
+      (result as { tls: string }).tls = "verified";
+    }, TypeError);
+    assert.throws(() => (result.mx as string[]).push("evil.test"), TypeError);
+  });
+
   test("the cache is bounded: past maxEntries the oldest domain is probed again", async () => {
     const server = await smtp();
     const zone: Zone = { a: { "a.test": ["127.0.0.1"], "b.test": ["127.0.0.1"] } };

@@ -5,6 +5,7 @@
 import * as dns from "node:dns/promises";
 import { hostname } from "node:os";
 import { rootCertificates } from "node:tls";
+import { Semaphore } from "../semaphore.js";
 import { ExpiringCache } from "./expiring-cache.js";
 import { findMailRoute, hostAddresses, normalizeDomain, type ProbeResolver } from "./mail-hosts.js";
 import { fetchMtaStsPolicy, loadMtaSts, mtaStsReport, type MtaStsFetch } from "./mta-sts.js";
@@ -43,6 +44,10 @@ export interface TlsProbeOptions {
   maxAttempts?: number;
   /** Probe loopback, private and link-local addresses too (tests, a lab). Default false: public only. */
   allowNonPublic?: boolean;
+  /** Domains probed at once; more wait their turn. Default 16. */
+  maxConcurrent?: number;
+  /** Domains waiting for a turn; past that a probe answers at once with failure "busy". Default 1,000. */
+  maxQueued?: number;
   /** Our name in EHLO. Default the machine's host name. */
   heloName?: string;
   /** CAs trusted besides Node's bundled roots (PEM), e.g. a private CA, or a test CA. */
@@ -80,25 +85,39 @@ export function createTlsProbe(options: TlsProbeOptions = {}): TlsProbe {
   const failureTtlMs = options.failureTtlMs ?? 300_000;
   const cache = new ExpiringCache<TlsProbeResult>({ maxEntries: options.maxEntries, now: settings.now });
   const running = new Map<string, Promise<TlsProbeResult>>();
+  const slots = new Semaphore(options.maxConcurrent ?? 16, options.maxQueued ?? 1000);
 
   return {
     probe(input) {
       const domain = normalizeDomain(input);
       // Not cached: any string could be a key, and the answer costs nothing.
-      if (domain === null) return Promise.resolve(invalidDomain(input, settings.now));
+      if (domain === null) {
+        const error = `not a domain name: ${quote(input)}`;
+        return Promise.resolve(failed(input.slice(0, 255), "invalid-domain", error, settings.now));
+      }
       const cached = cache.get(domain);
       if (cached) return Promise.resolve(cached);
       const pending = running.get(domain);
       if (pending) return pending;
-      const attempt = probeDomain(domain, settings)
-        .catch((err: unknown) => unexpected(domain, err, settings.now))
-        .then((result) => {
-          running.delete(domain);
-          // A failure says nothing lasting; a null MX is a lasting answer, like "no STARTTLS".
-          const lasting = result.failure === undefined || result.failure === "null-mx";
-          cache.set(domain, result, lasting ? cacheTtlMs : failureTtlMs);
-          return result;
-        });
+      const slot = slots.acquire();
+      // Not cached either: the next probe, once the queue has moved, may well get through.
+      if (!slot) {
+        const error = "too many TLS probes under way; try again later";
+        return Promise.resolve(failed(domain, "busy", error, settings.now));
+      }
+      const attempt = slot.then(async (release) => {
+        const result = await probeDomain(domain, settings)
+          // Every step catches its own failures; this is for an injected part's odd answer.
+          .catch((err: unknown) =>
+            failed(domain, "protocol", `probe failed: ${errorMessage(err)}`, settings.now),
+          )
+          .finally(release);
+        running.delete(domain);
+        // A failure says nothing lasting; a null MX is a lasting answer, like "no STARTTLS".
+        const lasting = result.failure === undefined || result.failure === "null-mx";
+        cache.set(domain, freeze(result), lasting ? cacheTtlMs : failureTtlMs);
+        return result;
+      });
       running.set(domain, attempt);
       return attempt;
     },
@@ -117,28 +136,21 @@ interface Settings {
   now: () => number;
 }
 
-/** A probe that threw despite every step catching its own failures (an injected part's odd answer). */
-function unexpected(domain: string, err: unknown, now: () => number): TlsProbeResult {
-  const message = err instanceof Error ? err.message : String(err);
+/** Every caller of one domain gets the same object, so none may change it under the others. */
+function freeze(result: TlsProbeResult): TlsProbeResult {
+  for (const part of [result.mx, result.certificate, result.mtaSts]) if (part) Object.freeze(part);
+  return Object.freeze(result);
+}
+
+/** A result for a probe that learned nothing: no host was asked, or none could be. */
+function failed(domain: string, failure: TlsProbeFailure, error: string, now: () => number): TlsProbeResult {
   return {
     domain,
     tls: "none",
     mx: [],
     implicitMx: false,
-    failure: "protocol",
-    error: `probe failed: ${message}`,
-    checkedAt: new Date(now()).toISOString(),
-  };
-}
-
-function invalidDomain(input: string, now: () => number): TlsProbeResult {
-  return {
-    domain: input.slice(0, 255),
-    tls: "none",
-    mx: [],
-    implicitMx: false,
-    failure: "invalid-domain",
-    error: `not a domain name: ${quote(input)}`,
+    failure,
+    error,
     checkedAt: new Date(now()).toISOString(),
   };
 }
@@ -215,5 +227,9 @@ async function probeHosts(domain: string, settings: Settings, checkedAt: string)
 /** A ProbeFailure as it is; anything else (a resolver's odd answer, a socket option refused) under `code`. */
 function asFailure(err: unknown, code: TlsProbeFailure): ProbeFailure {
   if (err instanceof ProbeFailure) return err;
-  return new ProbeFailure(code, err instanceof Error ? err.message : String(err));
+  return new ProbeFailure(code, errorMessage(err));
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
