@@ -590,6 +590,35 @@ describe("createTlsProbe", () => {
       assert.equal(result.tls, "offered");
     });
 
+    test("enforce: MX hosts the policy does not list are skipped, as a compliant sender would", async () => {
+      const server = await smtp({ tls: await makeLeaf("mx2.good.test", ca) });
+      const zone: Zone = {
+        mx: {
+          "good.test": [
+            { exchange: "mx1.good.test", priority: 10 },
+            { exchange: "mx2.good.test", priority: 20 },
+          ],
+        },
+        a: { "mx1.good.test": ["127.0.0.1"], "mx2.good.test": ["127.0.0.1"] },
+      };
+      const enforce = policy("version: STSv1\nmode: enforce\nmx: mx2.good.test\nmax_age: 86400\n");
+      const dns = fakeDns(zone);
+      const result = await createTlsProbe({
+        resolver: dns,
+        port: server.port,
+        ca: ca.cert,
+        allowNonPublic: true,
+        mtaSts: { fetch: enforce },
+      }).probe("good.test");
+      assert.equal(result.host, "mx2.good.test");
+      assert.equal(result.tls, "verified");
+      assert.deepEqual(result.mx, ["mx1.good.test", "mx2.good.test"], "the MX list is reported whole");
+      assert.ok(!dns.queries.includes("A mx1.good.test"), "mx1 was not even looked up");
+      const without = await probeFor(zone, server.port).probe("good.test");
+      assert.equal(without.host, "mx1.good.test", "without the policy the first MX answers");
+      assert.equal(without.tls, "offered");
+    });
+
     test("testing, MX not listed → reported, the TLS answer unchanged", async () => {
       const result = await probeWith(
         policy("version: STSv1\nmode: testing\nmx: mail.elsewhere.test\nmax_age: 86400\n"),

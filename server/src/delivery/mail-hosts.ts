@@ -30,6 +30,7 @@ export function normalizeDomain(name: string): string | null {
   return ascii.split(".").every((label) => LABEL.test(label)) ? ascii : null;
 }
 
+/** The domain's mail hosts (at most 10, valid names only, by preference); throws ProbeFailure. */
 export async function findMailRoute(
   domain: string,
   resolver: ProbeResolver,
@@ -43,7 +44,7 @@ export async function findMailRoute(
     const host = normalizeDomain(exchange);
     if (host !== null && !hosts.includes(host)) hosts.push(host);
   }
-  // "." (which node reports as an empty exchange) means no mail; so does a list of nothing usable.
+  // "." (which node reports as an empty exchange) alone is a null MX; beside real hosts it is ignored.
   if (hosts.length === 0) {
     if (sorted.every(({ exchange }) => exchange === "" || exchange === ".")) return { kind: "null-mx" };
     throw new ProbeFailure("dns", `MX of ${domain} names no valid host`);

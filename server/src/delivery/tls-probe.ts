@@ -8,7 +8,14 @@ import { rootCertificates } from "node:tls";
 import { Semaphore } from "../semaphore.js";
 import { ExpiringCache } from "./expiring-cache.js";
 import { findMailRoute, hostAddresses, normalizeDomain, type ProbeResolver } from "./mail-hosts.js";
-import { fetchMtaStsPolicy, loadMtaSts, mtaStsReport, type MtaStsFetch } from "./mta-sts.js";
+import {
+  fetchMtaStsPolicy,
+  hostsToTry,
+  loadMtaSts,
+  mtaStsReport,
+  type MtaStsFetch,
+  type MtaStsOutcome,
+} from "./mta-sts.js";
 import { quote } from "./smtp-reply-reader.js";
 import { checkStartTls } from "./starttls-check.js";
 import { ProbeFailure, type TlsProbeFailure, type TlsProbeResult } from "./tls-probe-result.js";
@@ -157,9 +164,11 @@ function failed(domain: string, failure: TlsProbeFailure, error: string, now: ()
 
 async function probeDomain(domain: string, settings: Settings): Promise<TlsProbeResult> {
   const checkedAt = new Date(settings.now()).toISOString();
-  const mtaSts = settings.mtaStsFetch ? loadMtaSts(settings.mtaStsFetch, domain, settings.timeoutMs) : null;
-  const result = await probeHosts(domain, settings, checkedAt);
-  if (!mtaSts) return result;
+  // Fetched while the MX is looked up; the hosts to try depend on it.
+  const mtaSts: Promise<MtaStsOutcome> = settings.mtaStsFetch
+    ? loadMtaSts(settings.mtaStsFetch, domain, settings.timeoutMs)
+    : Promise.resolve({ policy: null });
+  const result = await probeHosts(domain, settings, checkedAt, mtaSts);
   const report = mtaStsReport(await mtaSts, result.host);
   if (!report) return result;
   result.mtaSts = report;
@@ -171,7 +180,12 @@ async function probeDomain(domain: string, settings: Settings): Promise<TlsProbe
   return result;
 }
 
-async function probeHosts(domain: string, settings: Settings, checkedAt: string): Promise<TlsProbeResult> {
+async function probeHosts(
+  domain: string,
+  settings: Settings,
+  checkedAt: string,
+  mtaSts: Promise<MtaStsOutcome>,
+): Promise<TlsProbeResult> {
   const result: TlsProbeResult = { domain, tls: "none", mx: [], implicitMx: false, checkedAt };
   const errors: string[] = [];
   let lastFailure: ProbeFailure | undefined;
@@ -183,7 +197,7 @@ async function probeHosts(domain: string, settings: Settings, checkedAt: string)
     result.mx = route.hosts;
     result.implicitMx = route.kind === "implicit";
     let attempts = 0;
-    for (const host of route.hosts) {
+    for (const host of hostsToTry(route.hosts, await mtaSts)) {
       if (attempts >= settings.maxAttempts) break;
       let addresses: string[];
       try {
