@@ -340,6 +340,37 @@ describe("createTlsProbe", () => {
     assert.match(result.error ?? "", /no answer within 500 ms \(TLS handshake\)/);
   });
 
+  /** A server that offers STARTTLS, says `answer` to it, then `afterward` to whatever comes next. */
+  const offering = (answer: string, afterward?: string) =>
+    raw((socket) => {
+      let said = false;
+      socket.write("220 offer.test\r\n");
+      socket.on("data", (chunk) => {
+        if (/^EHLO/.test(chunk.toString())) socket.write("250-offer.test\r\n250 STARTTLS\r\n");
+        else if (/^STARTTLS/.test(chunk.toString())) socket.write(answer);
+        else if (afterward !== undefined && !said) {
+          said = true;
+          socket.write(afterward);
+        }
+      });
+    });
+
+  test("STARTTLS refused (454) → none, failure tls, the reply named", async () => {
+    const server = await offering("454 4.7.0 TLS not available due to local problem\r\n");
+    const result = await probeFor(oneMx("offer.test"), server.port).probe("offer.test");
+    assert.equal(result.tls, "none");
+    assert.equal(result.failure, "tls");
+    assert.match(result.error ?? "", /STARTTLS answered 454 "4\.7\.0 TLS not available/);
+  });
+
+  test("plain text where the TLS ServerHello belongs → none, failure tls, the handshake error named", async () => {
+    const server = await offering("220 go ahead\r\n", "250 this is not TLS\r\n");
+    const result = await probeFor(oneMx("offer.test"), server.port).probe("offer.test");
+    assert.equal(result.tls, "none");
+    assert.equal(result.failure, "tls");
+    assert.match(result.error ?? "", /TLS handshake: /);
+  });
+
   test("garbage instead of a greeting → none, protocol error quoting it", async () => {
     const http = await raw((socket) => socket.end("HTTP/1.1 400 Bad Request\r\n\r\n"));
     const result = await probeFor(oneMx("http.test"), http.port).probe("http.test");
