@@ -7,6 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { parsePolicy } from "mailauth/lib/mta-sts.js";
 import selfsigned from "selfsigned";
 import { SMTPServer } from "smtp-server";
+import { isPublicAddress } from "../src/delivery/mail-hosts.js";
 import {
   createTlsProbe,
   tlsMeetsRequirement,
@@ -170,7 +171,15 @@ describe("createTlsProbe", () => {
     good = await makeLeaf("mx.good.test", ca);
   });
   const probeFor = (zone: Zone, port: number, more: TlsProbeOptions = {}) =>
-    createTlsProbe({ resolver: fakeDns(zone), port, ca: ca.cert, mtaSts: false, timeoutMs: 2000, ...more });
+    createTlsProbe({
+      resolver: fakeDns(zone),
+      port,
+      ca: ca.cert,
+      mtaSts: false,
+      timeoutMs: 2000,
+      allowNonPublic: true,
+      ...more,
+    });
 
   test("no STARTTLS in the EHLO reply → none, with no error: the host answered", async () => {
     const server = await smtp();
@@ -331,6 +340,37 @@ describe("createTlsProbe", () => {
     assert.match(result.error ?? "", /no answer within 500 ms \(TLS handshake\)/);
   });
 
+  /** A server that offers STARTTLS, says `answer` to it, then `afterward` to whatever comes next. */
+  const offering = (answer: string, afterward?: string) =>
+    raw((socket) => {
+      let said = false;
+      socket.write("220 offer.test\r\n");
+      socket.on("data", (chunk) => {
+        if (/^EHLO/.test(chunk.toString())) socket.write("250-offer.test\r\n250 STARTTLS\r\n");
+        else if (/^STARTTLS/.test(chunk.toString())) socket.write(answer);
+        else if (afterward !== undefined && !said) {
+          said = true;
+          socket.write(afterward);
+        }
+      });
+    });
+
+  test("STARTTLS refused (454) → none, failure tls, the reply named", async () => {
+    const server = await offering("454 4.7.0 TLS not available due to local problem\r\n");
+    const result = await probeFor(oneMx("offer.test"), server.port).probe("offer.test");
+    assert.equal(result.tls, "none");
+    assert.equal(result.failure, "tls");
+    assert.match(result.error ?? "", /STARTTLS answered 454 "4\.7\.0 TLS not available/);
+  });
+
+  test("plain text where the TLS ServerHello belongs → none, failure tls, the handshake error named", async () => {
+    const server = await offering("220 go ahead\r\n", "250 this is not TLS\r\n");
+    const result = await probeFor(oneMx("offer.test"), server.port).probe("offer.test");
+    assert.equal(result.tls, "none");
+    assert.equal(result.failure, "tls");
+    assert.match(result.error ?? "", /TLS handshake: /);
+  });
+
   test("garbage instead of a greeting → none, protocol error quoting it", async () => {
     const http = await raw((socket) => socket.end("HTTP/1.1 400 Bad Request\r\n\r\n"));
     const result = await probeFor(oneMx("http.test"), http.port).probe("http.test");
@@ -385,6 +425,38 @@ describe("createTlsProbe", () => {
     const result = await probeFor(oneMx("inject.test"), inject.port).probe("inject.test");
     assert.equal(result.failure, "protocol");
     assert.match(result.error ?? "", /data after its STARTTLS reply/);
+  });
+
+  test("a greeting and then a hang-up → none, the step named (the probe does not wait for its timeout)", async () => {
+    const rude = await raw((socket) => socket.end("220 rude.test\r\n"));
+    const started = Date.now();
+    const result = await probeFor(oneMx("rude.test"), rude.port, { timeoutMs: 5000 }).probe("rude.test");
+    assert.equal(result.failure, "connect");
+    assert.match(result.error ?? "", /connection closed during EHLO/);
+    assert.ok(Date.now() - started < 2000);
+  });
+
+  test("by default only public addresses are probed: an MX pointing at loopback is not contacted", async () => {
+    const server = await smtp();
+    const zone: Zone = {
+      ...oneMx("inside.test"),
+      aaaa: { "mx.inside.test": ["::1", "fe80::1"] },
+    };
+    const result = await createTlsProbe({ resolver: fakeDns(zone), port: server.port, mtaSts: false }).probe(
+      "inside.test",
+    );
+    assert.equal(result.failure, "no-address");
+    assert.match(result.error ?? "", /only non-public addresses \(127\.0\.0\.1, ::1, fe80::1\)/);
+    assert.equal(server.connections, 0);
+  });
+
+  test("address answers that are not IP addresses are dropped, never looked up again", async () => {
+    const zone: Zone = {
+      mx: { "names.test": [{ exchange: "mx.names.test", priority: 1 }] },
+      a: { "mx.names.test": ["localhost"] },
+    };
+    const result = await probeFor(zone, 1).probe("names.test");
+    assert.equal(result.failure, "no-address");
   });
 
   test("a 554 greeting → none, refused, the code and text named", async () => {
@@ -477,6 +549,32 @@ describe("createTlsProbe", () => {
     assert.ok(results.every((r) => r === results[0]));
   });
 
+  test("maxConcurrent probes run at once, maxQueued wait, and past that a probe answers busy at once", async () => {
+    const accepted: number[] = [];
+    const silent = await raw(() => accepted.push(Date.now()));
+    const zone: Zone = { a: { "a.test": ["127.0.0.1"], "b.test": ["127.0.0.1"], "c.test": ["127.0.0.1"] } };
+    const probe = probeFor(zone, silent.port, { timeoutMs: 300, maxConcurrent: 1, maxQueued: 1 });
+    const [a, b, c] = await Promise.all(["a.test", "b.test", "c.test"].map((d) => probe.probe(d)));
+    assert.equal(a?.failure, "timeout");
+    assert.equal(b?.failure, "timeout", "the queued probe ran after the first");
+    assert.equal(c?.failure, "busy");
+    assert.equal(accepted.length, 2);
+    assert.ok(
+      accepted[1]! - accepted[0]! >= 250,
+      "the second connection waited for the first probe's timeout",
+    );
+    assert.equal((await probe.probe("c.test")).failure, "timeout", "busy was not cached");
+  });
+
+  test("results are frozen: a caller cannot change what other callers of the cache see", async () => {
+    const server = await smtp();
+    const result = await probeFor(oneMx("frozen.test"), server.port).probe("frozen.test");
+    assert.throws(() => {
+      (result as { tls: string }).tls = "verified";
+    }, TypeError);
+    assert.throws(() => (result.mx as string[]).push("evil.test"), TypeError);
+  });
+
   test("the cache is bounded: past maxEntries the oldest domain is probed again", async () => {
     const server = await smtp();
     const zone: Zone = { a: { "a.test": ["127.0.0.1"], "b.test": ["127.0.0.1"] } };
@@ -523,6 +621,35 @@ describe("createTlsProbe", () => {
       assert.equal(result.tls, "offered");
     });
 
+    test("enforce: MX hosts the policy does not list are skipped, as a compliant sender would", async () => {
+      const server = await smtp({ tls: await makeLeaf("mx2.good.test", ca) });
+      const zone: Zone = {
+        mx: {
+          "good.test": [
+            { exchange: "mx1.good.test", priority: 10 },
+            { exchange: "mx2.good.test", priority: 20 },
+          ],
+        },
+        a: { "mx1.good.test": ["127.0.0.1"], "mx2.good.test": ["127.0.0.1"] },
+      };
+      const enforce = policy("version: STSv1\nmode: enforce\nmx: mx2.good.test\nmax_age: 86400\n");
+      const dns = fakeDns(zone);
+      const result = await createTlsProbe({
+        resolver: dns,
+        port: server.port,
+        ca: ca.cert,
+        allowNonPublic: true,
+        mtaSts: { fetch: enforce },
+      }).probe("good.test");
+      assert.equal(result.host, "mx2.good.test");
+      assert.equal(result.tls, "verified");
+      assert.deepEqual(result.mx, ["mx1.good.test", "mx2.good.test"], "the MX list is reported whole");
+      assert.ok(!dns.queries.includes("A mx1.good.test"), "mx1 was not even looked up");
+      const without = await probeFor(zone, server.port).probe("good.test");
+      assert.equal(without.host, "mx1.good.test", "without the policy the first MX answers");
+      assert.equal(without.tls, "offered");
+    });
+
     test("testing, MX not listed → reported, the TLS answer unchanged", async () => {
       const result = await probeWith(
         policy("version: STSv1\nmode: testing\nmx: mail.elsewhere.test\nmax_age: 86400\n"),
@@ -562,6 +689,32 @@ describe("createTlsProbe", () => {
   test("heloName with a space or line break is refused when the probe is made", () => {
     assert.throws(() => createTlsProbe({ heloName: "gw.test\r\nRSET" }), /heloName must be a host name/);
     assert.throws(() => createTlsProbe({ heloName: "" }), /heloName/);
+  });
+});
+
+describe("isPublicAddress", () => {
+  test("public unicast only: no loopback, private, link-local, CGNAT, unique-local, mapped, multicast", () => {
+    for (const ip of ["8.8.8.8", "133.242.0.1", "2001:4860:4860::8888"]) {
+      assert.equal(isPublicAddress(ip), true, ip);
+    }
+    for (const ip of [
+      "127.0.0.1",
+      "10.1.2.3",
+      "172.16.0.1",
+      "192.168.1.1",
+      "169.254.169.254",
+      "100.64.0.1",
+      "0.0.0.0",
+      "224.0.0.1",
+      "::1",
+      "::",
+      "fe80::1",
+      "fc00::1",
+      "::ffff:127.0.0.1",
+      "not an address",
+    ]) {
+      assert.equal(isPublicAddress(ip), false, ip);
+    }
   });
 });
 

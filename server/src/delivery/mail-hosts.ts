@@ -1,6 +1,8 @@
 // Where mail for a domain goes (RFC 5321 §5.1): its MX hosts by preference; the domain itself when
 // it has no MX; nowhere when it publishes a null MX (RFC 7505). And each host's addresses.
+import { isIP } from "node:net";
 import { domainToASCII } from "node:url";
+import ipaddr from "ipaddr.js";
 import { ProbeFailure } from "./tls-probe-result.js";
 import { within } from "./within.js";
 
@@ -28,6 +30,7 @@ export function normalizeDomain(name: string): string | null {
   return ascii.split(".").every((label) => LABEL.test(label)) ? ascii : null;
 }
 
+/** The domain's mail hosts (at most 10, valid names only, by preference); throws ProbeFailure. */
 export async function findMailRoute(
   domain: string,
   resolver: ProbeResolver,
@@ -41,7 +44,7 @@ export async function findMailRoute(
     const host = normalizeDomain(exchange);
     if (host !== null && !hosts.includes(host)) hosts.push(host);
   }
-  // "." (which node reports as an empty exchange) means no mail; so does a list of nothing usable.
+  // "." (which node reports as an empty exchange) alone is a null MX; beside real hosts it is ignored.
   if (hosts.length === 0) {
     if (sorted.every(({ exchange }) => exchange === "" || exchange === ".")) return { kind: "null-mx" };
     throw new ProbeFailure("dns", `MX of ${domain} names no valid host`);
@@ -49,18 +52,38 @@ export async function findMailRoute(
   return { kind: "mx", hosts: hosts.slice(0, MAX_HOSTS) };
 }
 
-/** IPv4 addresses first, then IPv6; throws when the host has neither. */
+/**
+ * Whether an address is public unicast. A recipient domain is named by whoever sends, so its MX
+ * may point into our own network; probing there would let a sender reach internal port-25 services.
+ */
+export function isPublicAddress(address: string): boolean {
+  return ipaddr.isValid(address) && ipaddr.process(address).range() === "unicast";
+}
+
+/**
+ * IPv4 addresses first, then IPv6; throws when the host has neither. Answers that are not IP
+ * addresses are dropped (connecting to one would be a second, system DNS lookup), and so are
+ * non-public ones unless `allowNonPublic`.
+ */
 export async function hostAddresses(
   host: string,
   resolver: ProbeResolver,
   timeoutMs: number,
+  allowNonPublic: boolean,
 ): Promise<string[]> {
   const [v4, v6] = await Promise.all([
     lookup(resolver.resolve4(host), `A of ${host}`, timeoutMs).catch(absentAsNone),
     lookup(resolver.resolve6(host), `AAAA of ${host}`, timeoutMs).catch(absentAsNone),
   ]);
-  const addresses = [...(v4 ?? []), ...(v6 ?? [])];
-  if (addresses.length === 0) throw new ProbeFailure("no-address", `${host} has no A or AAAA address`);
+  const found = [...(v4 ?? []), ...(v6 ?? [])].filter((address) => isIP(address) !== 0);
+  if (found.length === 0) throw new ProbeFailure("no-address", `${host} has no A or AAAA address`);
+  const addresses = allowNonPublic ? found : found.filter(isPublicAddress);
+  if (addresses.length === 0) {
+    throw new ProbeFailure(
+      "no-address",
+      `${host} has only non-public addresses (${found.slice(0, 4).join(", ")})`,
+    );
+  }
   return addresses;
 }
 

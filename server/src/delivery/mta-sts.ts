@@ -47,10 +47,21 @@ export function mtaStsReport(outcome: MtaStsOutcome, host: string | undefined): 
   if ("error" in outcome) return { mode: "none", mxMatches: false, error: outcome.error };
   const { policy } = outcome;
   if (!policy) return undefined;
-  // validateMx passes anything under mode "none"; the report says whether the host is listed at all.
-  const mxMatches =
-    host !== undefined &&
-    (policy.mx ?? []).length > 0 &&
-    validateMx(host, { ...policy, mode: "enforce" }).valid;
-  return { mode: policy.mode, mxMatches };
+  return { mode: policy.mode, mxMatches: host !== undefined && listed(host, policy) };
+}
+
+/**
+ * The hosts a sender may use (RFC 8461 §5): under "enforce" only those the policy lists. When it
+ * lists none of them, all stay, so the probe still describes the domain (and mxMatches says no).
+ */
+export function hostsToTry(hosts: string[], outcome: MtaStsOutcome): string[] {
+  if ("error" in outcome || outcome.policy?.mode !== "enforce") return hosts;
+  const policy = outcome.policy;
+  const allowed = hosts.filter((host) => listed(host, policy));
+  return allowed.length > 0 ? allowed : hosts;
+}
+
+function listed(host: string, policy: MtaStsPolicy): boolean {
+  // validateMx passes anything under mode "none"; here the question is whether the host is listed at all.
+  return (policy.mx ?? []).length > 0 && validateMx(host, { ...policy, mode: "enforce" }).valid;
 }

@@ -104,11 +104,12 @@ class Session {
   connected(): Promise<void> {
     return new Promise((resolve, reject) => {
       if (this.failure) return reject(this.failure);
+      this.waiter = { resolve: () => undefined, reject };
       this.socket.once("connect", () => {
+        this.waiter = null;
         this.step = "greeting";
         resolve();
       });
-      this.waiter = { resolve: () => resolve(), reject };
     });
   }
 
@@ -185,14 +186,15 @@ class Session {
     this.socket.destroy();
   }
 
+  /** Hands the waiter its reply, or the failure that already ended the conversation. */
   private wake(): void {
-    if (!this.waiter) return;
-    if (this.failure) return this.fail(this.failure);
-    const reply = this.replies.shift();
-    if (!reply) return;
     const waiter = this.waiter;
+    if (!waiter) return;
+    const reply = this.failure ? undefined : this.replies.shift();
+    if (!this.failure && !reply) return;
     this.waiter = null;
-    waiter.resolve(reply);
+    if (reply) waiter.resolve(reply);
+    else waiter.reject(this.failure!);
   }
 }
 

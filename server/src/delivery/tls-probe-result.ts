@@ -15,7 +15,8 @@ export type TlsProbeFailure =
   | "timeout" // connected, but the server did not get through EHLO/STARTTLS in time
   | "refused" // the server answered its greeting or EHLO with an error code
   | "protocol" // garbage, an oversized reply, or data where none belongs
-  | "tls"; // STARTTLS was offered but the handshake failed
+  | "tls" // STARTTLS was offered but the handshake failed
+  | "busy"; // too many probes queued: this one did not run (not cached)
 
 export interface CertificateSummary {
   /** Distinguished name, e.g. "CN=mx.example.jp, O=Example". */

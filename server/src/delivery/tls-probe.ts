@@ -5,16 +5,31 @@
 import * as dns from "node:dns/promises";
 import { hostname } from "node:os";
 import { rootCertificates } from "node:tls";
+import { Semaphore } from "../semaphore.js";
 import { ExpiringCache } from "./expiring-cache.js";
 import { findMailRoute, hostAddresses, normalizeDomain, type ProbeResolver } from "./mail-hosts.js";
-import { fetchMtaStsPolicy, loadMtaSts, mtaStsReport, type MtaStsFetch } from "./mta-sts.js";
+import {
+  fetchMtaStsPolicy,
+  hostsToTry,
+  loadMtaSts,
+  mtaStsReport,
+  type MtaStsFetch,
+  type MtaStsOutcome,
+} from "./mta-sts.js";
 import { quote } from "./smtp-reply-reader.js";
 import { checkStartTls } from "./starttls-check.js";
 import { ProbeFailure, type TlsProbeFailure, type TlsProbeResult } from "./tls-probe-result.js";
 
 export type { ProbeResolver } from "./mail-hosts.js";
 export type { MtaStsFetch, MtaStsPolicy } from "./mta-sts.js";
-export * from "./tls-probe-result.js";
+export {
+  tlsMeetsRequirement,
+  type CertificateSummary,
+  type MtaStsReport,
+  type TlsLevel,
+  type TlsProbeFailure,
+  type TlsProbeResult,
+} from "./tls-probe-result.js";
 
 export interface TlsProbeOptions {
   /** DNS for MX and host addresses. Default node:dns/promises (the system's resolvers). */
@@ -29,8 +44,17 @@ export interface TlsProbeOptions {
   failureTtlMs?: number;
   /** Most domains kept in the cache; the oldest result goes first. Default 10,000. */
   maxEntries?: number;
-  /** Most connections one probe opens across all MX hosts and addresses. Default 5. */
+  /**
+   * Most mail hosts looked up and connections opened by one probe, so a probe takes at most about
+   * (1 + 2 × maxAttempts) × timeoutMs. Default 5.
+   */
   maxAttempts?: number;
+  /** Probe loopback, private and link-local addresses too (tests, a lab). Default false: public only. */
+  allowNonPublic?: boolean;
+  /** Domains probed at once; more wait their turn. Default 16. */
+  maxConcurrent?: number;
+  /** Domains waiting for a turn; past that a probe answers at once with failure "busy". Default 1,000. */
+  maxQueued?: number;
   /** Our name in EHLO. Default the machine's host name. */
   heloName?: string;
   /** CAs trusted besides Node's bundled roots (PEM), e.g. a private CA, or a test CA. */
@@ -52,6 +76,7 @@ export function createTlsProbe(options: TlsProbeOptions = {}): TlsProbe {
     port: options.port ?? 25,
     timeoutMs: options.timeoutMs ?? 10_000,
     maxAttempts: options.maxAttempts ?? 5,
+    allowNonPublic: options.allowNonPublic ?? false,
     heloName: options.heloName ?? hostname(),
     ca: options.ca === undefined ? undefined : [...rootCertificates, ...[options.ca].flat()],
     mtaStsFetch: options.mtaSts === false ? null : (options.mtaSts?.fetch ?? fetchMtaStsPolicy),
@@ -67,25 +92,39 @@ export function createTlsProbe(options: TlsProbeOptions = {}): TlsProbe {
   const failureTtlMs = options.failureTtlMs ?? 300_000;
   const cache = new ExpiringCache<TlsProbeResult>({ maxEntries: options.maxEntries, now: settings.now });
   const running = new Map<string, Promise<TlsProbeResult>>();
+  const slots = new Semaphore(options.maxConcurrent ?? 16, options.maxQueued ?? 1000);
 
   return {
     probe(input) {
       const domain = normalizeDomain(input);
       // Not cached: any string could be a key, and the answer costs nothing.
-      if (domain === null) return Promise.resolve(invalidDomain(input, settings.now));
+      if (domain === null) {
+        const error = `not a domain name: ${quote(input)}`;
+        return Promise.resolve(failed(input.slice(0, 255), "invalid-domain", error, settings.now));
+      }
       const cached = cache.get(domain);
       if (cached) return Promise.resolve(cached);
       const pending = running.get(domain);
       if (pending) return pending;
-      const attempt = probeDomain(domain, settings)
-        .catch((err: unknown) => unexpected(domain, err, settings.now))
-        .then((result) => {
-          running.delete(domain);
-          // A failure says nothing lasting; a null MX is a lasting answer, like "no STARTTLS".
-          const lasting = result.failure === undefined || result.failure === "null-mx";
-          cache.set(domain, result, lasting ? cacheTtlMs : failureTtlMs);
-          return result;
-        });
+      const slot = slots.acquire();
+      // Not cached either: the next probe, once the queue has moved, may well get through.
+      if (!slot) {
+        const error = "too many TLS probes under way; try again later";
+        return Promise.resolve(failed(domain, "busy", error, settings.now));
+      }
+      const attempt = slot.then(async (release) => {
+        const result = await probeDomain(domain, settings)
+          // Every step catches its own failures; this is for an injected part's odd answer.
+          .catch((err: unknown) =>
+            failed(domain, "protocol", `probe failed: ${errorMessage(err)}`, settings.now),
+          )
+          .finally(release);
+        running.delete(domain);
+        // A failure says nothing lasting; a null MX is a lasting answer, like "no STARTTLS".
+        const lasting = result.failure === undefined || result.failure === "null-mx";
+        cache.set(domain, freeze(result), lasting ? cacheTtlMs : failureTtlMs);
+        return result;
+      });
       running.set(domain, attempt);
       return attempt;
     },
@@ -97,43 +136,39 @@ interface Settings {
   port: number;
   timeoutMs: number;
   maxAttempts: number;
+  allowNonPublic: boolean;
   heloName: string;
   ca: string[] | undefined;
   mtaStsFetch: MtaStsFetch | null;
   now: () => number;
 }
 
-/** A probe that threw despite every step catching its own failures (an injected part's odd answer). */
-function unexpected(domain: string, err: unknown, now: () => number): TlsProbeResult {
-  const message = err instanceof Error ? err.message : String(err);
+/** Every caller of one domain gets the same object, so none may change it under the others. */
+function freeze(result: TlsProbeResult): TlsProbeResult {
+  for (const part of [result.mx, result.certificate, result.mtaSts]) if (part) Object.freeze(part);
+  return Object.freeze(result);
+}
+
+/** A result for a probe that learned nothing: no host was asked, or none could be. */
+function failed(domain: string, failure: TlsProbeFailure, error: string, now: () => number): TlsProbeResult {
   return {
     domain,
     tls: "none",
     mx: [],
     implicitMx: false,
-    failure: "protocol",
-    error: `probe failed: ${message}`,
-    checkedAt: new Date(now()).toISOString(),
-  };
-}
-
-function invalidDomain(input: string, now: () => number): TlsProbeResult {
-  return {
-    domain: input.slice(0, 255),
-    tls: "none",
-    mx: [],
-    implicitMx: false,
-    failure: "invalid-domain",
-    error: `not a domain name: ${quote(input)}`,
+    failure,
+    error,
     checkedAt: new Date(now()).toISOString(),
   };
 }
 
 async function probeDomain(domain: string, settings: Settings): Promise<TlsProbeResult> {
   const checkedAt = new Date(settings.now()).toISOString();
-  const mtaSts = settings.mtaStsFetch ? loadMtaSts(settings.mtaStsFetch, domain, settings.timeoutMs) : null;
-  const result = await probeHosts(domain, settings, checkedAt);
-  if (!mtaSts) return result;
+  // Fetched while the MX is looked up; the hosts to try depend on it.
+  const mtaSts: Promise<MtaStsOutcome> = settings.mtaStsFetch
+    ? loadMtaSts(settings.mtaStsFetch, domain, settings.timeoutMs)
+    : Promise.resolve({ policy: null });
+  const result = await probeHosts(domain, settings, checkedAt, mtaSts);
   const report = mtaStsReport(await mtaSts, result.host);
   if (!report) return result;
   result.mtaSts = report;
@@ -145,7 +180,12 @@ async function probeDomain(domain: string, settings: Settings): Promise<TlsProbe
   return result;
 }
 
-async function probeHosts(domain: string, settings: Settings, checkedAt: string): Promise<TlsProbeResult> {
+async function probeHosts(
+  domain: string,
+  settings: Settings,
+  checkedAt: string,
+  mtaSts: Promise<MtaStsOutcome>,
+): Promise<TlsProbeResult> {
   const result: TlsProbeResult = { domain, tls: "none", mx: [], implicitMx: false, checkedAt };
   const errors: string[] = [];
   let lastFailure: ProbeFailure | undefined;
@@ -157,12 +197,13 @@ async function probeHosts(domain: string, settings: Settings, checkedAt: string)
     result.mx = route.hosts;
     result.implicitMx = route.kind === "implicit";
     let attempts = 0;
-    for (const host of route.hosts) {
+    for (const host of hostsToTry(route.hosts, await mtaSts)) {
       if (attempts >= settings.maxAttempts) break;
       let addresses: string[];
       try {
-        addresses = await hostAddresses(host, settings.resolver, settings.timeoutMs);
+        addresses = await hostAddresses(host, settings.resolver, settings.timeoutMs, settings.allowNonPublic);
       } catch (err) {
+        attempts++;
         lastFailure = asFailure(err, "dns");
         errors.push(lastFailure.message);
         continue;
@@ -200,5 +241,9 @@ async function probeHosts(domain: string, settings: Settings, checkedAt: string)
 /** A ProbeFailure as it is; anything else (a resolver's odd answer, a socket option refused) under `code`. */
 function asFailure(err: unknown, code: TlsProbeFailure): ProbeFailure {
   if (err instanceof ProbeFailure) return err;
-  return new ProbeFailure(code, err instanceof Error ? err.message : String(err));
+  return new ProbeFailure(code, errorMessage(err));
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
