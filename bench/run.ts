@@ -37,6 +37,10 @@ const BENCHES: Record<string, { about: string; load: () => Promise<{ run: () => 
     about: "1,000 messages due at once → all relayed, vs Postfix",
     load: () => import("./due-burst.js"),
   },
+  "zip-aes": {
+    about: "AES-256 ZIP of a 50 MB already-compressed file, MB/s, vs 7-Zip and zip.js",
+    load: () => import("./zip-aes.js"),
+  },
   "tb-confirm": {
     about: "Thunderbird: Send → confirm dialog, 200 recipients + 10 attachments, vs 1 recipient",
     load: () => import("./tb-confirm.js"),

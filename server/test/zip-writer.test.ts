@@ -17,6 +17,7 @@ import {
   utimesSync,
   writeFileSync,
 } from "node:fs";
+import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { after, describe, test } from "node:test";
@@ -28,6 +29,7 @@ import {
   type EncryptedZipRequest,
   type ZipErrorCode,
 } from "../src/pipeline/transform/zip/index.js";
+import { Output } from "../src/pipeline/transform/zip/files.js";
 
 const MiB = 1024 * 1024;
 const PASSWORD = "Pass-2026-見積";
@@ -209,6 +211,20 @@ describe("encrypted ZIP writer", () => {
     assert.equal(sevenZipList(outputPath, ASCII_PASSWORD)[0]!.Method, "ZipCrypto Deflate");
   });
 
+  test("ZipCrypto takes the password's UTF-8 bytes, as unzip does in a UTF-8 locale", async () => {
+    const outputPath = fresh("zipcrypto-ja.zip");
+    const content = Buffer.from("社外秘".repeat(1000));
+    await writeEncryptedZip({
+      files: [{ path: input("a.txt", content), name: "社外秘.txt" }],
+      password: PASSWORD,
+      encryption: "zipcrypto",
+      outputPath,
+    });
+    const x = tool("unzip", ["-p", "-P", PASSWORD, outputPath]);
+    assert.equal(x.status, 0, x.out);
+    assert.equal(x.out, content.toString());
+  });
+
   test("modification times: the file's own by default, or the one given; the UTC time survives time zones", async () => {
     const given = new Date("2024-03-15T10:20:30Z");
     const own = new Date("2023-01-02T03:04:06Z");
@@ -327,6 +343,20 @@ describe("encrypted ZIP writer", () => {
       /EEXIST/,
     );
     assert.equal(readFileSync(outputPath, "utf8"), "keep me");
+  });
+
+  test("the output refuses to pass 4 GiB (ZIP64 offsets) and writes nothing then", async () => {
+    const path = fresh("limit.bin");
+    const handle = await open(path, "wx");
+    try {
+      const out = new Output(handle);
+      out.position = 0xffff_fff0;
+      await rejects(out.append(Buffer.alloc(15)), "archive_too_large", /4 GiB.*ZIP64/);
+      await out.flush();
+      assert.equal(statSync(path).size, 0);
+    } finally {
+      await handle.close();
+    }
   });
 
   test("an input file that disappears or shrinks mid-way fails the archive and the partial file is removed", async () => {

@@ -1,10 +1,9 @@
 // The fixed-layout records of a ZIP file (APPNOTE.TXT §4.3), little-endian. ZIP64 is not written:
 // the writer refuses what would need it (writer.ts), so every size and offset here fits 32 bits.
 
-export const LOCAL_HEADER_BYTES = 30;
+const LOCAL_HEADER_BYTES = 30;
 const CENTRAL_HEADER_BYTES = 46;
 const END_RECORD_BYTES = 22;
-export const DATA_DESCRIPTOR_BYTES = 16;
 /** Where CRC, compressed and uncompressed size sit in a local header, for patching them later. */
 export const LOCAL_SIZES_AT = 14;
 

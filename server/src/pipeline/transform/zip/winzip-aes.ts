@@ -81,10 +81,15 @@ export class WinZipAesEncryptor {
 
   private refill(): void {
     const c = this.counters;
-    for (let b = 0; b < BATCH_BLOCKS; b++, this.counter++) {
-      c[b * 4] = this.counter >>> 0;
-      c[b * 4 + 1] = Math.floor(this.counter / 0x1_0000_0000);
+    const first = this.counter;
+    // A Uint32Array keeps a number modulo 2^32, truncated: low word, then high word. Locals only in
+    // the loop: it ran at a seventh of the writer's time when it updated this.counter per block.
+    for (let b = 0, i = 0; b < BATCH_BLOCKS; b++, i += 4) {
+      const n = first + b;
+      c[i] = n;
+      c[i + 1] = n / 0x1_0000_0000;
     }
+    this.counter = first + BATCH_BLOCKS;
     this.keystream = this.ecb.update(new Uint8Array(c.buffer, 0, BATCH_BLOCKS * BLOCK));
     this.used = 0;
   }

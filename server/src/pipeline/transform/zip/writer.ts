@@ -1,14 +1,13 @@
 // Writes one encrypted ZIP file, streaming each input file through CRC, deflate (when it pays) and
 // encryption into the output, a chunk at a time. This is CPU work that grows with the files: call
 // it on a worker thread (index.ts does), not on an event loop that serves mail.
-import { open, rm, type FileHandle } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import { crc32, createDeflateRaw, deflateRawSync } from "node:zlib";
 import { isCompressed, MAGIC_BYTES } from "./compressed.js";
 import { uniqueEntryNames } from "./names.js";
 import {
   LOCAL_SIZES_AT,
-  MAX_32,
   MAX_ENTRIES,
   METHOD_DEFLATED,
   METHOD_STORED,
@@ -22,8 +21,11 @@ import {
   type EntryFields,
 } from "./records.js";
 import { SCHEMES, type Scheme, type ZipEncryption } from "./schemes.js";
+import { ChunkBuffers, Output, openInput, openOutput, readChunks, readHead, type Input } from "./files.js";
+import { ZipError } from "./zip-error.js";
 
 export type { ZipEncryption } from "./schemes.js";
+export { ZipError, type ZipErrorCode } from "./zip-error.js";
 
 export interface ZipInputFile {
   /** The file to read; it must stay as it is until the archive is written. */
@@ -63,30 +65,7 @@ export interface EncryptedZipResult {
   entries: ZipEntryInfo[];
 }
 
-export type ZipErrorCode =
-  | "bad_request"
-  | "too_many_files"
-  | "file_too_large"
-  | "archive_too_large"
-  | "file_unreadable"
-  | "file_changed"
-  | "output_unwritable";
-
-/** A request the writer refuses, or an input file it cannot archive; `code` says which. */
-export class ZipError extends Error {
-  constructor(
-    readonly code: ZipErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "ZipError";
-  }
-}
-
 export const DEFAULT_DEFLATE_LEVEL = 6;
-
-/** Bytes read from an input file at a time. */
-const CHUNK_BYTES = 1024 * 1024;
 
 /**
  * Bytes deflated as a probe before deflating a whole file that is not known to be compressed. Measured
@@ -132,93 +111,6 @@ function check(request: EncryptedZipRequest): { scheme: Scheme; level: number } 
   return { scheme, level: deflateLevel };
 }
 
-/** Creates the output. Failing here leaves nothing behind, and is a ZipError so callers can tell. */
-async function openOutput(path: string): Promise<FileHandle> {
-  try {
-    return await open(path, "wx");
-  } catch (err) {
-    throw new ZipError("output_unwritable", `cannot create ${path}: ${(err as Error).message}`);
-  }
-}
-
-async function writeFully(out: FileHandle, data: Buffer, position: number): Promise<void> {
-  for (let done = 0; done < data.length;) {
-    const { bytesWritten } = await out.write(data, done, data.length - done, position + done);
-    done += bytesWritten;
-  }
-}
-
-/** The output file and where the next byte goes; refuses to pass what 32-bit offsets can address. */
-class Output {
-  position = 0;
-  constructor(readonly handle: FileHandle) {}
-
-  async append(data: Buffer): Promise<void> {
-    if (this.position + data.length > MAX_32)
-      throw new ZipError(
-        "archive_too_large",
-        "the archive would reach 4 GiB, which needs ZIP64 (not supported)",
-      );
-    await writeFully(this.handle, data, this.position);
-    this.position += data.length;
-  }
-
-  async rewind(to: number): Promise<void> {
-    await this.handle.truncate(to);
-    this.position = to;
-  }
-}
-
-interface Input {
-  handle: FileHandle;
-  size: number;
-  modifiedAt: Date;
-  /** For messages: the entry's name and the file's path. */
-  label: string;
-}
-
-async function openInput(file: ZipInputFile, name: string): Promise<Input> {
-  const label = `"${name}" (${file.path})`;
-  let handle: FileHandle;
-  try {
-    handle = await open(file.path, "r");
-  } catch (err) {
-    throw new ZipError("file_unreadable", `cannot open ${label}: ${(err as Error).message}`);
-  }
-  try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) throw new ZipError("file_unreadable", `${label} is not a regular file`);
-    if (stat.size > MAX_32)
-      throw new ZipError(
-        "file_too_large",
-        `${label} has ${stat.size} bytes: 4 GiB and more needs ZIP64 (not supported)`,
-      );
-    return { handle, size: stat.size, modifiedAt: file.modifiedAt ?? stat.mtime, label };
-  } catch (err) {
-    await handle.close();
-    throw err;
-  }
-}
-
-/** The file's bytes, exactly its size as opened: a file that shrinks or grows is an error. */
-async function* readChunks(input: Input): AsyncGenerator<Buffer> {
-  for (let at = 0; at < input.size;) {
-    const want = Math.min(CHUNK_BYTES, input.size - at);
-    const { bytesRead, buffer } = await input.handle.read(Buffer.allocUnsafe(want), 0, want, at);
-    if (bytesRead === 0) throw new ZipError("file_changed", `${input.label} shrank while being archived`);
-    at += bytesRead;
-    yield buffer.subarray(0, bytesRead);
-  }
-  const { bytesRead } = await input.handle.read(Buffer.alloc(1), 0, 1, input.size);
-  if (bytesRead !== 0) throw new ZipError("file_changed", `${input.label} grew while being archived`);
-}
-
-async function readHead(input: Input, bytes: number): Promise<Buffer> {
-  const head = Buffer.alloc(Math.min(bytes, input.size));
-  const { bytesRead } = await input.handle.read(head, 0, head.length, 0);
-  return head.subarray(0, bytesRead);
-}
-
 /** Whether to deflate: not for a file known to be compressed, nor for one whose first bytes hardly shrink. */
 async function worthDeflating(input: Input, name: string, level: number): Promise<boolean> {
   const probe = await readHead(input, Math.max(PROBE_BYTES, MAGIC_BYTES));
@@ -233,6 +125,7 @@ interface EntryPlan {
   scheme: Scheme;
   password: string;
   level: number;
+  buffers: ChunkBuffers;
 }
 
 /** Writes one entry at the output's position: its local header, data and descriptor or patched sizes. */
@@ -267,11 +160,13 @@ async function writeEntry(
       yield chunk;
     }
   }
-  // Encryption works in place: read chunks and zlib's output buffers are this entry's own.
+  // Encryption works in place: read chunks and zlib's output buffers are this entry's own. Stored
+  // data goes from read to write unchanged in size, so its buffers go round; zlib's are its own.
+  const buffers = stored ? plan.buffers : undefined;
   async function encrypted(source: AsyncIterable<Buffer>): Promise<void> {
-    for await (const chunk of source) await out.append(encryptor.update(chunk));
+    for await (const chunk of source) await out.append(encryptor.update(chunk), buffers?.give);
   }
-  if (stored) await pipeline(readChunks(input), checksummed, encrypted);
+  if (stored) await pipeline(readChunks(input, buffers), checksummed, encrypted);
   else await pipeline(readChunks(input), checksummed, createDeflateRaw({ level: plan.level }), encrypted);
   await out.append(encryptor.final());
 
@@ -279,12 +174,7 @@ async function writeEntry(
   fields.compressedSize = out.position - dataStart;
   fields.size = input.size;
   if (scheme.dataDescriptor) await out.append(dataDescriptor(fields.crc, fields.compressedSize, fields.size));
-  else
-    await writeFully(
-      out.handle,
-      sizes(fields.crc, fields.compressedSize, fields.size),
-      offset + LOCAL_SIZES_AT,
-    );
+  else await out.patch(sizes(fields.crc, fields.compressedSize, fields.size), offset + LOCAL_SIZES_AT);
   return { central: centralHeader(fields, extra, offset), compressedSize: fields.compressedSize };
 }
 
@@ -310,6 +200,7 @@ export async function writeEncryptedZip(request: EncryptedZipRequest): Promise<E
   const names = uniqueEntryNames(request.files.map((f) => f.name));
   const handle = await openOutput(request.outputPath);
   const out = new Output(handle);
+  const buffers = new ChunkBuffers();
   let closed = false;
   try {
     const central: Buffer[] = [];
@@ -325,6 +216,7 @@ export async function writeEncryptedZip(request: EncryptedZipRequest): Promise<E
           scheme,
           password: request.password,
           level,
+          buffers,
         };
         const entry = await addEntry(out, plan);
         central.push(entry.central);
@@ -337,11 +229,15 @@ export async function writeEncryptedZip(request: EncryptedZipRequest): Promise<E
     const directory = Buffer.concat(central);
     await out.append(directory);
     await out.append(endRecord(entries.length, directory.length, centralOffset));
+    await out.flush();
     closed = true;
     await handle.close();
     return { size: out.position, entries };
   } catch (err) {
-    if (!closed) await handle.close().catch(() => undefined);
+    if (!closed) {
+      await out.settle();
+      await handle.close().catch(() => undefined);
+    }
     await rm(request.outputPath, { force: true });
     throw err;
   }
