@@ -126,6 +126,7 @@ export class SqliteStore implements Store {
     this.downloads.downloadFilesToDelete(...a);
   readonly markDownloadFilesDeleted: Store["markDownloadFilesDeleted"] = (...a) =>
     this.downloads.markDownloadFilesDeleted(...a);
+  readonly keptDownloadFiles: Store["keptDownloadFiles"] = (...a) => this.downloads.keptDownloadFiles(...a);
   readonly purgeDownloadPackages: Store["purgeDownloadPackages"] = (...a) =>
     this.downloads.purgeDownloadPackages(...a);
 }

@@ -501,6 +501,8 @@ export interface Store {
    * `endedBefore` and have no stored file left.
    */
   purgeDownloadPackages(endedBefore: number, limit: number): Promise<number>;
+  /** Of these vault file names, those a package still needs (a row, not deleted). */
+  keptDownloadFiles(storageNames: string[]): Promise<Set<string>>;
 
   close(): Promise<void>;
 }

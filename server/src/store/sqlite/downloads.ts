@@ -365,4 +365,18 @@ export class Downloads {
       [endedBefore, limit],
     );
   }
+
+  async keptDownloadFiles(storageNames: string[]): Promise<Set<string>> {
+    const kept = new Set<string>();
+    // In chunks: SQLite bounds the number of bound variables.
+    for (let start = 0; start < storageNames.length; start += 500) {
+      const chunk = storageNames.slice(start, start + 500);
+      const rows = await this.reader.all<{ storage_name: string }>(
+        `SELECT storage_name FROM download_files WHERE deleted_at IS NULL AND storage_name IN (${placeholders(chunk.length)})`,
+        chunk,
+      );
+      for (const r of rows) kept.add(r.storage_name);
+    }
+    return kept;
+  }
 }
