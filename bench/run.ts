@@ -32,6 +32,10 @@ const BENCHES: Record<string, { about: string; load: () => Promise<{ run: () => 
     about: "1,000 messages due at once → all relayed, vs Postfix",
     load: () => import("./due-burst.js"),
   },
+  download: {
+    about: "download of a 100 MB file from the download centre (one file, all as ZIP), vs express.static",
+    load: () => import("./download.js"),
+  },
   "tb-confirm": {
     about: "Thunderbird: Send → confirm dialog, 200 recipients + 10 attachments, vs 1 recipient",
     load: () => import("./tb-confirm.js"),
