@@ -112,6 +112,8 @@ export class SqliteStore implements Store {
   readonly downloadPackage: Store["downloadPackage"] = (...a) => this.downloads.downloadPackage(...a);
   readonly downloadLinkByToken: Store["downloadLinkByToken"] = (...a) =>
     this.downloads.downloadLinkByToken(...a);
+  readonly reserveDownloadAttempt: Store["reserveDownloadAttempt"] = (...a) =>
+    this.downloads.reserveDownloadAttempt(...a);
   readonly recordDownloadFailure: Store["recordDownloadFailure"] = (...a) =>
     this.downloads.recordDownloadFailure(...a);
   readonly recordDownloadSuccess: Store["recordDownloadSuccess"] = (...a) =>
