@@ -41,6 +41,10 @@ const BENCHES: Record<string, { about: string; load: () => Promise<{ run: () => 
     about: "AES-256 ZIP of a 50 MB already-compressed file, MB/s, vs 7-Zip and zip.js",
     load: () => import("./zip-aes.js"),
   },
+  download: {
+    about: "download of a 100 MB file from the download centre (one file, all as ZIP), vs express.static",
+    load: () => import("./download.js"),
+  },
   "tb-confirm": {
     about: "Thunderbird: Send → confirm dialog, 200 recipients + 10 attachments, vs 1 recipient",
     load: () => import("./tb-confirm.js"),

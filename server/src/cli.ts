@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from "./config/load.js";
 import type { Config } from "./config/schema.js";
 import { defaultSelector, generateDkimKey } from "./delivery/dkim.js";
 import { DataDirLockedError } from "./store/data-dir-lock.js";
-import { openSpool, openStore, startGateway } from "./gateway.js";
+import { downloadVault, openSpool, openStore, startGateway } from "./gateway.js";
 import { SpoolMissingError } from "./pipeline/intake.js";
 import { ACCOUNT_RECHECK_MAX_AGE_MS } from "./intake/smtp.js";
 import { createLogger } from "./log.js";
@@ -195,7 +195,13 @@ async function retentionRun(config: Config): Promise<void> {
   const store = await openStore(config);
   const spool = await openSpool(config);
   try {
-    const job = new RetentionJob({ config, store, spool, log: createLogger("warn") });
+    const job = new RetentionJob({
+      config,
+      store,
+      spool,
+      vault: downloadVault(config),
+      log: createLogger("warn"),
+    });
     const deleted = await job.run();
     console.log(
       [
@@ -207,6 +213,8 @@ async function retentionRun(config: Config): Promise<void> {
         `  expired tokens:      ${deleted.tokens}`,
         `  orphan spool files:  ${deleted.orphanSpoolFiles}`,
         `  outbox files:        ${deleted.outboxFiles}`,
+        `  download files:      ${deleted.downloadFiles}`,
+        `  download packages:   ${deleted.downloadPackages}`,
       ].join("\n"),
     );
   } finally {

@@ -25,6 +25,7 @@ import { Spool } from "./store/spool.js";
 import { SqliteStore } from "./store/sqlite.js";
 import type { Store } from "./store/types.js";
 import { createApp } from "./web/app.js";
+import { Vault } from "./downloads/vault.js";
 import { unparsedRequestAnswer } from "./web/errors.js";
 
 export interface Gateway {
@@ -34,6 +35,11 @@ export interface Gateway {
   ports: { http: number; smtp: number; smtps: number | null };
   tlsSelfSigned: boolean;
   close(): Promise<void>;
+}
+
+/** The download centre's encrypted files: DATA/downloads. */
+export function downloadVault(config: Config): Vault {
+  return new Vault(join(config.dataDir, "downloads"));
 }
 
 export function openStore(config: Config): Promise<SqliteStore> {
@@ -138,7 +144,9 @@ export async function startGateway(
   });
   httpServer.on("request", app);
   await scheduler.start();
-  const retention = new RetentionJob({ config, store, spool, log });
+  const vault = downloadVault(config);
+  await vault.init();
+  const retention = new RetentionJob({ config, store, spool, vault, log });
   retention.start();
 
   return {

@@ -6,6 +6,7 @@
 import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Config } from "./config/schema.js";
+import type { Vault } from "./downloads/vault.js";
 import { outboxDir } from "./delivery/relay.js";
 import type { Logger } from "./log.js";
 import type { Spool } from "./store/spool.js";
@@ -27,12 +28,17 @@ export interface RetentionSummary {
   tokens: number;
   orphanSpoolFiles: number;
   outboxFiles: number;
+  /** Stored download files of packages expired or stopped (or files stopped), and orphans. */
+  downloadFiles: number;
+  downloadPackages: number;
 }
 
 export interface RetentionDeps {
   config: Config;
   store: Store;
   spool: Spool;
+  /** The download centre's files; without it no download data is touched. */
+  vault?: Vault;
   log: Logger;
   /** The time a run takes as now; tests move it forward instead of waiting days. */
   clock?: () => number;
@@ -78,7 +84,7 @@ export class RetentionJob {
 
   private async runOnce(): Promise<RetentionSummary> {
     const { config, store, spool, log } = this.deps;
-    const { bodyDays, metadataDays, auditDays, outboxDays, batchSize } = config.retention;
+    const { bodyDays, metadataDays, auditDays, outboxDays, downloadDays, batchSize } = config.retention;
     const now = this.clock();
     const before = (days: number) => now - days * DAY_MS;
     const summary: RetentionSummary = {
@@ -89,6 +95,8 @@ export class RetentionJob {
       tokens: 0,
       orphanSpoolFiles: 0,
       outboxFiles: 0,
+      downloadFiles: 0,
+      downloadPackages: 0,
     };
     // Bodies before rows: a message's rows go only once its body has (and the config keeps rows
     // at least as long as bodies).
@@ -114,6 +122,24 @@ export class RetentionJob {
     if (!this.stopped) summary.orphanSpoolFiles = await this.sweepSpool(now);
     if (outboxDays !== null && !this.stopped) {
       summary.outboxFiles = await this.sweepOutbox(before(outboxDays), now);
+    }
+    const { vault } = this.deps;
+    if (vault && !this.stopped) {
+      summary.downloadFiles = await this.inBatches(async () => {
+        const files = await store.downloadFilesToDelete(now, batchSize);
+        // Files first: a crash in between leaves rows that the next run deletes again (force).
+        for (const file of files) await vault.remove(file.storageName);
+        await store.markDownloadFilesDeleted(
+          files.map((f) => f.id),
+          now,
+        );
+        return files.length;
+      });
+      if (downloadDays !== null) {
+        const cutoff = before(downloadDays);
+        summary.downloadPackages = await this.inBatches(() => store.purgeDownloadPackages(cutoff, batchSize));
+      }
+      if (!this.stopped) summary.downloadFiles += await this.sweepVault(vault, now);
     }
     if (Object.values(summary).some((n) => n > 0)) {
       log.info({ event: "retention", ...summary }, "retention deleted old data");
@@ -152,6 +178,24 @@ export class RetentionJob {
         "removed orphan spool files",
       );
     return orphans.length;
+  }
+
+  /**
+   * Removes vault files no package needs (a crash between storing a file and its package's commit,
+   * or during a deletion) and partial ones, once ORPHAN_MIN_AGE_MS old: a package being made has
+   * its files before its rows.
+   */
+  private async sweepVault(vault: Vault, now: number): Promise<number> {
+    const { stored, partial } = await vault.list();
+    const kept = await this.deps.store.keptDownloadFiles(stored);
+    let removed = 0;
+    for (const name of [...stored.filter((n) => !kept.has(n)), ...partial]) {
+      const modifiedAt = await vault.modifiedAt(name);
+      if (modifiedAt === null || modifiedAt > now - ORPHAN_MIN_AGE_MS) continue;
+      await vault.remove(name);
+      removed++;
+    }
+    return removed;
   }
 
   /**

@@ -186,6 +186,25 @@ describe("download centre pages", () => {
     assert.equal(Visitor.notice(await a.signIn()), "", "open again after the lock");
   });
 
+  test("a burst of concurrent guesses on one link: no more than the limit are checked", async () => {
+    const { packageId, links } = await centre.create({ "a.txt": "a" });
+    const v = new Visitor(centre, links[0]!.url);
+    const csrf = await v.csrf();
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => v.post("password", { password: `guess-${i}` }, csrf)),
+    );
+    const notices = answers.map((r) => Visitor.notice(r));
+    assert.ok(
+      notices.every((n) => ["wrong_password", "locked", "busy"].includes(n)),
+      notices.join(),
+    );
+    const checked = (await centre.store.downloadLog(packageId, 100)).filter((l) =>
+      ["password_wrong", "locked"].includes(l.outcome),
+    );
+    assert.equal(checked.length, 3, "three checked (the third locked the link), the rest refused unchecked");
+    assert.equal(Visitor.notice(await v.signIn()), "locked");
+  });
+
   test("one-time code: sent to the link's recipient only, wrong code, resend wait, expiry, right code", async () => {
     const { links } = await centre.create(
       { "a.txt": "a" },

@@ -130,26 +130,32 @@ describe("SqliteStore downloads", () => {
     assert.equal(await store.downloadPackage(dup.id), undefined);
   });
 
-  test("wrong answers lock the link at the limit, the count starts again, and a success clears it", async () => {
+  test("attempts are counted before the check: wrong ones lock the link at the limit, the count starts again, a success clears it", async () => {
     const pkg = newPackage();
     await store.insertDownloadPackage(pkg);
     const link = pkg.links[0]!.id;
     const lockout = { limit: 3, lockMs: 60_000 };
-    assert.deepEqual(await store.recordDownloadFailure(link, lockout, T, entry(pkg, "password_wrong")), {
-      lockedUntil: null,
-    });
-    await store.recordDownloadFailure(link, lockout, T + 1, entry(pkg, "password_wrong"));
-    assert.deepEqual(await store.recordDownloadFailure(link, lockout, T + 2, entry(pkg, "password_wrong")), {
-      lockedUntil: T + 2 + 60_000,
-    });
+    /** One wrong attempt at `now`, reserved and then recorded, as DownloadAccess makes it. */
+    const wrong = async (now: number) => {
+      assert.deepEqual(await store.reserveDownloadAttempt(link, 3, now), { ok: true });
+      return store.recordDownloadFailure(link, lockout, now, entry(pkg, "password_wrong"));
+    };
+    assert.deepEqual(await wrong(T), { lockedUntil: null });
+    await wrong(T + 1);
+    assert.deepEqual(await wrong(T + 2), { lockedUntil: T + 2 + 60_000 });
     let got = await store.downloadPackage(pkg.id);
     assert.equal(got?.links[0]?.lockedUntil, T + 2 + 60_000);
     assert.equal(got?.links[0]?.failedAttempts, 0);
     assert.equal(got?.links[1]?.lockedUntil, null, "the other recipient's link is untouched");
-    await store.recordDownloadFailure(link, lockout, T + 70_000, entry(pkg, "password_wrong"));
+    assert.deepEqual(await store.reserveDownloadAttempt(link, 3, T + 30_000), {
+      ok: false,
+      lockedUntil: T + 2 + 60_000,
+    });
+    await wrong(T + 70_000);
     await store.setDownloadCode(link, "codehash", T + 600_000, entry(pkg, "code_sent"));
     got = await store.downloadPackage(pkg.id);
     assert.equal(got?.links[0]?.failedAttempts, 1);
+    assert.equal(got?.links[0]?.lockedUntil, null, "an ended lock is cleared by the next attempt");
     assert.equal(got?.links[0]?.codeHash, "codehash");
     await store.recordDownloadSuccess(link, T + 80_000, entry(pkg, "code_ok"));
     got = await store.downloadPackage(pkg.id);
@@ -158,6 +164,20 @@ describe("SqliteStore downloads", () => {
     assert.deepEqual(
       (await store.downloadLog(pkg.id, 10)).map((l) => l.outcome),
       ["code_ok", "code_sent", "password_wrong", "locked", "password_wrong", "password_wrong"],
+    );
+  });
+
+  test("a burst of concurrent attempts: no more than the limit are let through to be checked", async () => {
+    const pkg = newPackage();
+    await store.insertDownloadPackage(pkg);
+    const link = pkg.links[0]!.id;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => store.reserveDownloadAttempt(link, 5, T)),
+    );
+    assert.equal(results.filter((r) => r.ok).length, 5);
+    assert.ok(
+      results.filter((r) => !r.ok).every((r) => !r.ok && r.lockedUntil === null),
+      "refused as busy",
     );
   });
 

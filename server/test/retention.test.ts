@@ -593,12 +593,13 @@ describe("RetentionJob", () => {
 describe("retention config", () => {
   const defaults = parseConfig({}, "test").retention;
 
-  test("defaults: bodies 7 days, rows and audit a year, outbox 7 days, hourly, 500 rows a batch", () => {
+  test("defaults: bodies 7 days, rows and audit a year, outbox 7 days, download rows 90, hourly, 500 rows a batch", () => {
     assert.deepEqual(defaults, {
       bodyDays: 7,
       metadataDays: 365,
       auditDays: 365,
       outboxDays: 7,
+      downloadDays: 90,
       intervalMinutes: 60,
       batchSize: 500,
     });

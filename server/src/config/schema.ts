@@ -149,6 +149,10 @@ const retention = z
     metadataDays: days(365, "a message's rows and its notices, counted from its final status"),
     auditDays: days(365, "audit entries"),
     outboxDays: days(7, ".eml files in dataDir/outbox (relay.url: outbox)"),
+    downloadDays: days(
+      90,
+      "a download package's rows and log, counted from its expiry or stop (its stored files go at the first run after it)",
+    ),
     intervalMinutes: z
       .number()
       .min(1)

@@ -103,18 +103,22 @@ export class DownloadAccess {
     this.slots = new Semaphore(this.options.concurrentChecks, 20);
   }
 
-  checkPassword(found: FoundLink, password: string, ip: string): Promise<AccessResult> {
+  /** Takes a password-check slot first: an attempt counted is always decided (verifyPassword never throws). */
+  async checkPassword(found: FoundLink, password: string, ip: string): Promise<AccessResult> {
     const hash = found.package.passwordHash;
-    return this.check(found, ip, "password", async () => {
-      const slot = this.slots.acquire();
-      if (!slot) return "busy";
-      const release = await slot;
-      try {
-        return hash !== null && (await verifyPassword(password, hash));
-      } finally {
-        release();
-      }
-    });
+    const slot = this.slots.acquire();
+    if (!slot) return { ok: false, reason: "busy" };
+    const release = await slot;
+    try {
+      return await this.check(
+        found,
+        ip,
+        "password",
+        async () => hash !== null && verifyPassword(password, hash),
+      );
+    } finally {
+      release();
+    }
   }
 
   checkCode(found: FoundLink, code: string, ip: string): Promise<AccessResult> {
@@ -150,28 +154,25 @@ export class DownloadAccess {
     found: FoundLink,
     ip: string,
     kind: "password" | "code",
-    verify: () => Promise<boolean | "busy">,
+    verify: () => Promise<boolean>,
   ): Promise<AccessResult> {
     const now = this.now();
     const { link } = found;
-    if (link.lockedUntil !== null && link.lockedUntil > now)
-      return { ok: false, reason: "locked", retryAfter: Math.ceil((link.lockedUntil - now) / 1000) };
+    const retryAfter = (until: number) => Math.ceil((until - now) / 1000);
     const attempt = this.ipLimiter.reserve([
       { key: `download:${addressKey(ip)}`, limit: this.options.ipAttempts },
     ]);
     if ("retryAfter" in attempt) return { ok: false, reason: "locked", retryAfter: attempt.retryAfter };
-    let valid: boolean | "busy";
-    try {
-      valid = await verify();
-    } catch (err) {
+    // Counted on the link before the check, as on the client network: a burst of concurrent
+    // guesses cannot all be checked before the first failure is recorded.
+    const reserved = await this.store.reserveDownloadAttempt(link.id, this.options.linkAttempts, now);
+    if (!reserved.ok) {
       attempt.giveBack();
-      throw err;
+      return reserved.lockedUntil === null
+        ? { ok: false, reason: "busy" }
+        : { ok: false, reason: "locked", retryAfter: retryAfter(reserved.lockedUntil) };
     }
-    if (valid === "busy") {
-      attempt.giveBack();
-      return { ok: false, reason: "busy" };
-    }
-    if (valid) {
+    if (await verify()) {
       attempt.giveBack();
       await this.store.recordDownloadSuccess(link.id, now, this.entry(found, ip, `${kind}_ok`));
       return { ok: true };
@@ -184,7 +185,7 @@ export class DownloadAccess {
     );
     return lockedUntil === null
       ? { ok: false, reason: "wrong" }
-      : { ok: false, reason: "locked", retryAfter: Math.ceil((lockedUntil - now) / 1000) };
+      : { ok: false, reason: "locked", retryAfter: retryAfter(lockedUntil) };
   }
 
   private entry(found: FoundLink, ip: string, outcome: DownloadLogEntry["outcome"]): DownloadLogEntry {

@@ -3,7 +3,7 @@
 // never beside the file. A copy of the directory alone reveals sizes, nothing else.
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, open, readdir, rename, rm } from "node:fs/promises";
+import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -84,11 +84,19 @@ export class Vault {
 
   /** The stored files on disk, and partial ones a crash left, for a sweep against the database. */
   async list(): Promise<{ stored: string[]; partial: string[] }> {
-    const names = await readdir(this.dir);
+    const names = await readdir(this.dir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT") return [];
+      throw err;
+    });
     return {
       stored: names.filter((n) => n.endsWith(SUFFIX)),
       partial: names.filter((n) => n.endsWith(PARTIAL)),
     };
+  }
+
+  /** When a vault file was last written, or null when it is gone. */
+  async modifiedAt(storageName: string): Promise<number | null> {
+    return (await stat(this.path(storageName)).catch(() => null))?.mtimeMs ?? null;
   }
 
   private path(storageName: string): string {

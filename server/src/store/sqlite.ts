@@ -112,6 +112,8 @@ export class SqliteStore implements Store {
   readonly downloadPackage: Store["downloadPackage"] = (...a) => this.downloads.downloadPackage(...a);
   readonly downloadLinkByToken: Store["downloadLinkByToken"] = (...a) =>
     this.downloads.downloadLinkByToken(...a);
+  readonly reserveDownloadAttempt: Store["reserveDownloadAttempt"] = (...a) =>
+    this.downloads.reserveDownloadAttempt(...a);
   readonly recordDownloadFailure: Store["recordDownloadFailure"] = (...a) =>
     this.downloads.recordDownloadFailure(...a);
   readonly recordDownloadSuccess: Store["recordDownloadSuccess"] = (...a) =>
@@ -126,6 +128,7 @@ export class SqliteStore implements Store {
     this.downloads.downloadFilesToDelete(...a);
   readonly markDownloadFilesDeleted: Store["markDownloadFilesDeleted"] = (...a) =>
     this.downloads.markDownloadFilesDeleted(...a);
+  readonly keptDownloadFiles: Store["keptDownloadFiles"] = (...a) => this.downloads.keptDownloadFiles(...a);
   readonly purgeDownloadPackages: Store["purgeDownloadPackages"] = (...a) =>
     this.downloads.purgeDownloadPackages(...a);
 }

@@ -458,8 +458,18 @@ export interface Store {
     tokenHash: string,
   ): Promise<{ package: DownloadPackageRecord; link: DownloadLinkRecord } | undefined>;
   /**
-   * Counts a wrong password or code against a link, locking it at the limit (the count then starts
-   * again), and logs it; returns until when the link is locked, or null.
+   * Counts an attempt against a link before its password or code is checked, so that a burst of
+   * concurrent guesses cannot pass the limit: refused while the link is locked (lockedUntil) or
+   * while `limit` attempts are already counted and not yet decided (lockedUntil null).
+   */
+  reserveDownloadAttempt(
+    linkId: string,
+    limit: number,
+    now: number,
+  ): Promise<{ ok: true } | { ok: false; lockedUntil: number | null }>;
+  /**
+   * A reserved attempt was wrong: locks the link when the count reached the limit (the count then
+   * starts again), and logs it; returns until when the link is locked, or null.
    */
   recordDownloadFailure(
     linkId: string,
@@ -501,6 +511,8 @@ export interface Store {
    * `endedBefore` and have no stored file left.
    */
   purgeDownloadPackages(endedBefore: number, limit: number): Promise<number>;
+  /** Of these vault file names, those a package still needs (a row, not deleted). */
+  keptDownloadFiles(storageNames: string[]): Promise<Set<string>>;
 
   close(): Promise<void>;
 }

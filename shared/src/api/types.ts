@@ -136,3 +136,51 @@ export interface ActionResponse {
   id: string;
   status: MessageStatus;
 }
+
+/** GET /downloads/:id, and the answer of its stop and extend: a download package as its sender sees it. */
+export interface DownloadPackageView {
+  id: string;
+  /** The gateway's id of the message whose attachments these are. */
+  messageId: string;
+  createdAt: string;
+  expiresAt: string;
+  stoppedAt: string | null;
+  authMode: "password" | "otp";
+  maxDownloads: number | null;
+  files: {
+    id: string;
+    name: string;
+    size: number;
+    sha256: string;
+    stoppedAt: string | null;
+    /** Retention deleted the stored file. */
+    deleted: boolean;
+  }[];
+  /** One per recipient; the token itself is never shown again. */
+  links: { recipient: string; downloads: number; stoppedAt: string | null; lockedUntil: string | null }[];
+}
+
+/** GET /downloads/:id/log: newest first. */
+export interface DownloadLogView {
+  log: {
+    at: string;
+    ip: string;
+    recipient: string | null;
+    fileId: string | null;
+    /** The file's name; null for sign-in events and the ZIP of all files. */
+    file: string | null;
+    outcome: string;
+  }[];
+}
+
+/** POST /downloads/:id/stop: the whole package, one file, or one recipient's link. */
+export interface DownloadStopRequest {
+  fileId?: string;
+  recipient?: string;
+}
+
+/** POST /downloads/:id/extend */
+export interface DownloadExtendRequest {
+  /** ISO 8601; in the future and within the gateway's maximum. */
+  expiresAt: string;
+}

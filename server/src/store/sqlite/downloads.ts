@@ -195,6 +195,27 @@ export class Downloads {
     };
   }
 
+  async reserveDownloadAttempt(
+    linkId: string,
+    limit: number,
+    now: number,
+  ): Promise<{ ok: true } | { ok: false; lockedUntil: number | null }> {
+    return this.writer.transaction(async () => {
+      const { changes } = await this.writer.run(
+        `UPDATE download_links SET failed_attempts = failed_attempts + 1, locked_until = NULL
+         WHERE id = ? AND (locked_until IS NULL OR locked_until <= ?) AND failed_attempts < ?`,
+        [linkId, now, limit],
+      );
+      if (changes) return { ok: true as const };
+      const row = await this.writer.get<{ locked_until: number | null }>(
+        "SELECT locked_until FROM download_links WHERE id = ?",
+        [linkId],
+      );
+      const until = row?.locked_until ?? null;
+      return { ok: false as const, lockedUntil: until !== null && until > now ? until : null };
+    });
+  }
+
   async recordDownloadFailure(
     linkId: string,
     lockout: LinkLockout,
@@ -202,11 +223,12 @@ export class Downloads {
     log: DownloadLogEntry,
   ): Promise<{ lockedUntil: number | null }> {
     return this.writer.transaction(async () => {
-      // SET reads the old row throughout: the count that reaches the limit locks and starts again.
+      // The attempt was counted by its reservation. SET reads the old row throughout: the count
+      // at the limit locks and starts again.
       await this.writer.run(
         `UPDATE download_links SET
-           locked_until = CASE WHEN failed_attempts + 1 >= ? THEN ? ELSE locked_until END,
-           failed_attempts = CASE WHEN failed_attempts + 1 >= ? THEN 0 ELSE failed_attempts + 1 END
+           locked_until = CASE WHEN failed_attempts >= ? THEN ? ELSE locked_until END,
+           failed_attempts = CASE WHEN failed_attempts >= ? THEN 0 ELSE failed_attempts END
          WHERE id = ?`,
         [lockout.limit, now + lockout.lockMs, lockout.limit, linkId],
       );
@@ -364,5 +386,19 @@ export class Downloads {
          LIMIT ?)`,
       [endedBefore, limit],
     );
+  }
+
+  async keptDownloadFiles(storageNames: string[]): Promise<Set<string>> {
+    const kept = new Set<string>();
+    // In chunks: SQLite bounds the number of bound variables.
+    for (let start = 0; start < storageNames.length; start += 500) {
+      const chunk = storageNames.slice(start, start + 500);
+      const rows = await this.reader.all<{ storage_name: string }>(
+        `SELECT storage_name FROM download_files WHERE deleted_at IS NULL AND storage_name IN (${placeholders(chunk.length)})`,
+        chunk,
+      );
+      for (const r of rows) kept.add(r.storage_name);
+    }
+    return kept;
   }
 }
