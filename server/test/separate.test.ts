@@ -472,6 +472,10 @@ describe("separation: the notice in the body's own charset", () => {
     const raw = message("UTF-8", "8bit", Buffer.from("<p>no body tag</p>"), "text/html");
     const parsed = await simpleParser((await separate(raw)).out);
     assert.match(String(parsed.html), /^<div style=[^>]+><div style="font-weight:bold">【添付/);
+    // ESC $ B switches to two-byte JIS, where the bytes of "<body>" are three kanji
+    const jis = Buffer.from("<html>\x1b$B<body>\x1b(B<body><p>x</p></body></html>", "latin1");
+    const out = (await separate(message("ISO-2022-JP", "7bit", jis, "text/html"))).out.toString("latin1");
+    assert.ok(out.includes("\x1b$B<body>\x1b(B<body><div style="), out);
   });
 
   test("a charset the notice does not fit: text/plain becomes UTF-8; an unknown charset is left alone", async () => {
@@ -552,6 +556,56 @@ describe("separation: refused and broken messages", () => {
       "--M--",
     ].join("\r\n");
     await assert.rejects(separate(raw), { code: "signed_or_encrypted" });
+  });
+
+  test("the message itself is the attachment: its header block becomes the placeholder's; wrapped with appendParts", async () => {
+    const pdf = randomBytes(4000);
+    const raw = Buffer.from(
+      `From: a@corp.example\r\nSubject: scan\r\nMIME-Version: 1.0\r\nContent-Type: application/pdf; name="scan.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\n${pdf.toString("base64")}\r\n`,
+    );
+    const plain = await separate(raw);
+    assert.deepEqual(plain.files[0], pdf);
+    const parsed = await simpleParser(plain.out);
+    assert.equal(parsed.subject, "scan");
+    assert.equal(parsed.text?.trim(), "removed: scan.pdf");
+    assert.equal(parsed.attachments.length, 0);
+    const wrapped = await separate(raw, {
+      appendParts: async () => [
+        { headers: "Content-Type: application/zip", body: Readable.from([Buffer.from("zip")]) },
+      ],
+    });
+    const w = await simpleParser(wrapped.out);
+    assert.equal(w.text?.trim(), "removed: scan.pdf");
+    assert.deepEqual(
+      w.attachments.map((a) => a.contentType),
+      ["application/zip"],
+    );
+  });
+
+  test("an image whose HTML comes after it (multipart/related start=) is separated, not kept", async () => {
+    const raw = [
+      "MIME-Version: 1.0",
+      'Content-Type: multipart/related; boundary="R"; start="<html@x>"',
+      "",
+      "--R",
+      "Content-Type: image/png",
+      "Content-ID: <img@x>",
+      'Content-Disposition: inline; filename="img.png"',
+      "",
+      "png",
+      "--R",
+      "Content-Type: text/html",
+      "Content-ID: <html@x>",
+      "",
+      '<img src="cid:img@x">',
+      "--R--",
+      "",
+    ].join("\r\n");
+    const { infos } = await separate(raw, { notice: undefined });
+    assert.deepEqual(
+      infos.map((a) => [a.filename, a.contentId]),
+      [["img.png", "img@x"]],
+    );
   });
 
   test("a missing closing boundary and truncated base64: the parts that are there, no hang", async () => {
