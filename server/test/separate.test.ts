@@ -478,6 +478,13 @@ describe("separation: the notice in the body's own charset", () => {
     assert.ok(out.includes("\x1b$B<body>\x1b(B<body><div style="), out);
   });
 
+  test("re-encoded as quoted-printable, a bare CR becomes =0D (never a bare CR on the wire)", async () => {
+    const raw = message("us-ascii", "7bit", Buffer.from("line1\rstill line1"));
+    const { out } = await separate(raw);
+    assert.equal(/\r(?!\n)/.test(out.toString("latin1")), false);
+    assert.match(out.toString("latin1"), /line1=0Dstill line1/);
+  });
+
   test("a charset the notice does not fit: text/plain becomes UTF-8; an unknown charset is left alone", async () => {
     const latin = message("ISO-8859-1", "quoted-printable", iconv.encode("Grüße aus Köln\n", "latin1"));
     const { out, result } = await separate(latin);

@@ -108,6 +108,11 @@ function appendedHeaders(headers: string, eol: string): string {
   return lines.join(eol).replace(/\r?\n/g, eol);
 }
 
+/** Codecs holding bytes back answer with empty buffers; a write of nothing is a wasted syscall. */
+async function* nonEmpty(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  for await (const chunk of source) if (chunk.length) yield chunk;
+}
+
 class Rewrite {
   private readonly limits: SeparationLimits;
   private readonly references = new CidReferences();
@@ -138,7 +143,7 @@ class Rewrite {
       await pipeline(
         this.options.input,
         splitter,
-        (source: AsyncIterable<Chunk>) => this.rewrite(source),
+        (source: AsyncIterable<Chunk>) => nonEmpty(this.rewrite(source)),
         this.options.output,
       );
     } catch (err) {
