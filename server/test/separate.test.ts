@@ -478,6 +478,21 @@ describe("separation: the notice in the body's own charset", () => {
     assert.ok(out.includes("\x1b$B<body>\x1b(B<body><div style="), out);
   });
 
+  test("format=flowed: notice lines that start with a space are space-stuffed", async () => {
+    const raw = message("utf-8; format=flowed", "8bit", Buffer.from("flowed text\n"));
+    const parsed = await simpleParser((await separate(raw)).out);
+    assert.match(parsed.text ?? "", /\n {2}・見積書\.pdf/);
+  });
+
+  test("hostile HTML: an unclosed <body for longer than the search: the notice at the top, nothing held beyond it", async () => {
+    const html = Buffer.from(`<html><body class="${"a".repeat(300_000)}`);
+    const raw = message("utf-8", "8bit", html, "text/html");
+    const { out } = await separate(raw, { limits: { htmlBodySearchBytes: 100_000 } }, 65_536);
+    const body = out.subarray(out.indexOf("\r\n\r\n") + 4).toString("utf8");
+    assert.ok(body.startsWith("<div style="));
+    assert.ok(body.endsWith(html.toString()));
+  });
+
   test("re-encoded as quoted-printable, a bare CR becomes =0D (never a bare CR on the wire)", async () => {
     const raw = message("us-ascii", "7bit", Buffer.from("line1\rstill line1"));
     const { out } = await separate(raw);
