@@ -478,6 +478,30 @@ describe("separation: the notice in the body's own charset", () => {
     assert.ok(out.includes("\x1b$B<body>\x1b(B<body><div style="), out);
   });
 
+  test("ISO-2022-JP and a notice it cannot carry (a file name with emoji and Hangul): the text becomes UTF-8", async () => {
+    const notice = separationNotice({
+      language: "ja",
+      url: "https://gw.example.com/d/x",
+      recipient: "partner@example.net",
+      files: [{ name: "写真😀한국.jpg", size: 1 }],
+      expiresAt: new Date(0),
+      timeZone: "Asia/Tokyo",
+    });
+    const long = `${"長い行".repeat(30_000)}\n`;
+    const raw = message("ISO-2022-JP", "7bit", iconvJis(body + long + "ｶﾀｶﾅ\n"));
+    for (const chunk of [1000, 1 << 20]) {
+      const { out, result } = await separate(raw, { notice }, chunk);
+      assert.equal(result.noticeInserted.text, true);
+      assert.match(out.toString(), /charset=utf-8/i);
+      const text = (await simpleParser(out)).text ?? "";
+      assert.ok(text.includes("写真😀한국.jpg"));
+      assert.ok(
+        text.includes(body.trim()) && text.includes(long.trim()) && text.includes("ｶﾀｶﾅ"),
+        `${chunk}-byte chunks`,
+      );
+    }
+  });
+
   test("format=flowed: notice lines that start with a space are space-stuffed", async () => {
     const raw = message("utf-8; format=flowed", "8bit", Buffer.from("flowed text\n"));
     const parsed = await simpleParser((await separate(raw)).out);
