@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { after, describe, test } from "node:test";
-import { Splitter, type MimeNode } from "@zone-eu/mailsplit";
+import { Joiner, Splitter, type MimeNode } from "@zone-eu/mailsplit";
 import Encoding from "encoding-japanese";
 import iconv from "iconv-lite";
 import { encode as qpEncode, wrap as qpWrap } from "libqp";
@@ -329,6 +329,78 @@ describe("separation: structure and bytes", () => {
   });
 });
 
+describe("separation: where mailsplit does not reproduce the bytes", () => {
+  test("a part whose header block a delimiter ends (no blank line) is written once, at any chunking", async () => {
+    const raw =
+      'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\nX-Long: ' +
+      "v".repeat(3000) +
+      "\r\n--b\r\nContent-Type: text/plain\r\n\r\nbody\r\n--b--\r\n";
+    for (const chunk of [1, 7, 64, 1000, 2999, 3050, 1 << 20]) {
+      const { out } = await separate(raw, { notice: undefined }, chunk);
+      assert.equal(out.toString("latin1"), raw, `${chunk}-byte chunks`);
+    }
+    const attachment = raw.replace(
+      "Content-Type: text/plain\r\nX-Long",
+      'Content-Type: application/pdf; name="a.pdf"\r\nX-Long',
+    );
+    const { out, result } = await separate(attachment, { notice: undefined }, 1 << 20);
+    assert.equal(result.attachments.length, 1);
+    assert.ok(
+      !out.toString("latin1").includes("X-Long"),
+      "the removed part's headers are not written at all",
+    );
+  });
+});
+
+describe("separation: odd but valid (or merely broken) messages pass unchanged at any chunking", () => {
+  const odd: Record<string, string | Buffer> = {
+    "CR-only line ends":
+      "Subject: a\rContent-Type: multipart/mixed; boundary=b\r\r--b\rContent-Type: text/plain\r\rx\r--b--\r",
+    "mixed line ends":
+      "Subject: a\r\nContent-Type: multipart/mixed; boundary=b\n\n--b\r\nContent-Type: text/plain\n\r\nx\n--b--\r\n",
+    "no final line break": "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nx\r\n--b--",
+    "headers only, no blank line": "Subject: a\r\nX: b",
+    "header-only part before the closing delimiter":
+      "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n--b--\r\n",
+    "NUL and bare CR in a body": Buffer.concat([
+      Buffer.from("Subject: a\r\n\r\n"),
+      Buffer.from([0, 1, 2, 0x0d, 0, 0x0a, 255]),
+    ]),
+    "a 200 KB line": `Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\n${"y".repeat(200_000)}\r\n--b--\r\n`,
+    "5,000 folded header lines": `Subject: a\r\n${" b\r\n".repeat(5000)}\r\nbody`,
+    "closing delimiter in the preamble, text after the epilogue's delimiter":
+      "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b--\r\npre\r\n--b\r\n\r\nx\r\n--b--\r\nepi\r\n--b\r\nafter\r\n",
+    "inner multipart never closed":
+      "Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: multipart/alternative; boundary=i\r\n\r\n--i\r\n\r\na\r\n--o\r\n\r\nb\r\n--o--\r\n",
+    "CR CR LF line ends":
+      "Subject: a\r\r\nContent-Type: multipart/mixed; boundary=b\r\r\n\r\r\n--b\r\r\n\r\r\nx\r\r\n--b--\r\r\n",
+    "whitespace-only folded line": "Subject: a\r\n \r\n\r\nbody",
+    "random bytes": randomBytes(100_000),
+  };
+  for (const [name, value] of Object.entries(odd)) {
+    test(name, async () => {
+      const raw = Buffer.isBuffer(value) ? value : Buffer.from(value, "latin1");
+      for (const chunk of [1, 3, 64, 1000, 1 << 20])
+        assert.deepEqual(
+          (await separate(raw, { notice: undefined }, chunk)).out,
+          raw,
+          `${chunk}-byte chunks`,
+        );
+    });
+  }
+
+  test("canary: mailsplit's own Splitter → Joiner still loses a header-only part (splitter-fix.ts works around it)", async () => {
+    const raw = Buffer.from(
+      "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n--b\r\n\r\nx\r\n--b--\r\n",
+    );
+    const joined: Buffer[] = [];
+    for await (const c of Readable.from([raw]).pipe(new Splitter()).pipe(new Joiner()))
+      joined.push(c as Buffer);
+    assert.notDeepEqual(Buffer.concat(joined), raw, "fixed upstream: the workaround can go");
+    assert.deepEqual((await separate(raw, { notice: undefined })).out, raw);
+  });
+});
+
 describe("separation: the notice in the body's own charset", () => {
   const body = "いつもお世話になっております。\n添付の資料をご確認ください。\n";
   const message = (charset: string, encoding: string, bytes: Buffer, type = "text/plain") => {
@@ -400,6 +472,56 @@ describe("separation: the notice in the body's own charset", () => {
     const raw = message("UTF-8", "8bit", Buffer.from("<p>no body tag</p>"), "text/html");
     const parsed = await simpleParser((await separate(raw)).out);
     assert.match(String(parsed.html), /^<div style=[^>]+><div style="font-weight:bold">【添付/);
+    // ESC $ B switches to two-byte JIS, where the bytes of "<body>" are three kanji
+    const jis = Buffer.from("<html>\x1b$B<body>\x1b(B<body><p>x</p></body></html>", "latin1");
+    const out = (await separate(message("ISO-2022-JP", "7bit", jis, "text/html"))).out.toString("latin1");
+    assert.ok(out.includes("\x1b$B<body>\x1b(B<body><div style="), out);
+  });
+
+  test("ISO-2022-JP and a notice it cannot carry (a file name with emoji and Hangul): the text becomes UTF-8", async () => {
+    const notice = separationNotice({
+      language: "ja",
+      url: "https://gw.example.com/d/x",
+      recipient: "partner@example.net",
+      files: [{ name: "写真😀한국.jpg", size: 1 }],
+      expiresAt: new Date(0),
+      timeZone: "Asia/Tokyo",
+    });
+    const long = `${"長い行".repeat(30_000)}\n`;
+    const raw = message("ISO-2022-JP", "7bit", iconvJis(body + long + "ｶﾀｶﾅ\n"));
+    for (const chunk of [1000, 1 << 20]) {
+      const { out, result } = await separate(raw, { notice }, chunk);
+      assert.equal(result.noticeInserted.text, true);
+      assert.match(out.toString(), /charset=utf-8/i);
+      const text = (await simpleParser(out)).text ?? "";
+      assert.ok(text.includes("写真😀한국.jpg"));
+      assert.ok(
+        text.includes(body.trim()) && text.includes(long.trim()) && text.includes("ｶﾀｶﾅ"),
+        `${chunk}-byte chunks`,
+      );
+    }
+  });
+
+  test("format=flowed: notice lines that start with a space are space-stuffed", async () => {
+    const raw = message("utf-8; format=flowed", "8bit", Buffer.from("flowed text\n"));
+    const parsed = await simpleParser((await separate(raw)).out);
+    assert.match(parsed.text ?? "", /\n {2}・見積書\.pdf/);
+  });
+
+  test("hostile HTML: an unclosed <body for longer than the search: the notice at the top, nothing held beyond it", async () => {
+    const html = Buffer.from(`<html><body class="${"a".repeat(300_000)}`);
+    const raw = message("utf-8", "8bit", html, "text/html");
+    const { out } = await separate(raw, { limits: { htmlBodySearchBytes: 100_000 } }, 65_536);
+    const body = out.subarray(out.indexOf("\r\n\r\n") + 4).toString("utf8");
+    assert.ok(body.startsWith("<div style="));
+    assert.ok(body.endsWith(html.toString()));
+  });
+
+  test("re-encoded as quoted-printable, a bare CR becomes =0D (never a bare CR on the wire)", async () => {
+    const raw = message("us-ascii", "7bit", Buffer.from("line1\rstill line1"));
+    const { out } = await separate(raw);
+    assert.equal(/\r(?!\n)/.test(out.toString("latin1")), false);
+    assert.match(out.toString("latin1"), /line1=0Dstill line1/);
   });
 
   test("a charset the notice does not fit: text/plain becomes UTF-8; an unknown charset is left alone", async () => {
@@ -480,6 +602,56 @@ describe("separation: refused and broken messages", () => {
       "--M--",
     ].join("\r\n");
     await assert.rejects(separate(raw), { code: "signed_or_encrypted" });
+  });
+
+  test("the message itself is the attachment: its header block becomes the placeholder's; wrapped with appendParts", async () => {
+    const pdf = randomBytes(4000);
+    const raw = Buffer.from(
+      `From: a@corp.example\r\nSubject: scan\r\nMIME-Version: 1.0\r\nContent-Type: application/pdf; name="scan.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\n${pdf.toString("base64")}\r\n`,
+    );
+    const plain = await separate(raw);
+    assert.deepEqual(plain.files[0], pdf);
+    const parsed = await simpleParser(plain.out);
+    assert.equal(parsed.subject, "scan");
+    assert.equal(parsed.text?.trim(), "removed: scan.pdf");
+    assert.equal(parsed.attachments.length, 0);
+    const wrapped = await separate(raw, {
+      appendParts: async () => [
+        { headers: "Content-Type: application/zip", body: Readable.from([Buffer.from("zip")]) },
+      ],
+    });
+    const w = await simpleParser(wrapped.out);
+    assert.equal(w.text?.trim(), "removed: scan.pdf");
+    assert.deepEqual(
+      w.attachments.map((a) => a.contentType),
+      ["application/zip"],
+    );
+  });
+
+  test("an image whose HTML comes after it (multipart/related start=) is separated, not kept", async () => {
+    const raw = [
+      "MIME-Version: 1.0",
+      'Content-Type: multipart/related; boundary="R"; start="<html@x>"',
+      "",
+      "--R",
+      "Content-Type: image/png",
+      "Content-ID: <img@x>",
+      'Content-Disposition: inline; filename="img.png"',
+      "",
+      "png",
+      "--R",
+      "Content-Type: text/html",
+      "Content-ID: <html@x>",
+      "",
+      '<img src="cid:img@x">',
+      "--R--",
+      "",
+    ].join("\r\n");
+    const { infos } = await separate(raw, { notice: undefined });
+    assert.deepEqual(
+      infos.map((a) => [a.filename, a.contentId]),
+      [["img.png", "img@x"]],
+    );
   });
 
   test("a missing closing boundary and truncated base64: the parts that are there, no hang", async () => {

@@ -35,13 +35,57 @@ export function encodeIn(text: string, charset: string | false | undefined): Buf
   return iconv.decode(bytes, name) === text ? bytes : null;
 }
 
+/** A run of ISO-2022-JP longer than this without a line break is decoded without waiting for one. */
+const JIS_MAX_CARRY = 64 * 1024;
+
 /**
- * A codec turning body bytes in `charset` into UTF-8, or null when this charset cannot be read
- * here (ISO-2022-JP among them: its notice fits, so this is only the fallback for the others).
+ * ISO-2022-JP to UTF-8, chunk by chunk. It is stateful (ESC sequences switch the character set),
+ * so input is cut after a line break (where mail returns to ASCII, RFC 1468) or, in a line too
+ * long, on a two-byte boundary; the sequence in effect at the cut is put before the next piece.
  */
+/** Length of the ESC sequence at `at`: ESC $ ( D is four bytes, the others three. */
+function escapeLength(bytes: Buffer, at: number): number {
+  return bytes[at + 1] === 0x24 && bytes[at + 2] === 0x28 ? 4 : 3;
+}
+
+function iso2022JpToUtf8(): BodyCodec {
+  let carry = Buffer.alloc(0);
+  let mode = Buffer.alloc(0);
+  const decode = (piece: Buffer): Buffer => {
+    if (!piece.length) return piece;
+    const input = mode.length ? Buffer.concat([mode, piece]) : piece;
+    const escape = input.lastIndexOf(0x1b);
+    if (escape >= 0)
+      mode = Buffer.from(input.subarray(escape, escape + (input[escape + 2] === 0x28 ? 4 : 3)));
+    const text = Encoding.codeToString(Encoding.convert(input, { to: "UNICODE", from: "JIS" }));
+    return Buffer.from(text, "utf8");
+  };
+  return {
+    push(chunk) {
+      const input = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+      let cut = input.lastIndexOf(0x0a) + 1;
+      if (!cut && input.length > JIS_MAX_CARRY) {
+        // two-byte pairs count from the last ESC sequence, or from the start (mode carries over)
+        const escape = input.lastIndexOf(0x1b);
+        const pairsFrom = escape < 0 ? 0 : escape + escapeLength(input, escape);
+        cut = input.length - ((input.length - pairsFrom) % 2);
+      }
+      carry = Buffer.from(input.subarray(cut));
+      return decode(input.subarray(0, cut));
+    },
+    end() {
+      const rest = carry;
+      carry = Buffer.alloc(0);
+      return decode(rest);
+    },
+  };
+}
+
+/** A codec turning body bytes in `charset` into UTF-8, or null when this charset cannot be read here. */
 export function toUtf8(charset: string | false | undefined): BodyCodec | null {
   const name = normal(charset) || "us-ascii";
-  if (ISO_2022_JP.has(name) || !iconv.encodingExists(name)) return null;
+  if (ISO_2022_JP.has(name)) return iso2022JpToUtf8();
+  if (!iconv.encodingExists(name)) return null;
   const decoder = iconv.getDecoder(name);
   return {
     push: (chunk) => Buffer.from(decoder.write(chunk), "utf8"),

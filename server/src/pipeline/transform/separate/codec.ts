@@ -76,7 +76,10 @@ class QuotedPrintableEncoder implements BodyCodec {
 
   private encode(bytes: Buffer): Buffer {
     if (!bytes.length) return Buffer.alloc(0);
-    const text = wrapQuotedPrintable(encodeQuotedPrintable(bytes), LINE).replace(/\r?\n/g, this.eol);
+    // libqp leaves a bare CR as it is; on the wire it would be a line-break smuggling candidate
+    const text = wrapQuotedPrintable(encodeQuotedPrintable(bytes), LINE)
+      .replace(/\r(?!\n)/g, "=0D")
+      .replace(/\r?\n/g, this.eol);
     return Buffer.from(text, "latin1");
   }
 }

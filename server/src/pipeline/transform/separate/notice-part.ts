@@ -48,7 +48,9 @@ function withEol(text: string, eol: string): string {
  * charset, transfer encoding), or null when the part's charset can be neither written nor read.
  */
 export function textNotice(node: MimeNode, text: string, eol: string): BodyCodec | null {
-  const block = withEol(text, eol).replace(new RegExp(`(${eol})*$`), "") + eol + eol;
+  let block = withEol(text, eol).replace(new RegExp(`(${eol})*$`), "") + eol + eol;
+  // format=flowed (RFC 3676 §4.4): a reader drops one leading space, so such lines are stuffed
+  if (node.flowed) block = block.replace(/^( |>|From )/gm, " $1");
   const own = encodeIn(block, node.charset);
   if (own) {
     const encoding = encodingAfter(node, own);

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import type { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { Splitter, type MimeNode } from "@zone-eu/mailsplit";
+import type { MimeNode } from "@zone-eu/mailsplit";
 import {
   AttachmentSink,
   type AttachmentInfo,
@@ -19,6 +19,7 @@ import { SeparationError } from "./errors.js";
 import { CidReferences } from "./html.js";
 import { htmlNotice, htmlScan, textNotice } from "./notice-part.js";
 import { PLACEHOLDER_CONTENT_HEADERS, placeholderBody, placeholderPart } from "./placeholder.js";
+import { completeSplitter, repeatedHeadBytes, unterminatedHead } from "./splitter-fix.js";
 
 export type { AttachmentInfo, OnAttachment, SeparatedAttachment };
 
@@ -107,6 +108,11 @@ function appendedHeaders(headers: string, eol: string): string {
   return lines.join(eol).replace(/\r?\n/g, eol);
 }
 
+/** Codecs holding bytes back answer with empty buffers; a write of nothing is a wasted syscall. */
+async function* nonEmpty(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  for await (const chunk of source) if (chunk.length) yield chunk;
+}
+
 class Rewrite {
   private readonly limits: SeparationLimits;
   private readonly references = new CidReferences();
@@ -128,7 +134,7 @@ class Rewrite {
   }
 
   async run(): Promise<SeparationResult> {
-    const splitter = new Splitter({
+    const splitter = completeSplitter({
       ignoreEmbedded: true,
       maxHeadSize: this.limits.maxHeaderBytes,
       maxChildNodes: this.limits.maxParts + 1,
@@ -137,7 +143,7 @@ class Rewrite {
       await pipeline(
         this.options.input,
         splitter,
-        (source: AsyncIterable<Chunk>) => this.rewrite(source),
+        (source: AsyncIterable<Chunk>) => nonEmpty(this.rewrite(source)),
         this.options.output,
       );
     } catch (err) {
@@ -148,20 +154,30 @@ class Rewrite {
   }
 
   private async *rewrite(source: AsyncIterable<Chunk>): AsyncGenerator<Buffer> {
+    let unterminated: Buffer | null = null;
     for await (const chunk of source) {
-      if (chunk.type !== "node" || chunk.getHeaders().length) this.empty = false;
       if (chunk.type === "node") {
+        const head = chunk.getHeaders();
+        if (head.length) this.empty = false;
+        unterminated = unterminatedHead(head) ? head : null;
         yield* this.endLeaf();
         yield* this.startNode(chunk);
       } else if (chunk.type === "data") {
+        this.empty = false;
+        const value = unterminated
+          ? chunk.value.subarray(repeatedHeadBytes(unterminated, chunk.value))
+          : chunk.value;
+        unterminated = null;
         yield* this.endLeaf();
-        const close = this.rootClose(chunk.value);
+        const close = this.rootClose(value);
         if (close) {
           yield close.before;
           yield* this.appendParts(close.from, false);
           yield close.from;
-        } else yield chunk.value;
+        } else yield value;
       } else {
+        this.empty = false;
+        unterminated = null;
         yield* this.body(chunk.value);
       }
     }
