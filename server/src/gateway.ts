@@ -26,6 +26,12 @@ import { SqliteStore } from "./store/sqlite.js";
 import type { Store } from "./store/types.js";
 import { createApp } from "./web/app.js";
 import { Vault } from "./downloads/vault.js";
+import { DownloadAccess } from "./downloads/access.js";
+import { DownloadService } from "./downloads/service.js";
+import { createTlsProbe } from "./delivery/tls-probe.js";
+import { CopyMaker } from "./pipeline/transform/copies.js";
+import { Separator } from "./pipeline/transform/separate/separator.js";
+import { createCopyTools } from "./pipeline/transform/tools.js";
 import { unparsedRequestAnswer } from "./web/errors.js";
 
 export interface Gateway {
@@ -103,9 +109,46 @@ export async function startGateway(
   });
   const links = new Links(publicUrl, await loadServerSecret(config.dataDir));
   const notices = new NoticeSender(config, relay, links, dkim);
-  const scheduler = new Scheduler({ config, store, spool, relay, dkim, notices, metrics, log });
   const policies = new PolicyService(store, config, log);
   await policies.load(); // a stored policy that no longer validates is reported now, not at the first message
+  const vault = downloadVault(config);
+  await vault.init();
+  const downloads = new DownloadService({ store, vault, publicUrl });
+  const separator = new Separator();
+  const copies = new CopyMaker({
+    spool,
+    store,
+    tools: createCopyTools({
+      separator,
+      downloads,
+      probe: createTlsProbe(),
+      timeZone: config.organization.timezone,
+      language: config.organization.language,
+    }),
+    settingsFor: async (message) => {
+      const user = message.userId === null ? null : ((await store.userById(message.userId)) ?? null);
+      return (await policies.effectiveFor(user, message.sender)).policy.attachments;
+    },
+  });
+  const scheduler = new Scheduler({ config, store, spool, relay, dkim, notices, copies, metrics, log });
+  const access = new DownloadAccess(store, {
+    // The code goes out as a notice, at once: the recipient is waiting on the page for it.
+    sendCode: async (mail) => {
+      await store.queueNotices(
+        [
+          {
+            kind: "download_code",
+            messageId: mail.packageId,
+            recipient: mail.recipient,
+            language: mail.language,
+            data: { code: mail.code, expiresAt: mail.expiresAt },
+          },
+        ],
+        Date.now(),
+      );
+      scheduler.wake();
+    },
+  });
   const analyzer = new Analyzer({ ...config.analysis, log });
   const intake = new Intake({
     config,
@@ -141,11 +184,10 @@ export async function startGateway(
     metrics,
     log,
     onReleased: () => scheduler.wake(),
+    downloads: { vault, access, service: downloads },
   });
   httpServer.on("request", app);
   await scheduler.start();
-  const vault = downloadVault(config);
-  await vault.init();
   const retention = new RetentionJob({ config, store, spool, vault, log });
   retention.start();
 
@@ -181,6 +223,7 @@ export async function startGateway(
         );
       }
       await analyzer.close();
+      await separator.close();
       await relay.close(Math.max(0, deadline - Date.now()));
       await spool.close();
       await store.close();

@@ -6,7 +6,6 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { Readable } from "node:stream";
 import { after, describe, test } from "node:test";
 import { HEADER_BYTES, SEGMENT_BYTES, storedSize, TamperedFile } from "../src/downloads/segments.js";
@@ -156,30 +155,16 @@ describe("Vault", () => {
     await assert.rejects(vault.remove("../../etc/passwd"), /not a vault file name/);
   });
 
-  test("50 MB: throughput and the longest event-loop stall while encrypting and decrypting", async (t) => {
+  // Speed and event-loop stalls are measured in bench/download.ts, not asserted here.
+  test("50 MB: stored and read back whole, segment after segment", async () => {
     const size = 50 * 1024 * 1024;
     const plain = join(root, "big");
     writeFileSync(plain, randomBytes(size));
     await vault.init();
-    const delay = monitorEventLoopDelay({ resolution: 1 });
-    delay.enable();
-    let start = process.hrtime.bigint();
     const file = await vault.put(plain);
-    const putMs = Number(process.hrtime.bigint() - start) / 1e6;
-    const putStallMs = delay.max / 1e6;
-    delay.reset();
-    start = process.hrtime.bigint();
     const hash = createHash("sha256");
     for await (const chunk of vault.open(file)) hash.update(chunk as Buffer);
-    const getMs = Number(process.hrtime.bigint() - start) / 1e6;
-    delay.disable();
     assert.equal(hash.digest("hex"), file.sha256);
-    const mbps = (ms: number) => (size / 1024 / 1024 / (ms / 1000)).toFixed(0);
-    t.diagnostic(
-      `put (read, SHA-256, encrypt, write, fsync) ${mbps(putMs)} MB/s, longest stall ${putStallMs.toFixed(1)} ms; ` +
-        `open (read, decrypt, SHA-256) ${mbps(getMs)} MB/s, longest stall ${(delay.max / 1e6).toFixed(1)} ms`,
-    );
-    // A generous bound on a shared machine: a stall is a few segments' work, not the file's.
-    assert.ok(delay.max / 1e6 < 100, `decrypting stalled the event loop ${delay.max / 1e6} ms`);
+    assert.equal(file.size, size);
   });
 });

@@ -10,6 +10,7 @@ import { pino } from "pino";
 import { parseConfig } from "../src/config/load.js";
 import { DkimKeys } from "../src/delivery/dkim.js";
 import type { MessageRelay } from "../src/delivery/relay-thread.js";
+import type { CopyMaker } from "../src/pipeline/transform/copies.js";
 import { Scheduler } from "../src/delivery/scheduler.js";
 import { Metrics } from "../src/metrics.js";
 import type { NoticeSender } from "../src/notify/sender.js";
@@ -94,6 +95,7 @@ describe("Scheduler: failures are recorded attempts", () => {
       config,
       spool: { dir: join(dir, "spool") } as Spool,
       notices: {} as NoticeSender,
+      copies: {} as CopyMaker, // every batch here passes its attachments as they came
       metrics: new Metrics(store),
       log,
       ...deps,

@@ -87,11 +87,11 @@ describe("HTTP API", () => {
     const { id } = (await res.json()) as { id: string };
     const view = await gw.api<{ messageId: string; subject: string }>(token, "GET", `/messages/${id}`);
     assert.equal(view.body.subject, "【見積】ご確認ください");
-    // Two copies: the colleague's, and the partners' (whose attachments the policy handles apart).
+    // Three copies: the colleague's as it came, and each partner's own (a download link each).
     const copies = await waitFor(
       () => {
         const found = sink.messages.filter((m) => m.messageId === view.body.messageId);
-        return found.length === 2 ? found : undefined;
+        return found.length === 3 ? found : undefined;
       },
       5000,
       "relay",

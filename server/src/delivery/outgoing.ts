@@ -1,9 +1,10 @@
 // The message as it leaves the gateway: headers the gateway added, the client's header block minus
 // internal ones (X-Sendguard-*, Bcc, Return-Path), then the body byte for byte from the spool
 // (or, for a small message, from the database).
+import { join } from "node:path";
 import { Readable } from "node:stream";
-import { Spool, spoolName } from "../store/spool.js";
-import type { MessageRecord, Store } from "../store/types.js";
+import { COPIES_DIR, Spool, spoolName } from "../store/spool.js";
+import type { MessageRecord, NewCopy, Store } from "../store/types.js";
 import { wireAddress } from "./relay.js";
 
 const INTERNAL = /^(x-sendguard-[!-9;-~]*|bcc|return-path)$/i;
@@ -59,10 +60,14 @@ export async function outgoingMessage(
   spool: Spool,
   store: Store,
   message: MessageRecord,
+  copy: NewCopy | null = null,
 ): Promise<OutgoingMessage> {
   const forced = Boolean(message.headerRewrite.forceBcc);
   let source: OutgoingMessage["source"];
-  if (message.bodyInDatabase) {
+  if (copy?.file) {
+    // A copy with its attachments rewritten (transform/copies.ts): a whole message of its own.
+    source = { spoolDir: join(spool.dir, COPIES_DIR), name: copy.file };
+  } else if (message.bodyInDatabase) {
     const data = await store.messageBody(message.id);
     if (!data) throw new Error(`the body of message ${message.id} is missing from the database`);
     source = { bytes: data };
@@ -72,7 +77,7 @@ export async function outgoingMessage(
   return {
     added: message.addedHeaders + (forced ? rewrittenRecipients(message) : ""),
     dropRecipientFields: forced,
-    headerBytes: message.headerBytes,
+    headerBytes: copy?.file ? copy.headerBytes : message.headerBytes,
     source,
   };
 }

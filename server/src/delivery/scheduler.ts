@@ -11,7 +11,9 @@ import type { Spool } from "../store/spool.js";
 import type {
   AttemptRecord,
   BatchRecord,
+  CopyRecord,
   MessageRecord,
+  NewCopy,
   NewNotice,
   NoticeRecord,
   NoticeResult,
@@ -23,6 +25,7 @@ import { nextRetryAt } from "./backoff.js";
 import type { DkimKeys } from "./dkim.js";
 import { outgoingMessage } from "./outgoing.js";
 import type { MessageRelay } from "./relay-thread.js";
+import { isSigned, type CopyMaker } from "../pipeline/transform/copies.js";
 
 export interface SchedulerDeps {
   config: Config;
@@ -32,6 +35,8 @@ export interface SchedulerDeps {
   relay: MessageRelay;
   dkim: DkimKeys;
   notices: NoticeSender;
+  /** Makes the copies of a batch whose attachments are not passed as they came. */
+  copies: CopyMaker;
   metrics: Metrics;
   log: Logger;
 }
@@ -201,7 +206,12 @@ export class Scheduler {
     const { config, relay, metrics, log } = this.deps;
     const pending = batch.recipients.filter((r) => r.status === "pending").map((r) => r.address);
     const now = Date.now();
-    let results = pending.length ? await this.relayed(message, batch, pending) : [];
+    const made = pending.length ? await this.copiesOf(message, batch, pending) : { copies: [], results: [] };
+    let results = made.results;
+    for (const copy of made.copies) {
+      const to = copy ? pending.filter((a) => copy.recipients.includes(a)) : pending;
+      if (to.length) results.push(...(await this.relayed(message, batch, to, copy)));
+    }
     if (this.abandoned) return;
     const retryAt = nextRetryAt(config.relay, batch.attempts, batch.firstAttemptAt ?? now, Date.now());
     if (retryAt === null) {
@@ -230,13 +240,15 @@ export class Scheduler {
       },
       "delivery attempt",
     );
+    const passwords = await this.passwordNotices(message, made.copies, results);
     await this.record({
       batchId: batch.id,
       messageId: message.id,
       now: Date.now(),
       results,
       retryAt: deferred > 0 ? retryAt : null,
-      notices: bounceNotices(message, failed),
+      notices: [...bounceNotices(message, failed), ...passwords.notices],
+      passwordsNoticed: passwords.noticed,
       audit: [
         {
           actor: "scheduler",
@@ -249,6 +261,61 @@ export class Scheduler {
   }
 
   /**
+   * The copies a batch goes as (null: the message as it came). Copies that cannot be made now
+   * (a full disk, the download centre refusing) are a retry for every recipient; a signed message
+   * the policy does not let pass unchanged fails with what to do about it.
+   */
+  private async copiesOf(
+    message: MessageRecord,
+    batch: BatchRecord,
+    pending: string[],
+  ): Promise<{ copies: (NewCopy | CopyRecord | null)[]; results: RecipientResult[] }> {
+    if (batch.attachmentAction === "pass") return { copies: [null], results: [] };
+    try {
+      return { copies: await this.deps.copies.copiesFor(message, batch), results: [] };
+    } catch (err) {
+      const signed = isSigned(err);
+      if (!signed) this.deps.log.error({ err, msg_id: message.id, group: batch.name }, "copies not made");
+      const response = signed
+        ? "not relayed: the message is signed or encrypted (S/MIME, PGP), so its attachments cannot be separated; send the attachments in a message of their own"
+        : `not relayed: the attachments could not be prepared: ${err instanceof Error ? err.message : String(err)}`;
+      const outcome = signed ? "failed" : "retry";
+      return { copies: [], results: pending.map((address) => ({ address, outcome, response })) };
+    }
+  }
+
+  /**
+   * The password notices due once a copy has reached its recipients: one per recipient reached,
+   * or one to the sender ("自分宛") when the first of them is reached. They go a few minutes after
+   * the copy, never in it.
+   */
+  private async passwordNotices(
+    message: MessageRecord,
+    copies: (NewCopy | CopyRecord | null)[],
+    results: RecipientResult[],
+  ): Promise<{ notices: NewNotice[]; noticed: string[] }> {
+    const withPassword = copies.filter((c): c is NewCopy | CopyRecord => Boolean(c?.password));
+    if (!withPassword.length) return { notices: [], noticed: [] };
+    const settings = await this.deps.copies.settingsFor(message);
+    const dueAt = Date.now() + settings.password.delayMinutes * 60_000;
+    const sent = new Set(results.filter((r) => r.outcome === "sent").map((r) => r.address));
+    const notices: NewNotice[] = [];
+    const noticed: string[] = [];
+    const base = { kind: "password" as const, messageId: message.id, language: message.language, dueAt };
+    for (const copy of withPassword) {
+      const reached = copy.recipients.filter((a) => sent.has(a));
+      if (!reached.length) continue;
+      if (settings.password.notify === "recipients") {
+        for (const recipient of reached) notices.push({ ...base, recipient, data: { copyId: copy.id } });
+      } else if (!("passwordNoticedAt" in copy && copy.passwordNoticedAt)) {
+        notices.push({ ...base, recipient: message.sender, data: { copyId: copy.id, toSender: true } });
+        noticed.push(copy.id);
+      }
+    }
+    return { notices, noticed };
+  }
+
+  /**
    * The outcome per pending recipient. What fails before the relay has the message (its body is
    * gone from the database, the DKIM key cannot be looked up) is a retry for each of them, so the
    * attempt is recorded like any other and the batch does not stay leased; the relay thread
@@ -258,13 +325,14 @@ export class Scheduler {
     message: MessageRecord,
     batch: BatchRecord,
     pending: string[],
+    copy: NewCopy | CopyRecord | null,
   ): Promise<RecipientResult[]> {
     const { store, spool, relay, dkim, log } = this.deps;
     try {
       const signing = await dkim.forDomain(domainOf(message.fromHeader));
       return await relay.deliver(
         { from: message.sender, to: pending },
-        await outgoingMessage(spool, store, message),
+        await outgoingMessage(spool, store, message, copy),
         {
           dkim: signing,
           name: `${message.id}-${batch.name}-${batch.attempts}`,
@@ -323,7 +391,9 @@ export class Scheduler {
    * side by side over the relay's pooled connections, and the outcomes are recorded in one transaction.
    */
   private async sendNotices(batch: NoticeRecord[]): Promise<void> {
-    const ids = [...new Set(batch.filter((n) => n.kind !== "reject").map((n) => n.messageId))];
+    // A rejected message has no rows, and a download code is about a download, not a message.
+    const aboutMessages = batch.filter((n) => n.kind !== "reject" && n.kind !== "download_code");
+    const ids = [...new Set(aboutMessages.map((n) => n.messageId))];
     const messages = new Map((await this.deps.store.messages(ids)).map((m) => [m.id, m]));
     const sending: Promise<NoticeResult>[] = [];
     for (const [i, notice] of batch.entries()) {

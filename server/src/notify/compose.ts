@@ -1,11 +1,12 @@
-// Builds notification mails (hold, bounce, reject, approval request, denial) in the recipient's language.
+// Builds notification mails (hold, bounce, reject, approval request, denial, password) in the
+// recipient's language.
 // Non-ASCII headers become RFC 2047 words, so Japanese subjects survive any relay.
 import { randomUUID } from "node:crypto";
 import { formatLocalTime, t, type Language, type MessageKey } from "@sendguard/shared";
 import { wrap } from "nodemailer/lib/base64";
 import { encodeWords, foldLines } from "nodemailer/lib/mime-funcs";
 import { localMinute } from "../local-time.js";
-import type { MessageRecord } from "../store/types.js";
+import type { CopyRecord, MessageRecord } from "../store/types.js";
 
 export interface NoticeContent {
   subject: string;
@@ -26,7 +27,7 @@ function safeSubject(subject: string): string {
 /** Every notice has the same shape: tag + subject, an intro, the facts, an optional link, a footer. */
 function notice(
   lang: Language,
-  kind: "hold" | "bounce" | "reject" | "approval" | "denied",
+  kind: "hold" | "bounce" | "reject" | "approval" | "denied" | "password" | "passwordSelf",
   subject: string,
   parts: { intro: string; facts: string[]; link?: { text: string; url: string }; footer?: MessageKey },
 ): NoticeContent {
@@ -195,4 +196,52 @@ export function composeNotice(
     "Content-Transfer-Encoding: base64\r\n\r\n";
   const body = wrap(Buffer.from(content.text.replace(/\r?\n/g, "\r\n"), "utf8").toString("base64"), 76);
   return { raw: Buffer.from(`${head}${body}\r\n`, "utf8"), messageId };
+}
+
+/**
+ * The password of a copy's encrypted ZIP or download, in a mail of its own sent after the copy:
+ * to each recipient, or to the sender alone ("自分宛"), who passes it on another way.
+ */
+export function passwordNotice(
+  message: MessageRecord,
+  copy: CopyRecord,
+  lang: Language,
+  toSender: boolean,
+): NoticeContent | null {
+  if (!copy.password) return null;
+  const what = copy.detail.zip
+    ? t(lang, "password.zip", { name: copy.detail.zip.name })
+    : t(lang, "password.download");
+  return notice(lang, toSender ? "passwordSelf" : "password", message.subject, {
+    intro: toSender ? t(lang, "passwordSelf.intro") : t(lang, "password.intro", { sender: message.sender }),
+    facts: [
+      t(lang, "hold.recipients", { recipients: recipientsLine(copy.recipients) }),
+      what,
+      "",
+      t(lang, "password.value", { password: copy.password }),
+    ],
+    footer: "password.footer",
+  });
+}
+
+/** The one-time code a recipient asked for on the download page (no message behind it to name). */
+export function downloadCodeNotice(
+  code: string,
+  expiresAt: number,
+  lang: Language,
+  timeZone: string,
+): NoticeContent {
+  return {
+    subject: `${t(lang, "downloadCode.tag")} ${code}`,
+    text: [
+      t(lang, "downloadCode.intro"),
+      "",
+      t(lang, "downloadCode.code", { code }),
+      t(lang, "downloadCode.expires", { time: formatLocalTime(new Date(expiresAt), timeZone) }),
+      "",
+      "--",
+      t(lang, "downloadCode.footer"),
+      "",
+    ].join("\n"),
+  };
 }

@@ -1,4 +1,5 @@
 // Sends one pending notice: writes the mail about its message and hands it to the relay.
+import { randomUUID } from "node:crypto";
 import type { Config } from "../config/schema.js";
 import type { DkimKeys } from "../delivery/dkim.js";
 import type { BufferRelay } from "../delivery/relay-thread.js";
@@ -10,7 +11,9 @@ import {
   bounceNotice,
   composeNotice,
   deniedNotice,
+  downloadCodeNotice,
   holdNotice,
+  passwordNotice,
   rejectNotice,
   type FailedRecipient,
   type NoticeContent,
@@ -60,8 +63,12 @@ export class NoticeSender {
         messageId: String(notice.data.messageId),
       };
     }
-    if (!message) return null;
     const tz = this.config.organization.timezone;
+    if (notice.kind === "download_code") {
+      const { code, expiresAt } = notice.data as { code: string; expiresAt: number };
+      return { ...downloadCodeNotice(code, expiresAt, lang, tz), messageId: `${randomUUID()}@sendguard` };
+    }
+    if (!message) return null;
     const messageId = message.messageId;
     switch (notice.kind) {
       case "hold":
@@ -85,6 +92,11 @@ export class NoticeSender {
           ),
           messageId,
         };
+      case "password": {
+        const copy = message.batches.flatMap((b) => b.copies).find((c) => c.id === notice.data.copyId);
+        const content = copy && passwordNotice(message, copy, lang, notice.data.toSender === true);
+        return content ? { ...content, messageId } : null;
+      }
     }
   }
 }

@@ -316,6 +316,7 @@ export class Intake {
         status,
         releaseAt: new Date(g.releaseAt).toISOString(),
         recipients: g.recipients.map((address) => ({ address, status: "pending" })),
+        attachments: { action: g.attachmentAction, copies: [] },
       }));
       const releaseAt = Math.min(...record.batches.map((g) => g.releaseAt));
       return { id, status, releaseAt: new Date(releaseAt).toISOString(), groups };

@@ -230,6 +230,22 @@ const migrations: string[] = [
      outcome TEXT NOT NULL
    );
    CREATE INDEX download_log_by_package ON download_log(package_id, id);`,
+  // The copies a batch is delivered as, made at its first release (attachments separated or zipped,
+  // one per recipient when each gets their own link) and kept, so a retry sends the same bytes.
+  // The password waits here for its notice, which goes once the copy has been delivered.
+  `CREATE TABLE copies (
+     id TEXT PRIMARY KEY,
+     batch_id TEXT NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+     recipients TEXT NOT NULL,
+     action TEXT NOT NULL,
+     file TEXT,
+     header_bytes INTEGER NOT NULL,
+     detail TEXT NOT NULL DEFAULT '{}',
+     password TEXT,
+     password_noticed_at INTEGER,
+     created_at INTEGER NOT NULL
+   );
+   CREATE INDEX copies_by_batch ON copies(batch_id);`,
 ];
 
 /** The schema version a database has once migrate() is done. */

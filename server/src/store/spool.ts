@@ -18,6 +18,8 @@ function writeAll(fd: number, data: Buffer): void {
 }
 
 const BODY_SUFFIX = ".eml";
+/** Where the copies of a message made for its attachments live (transform/copies.ts): COPIES_DIR/ID/. */
+export const COPIES_DIR = "copies";
 
 /** The name of a message's body file in the spool. */
 export function spoolName(id: string): string {
@@ -169,7 +171,10 @@ export class Spool {
    * queued behind a burst of them in the thread pool). A file already gone is not an error.
    */
   async removeBodies(ids: string[]): Promise<void> {
-    for (const id of ids) await this.remove(spoolName(id));
+    for (const id of ids) {
+      await this.remove(spoolName(id));
+      await rm(join(this.dir, COPIES_DIR, id), { recursive: true, force: true });
+    }
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,7 @@
 import { Db } from "./db.js";
 import { migrate } from "./migrations.js";
 import { AuditLog } from "./sqlite/audit.js";
+import { addCopies } from "./sqlite/copies.js";
 import { Downloads } from "./sqlite/downloads.js";
 import { Messages } from "./sqlite/messages.js";
 import { Notices } from "./sqlite/notices.js";
@@ -83,6 +84,7 @@ export class SqliteStore implements Store {
   readonly resetLeases: Store["resetLeases"] = () => this.messagesPart.resetLeases();
   readonly claimDueBatches: Store["claimDueBatches"] = (...a) => this.messagesPart.claimDueBatches(...a);
   readonly recordAttempts: Store["recordAttempts"] = (...a) => this.messagesPart.recordAttempts(...a);
+  readonly addCopies: Store["addCopies"] = (...a) => addCopies(this.writer, ...a);
   readonly dueTimes: Store["dueTimes"] = () => this.messagesPart.dueTimes();
   readonly queueDepth: Store["queueDepth"] = () => this.messagesPart.queueDepth();
   readonly deleteFinishedBodies: Store["deleteFinishedBodies"] = (...a) =>
@@ -92,6 +94,7 @@ export class SqliteStore implements Store {
   readonly purgeMessages: Store["purgeMessages"] = (...a) => this.messagesPart.purgeMessages(...a);
 
   readonly recordRejection: Store["recordRejection"] = (...a) => this.notices.recordRejection(...a);
+  readonly queueNotices: Store["queueNotices"] = (...a) => this.notices.queueNotices(...a);
   readonly claimDueNotices: Store["claimDueNotices"] = (...a) => this.notices.claimDueNotices(...a);
   readonly finishNotices: Store["finishNotices"] = (...a) => this.notices.finishNotices(...a);
   readonly purgeNotices: Store["purgeNotices"] = (...a) => this.notices.purgeNotices(...a);

@@ -50,7 +50,8 @@ export interface AuditRecord extends Required<AuditEntry> {
   at: number;
 }
 
-export type NoticeKind = "hold" | "bounce" | "reject" | "approval_request" | "denied";
+export type NoticeKind =
+  "hold" | "bounce" | "reject" | "approval_request" | "denied" | "password" | "download_code";
 
 export interface NewNotice {
   kind: NoticeKind;
@@ -58,9 +59,11 @@ export interface NewNotice {
   recipient: string;
   language: Language;
   data?: Record<string, unknown>;
+  /** When it is first due; default: when it is queued. */
+  dueAt?: number;
 }
 
-export interface NoticeRecord extends Required<NewNotice> {
+export interface NoticeRecord extends Required<Omit<NewNotice, "dueAt">> {
   id: number;
   attempts: number;
   createdAt: number;
@@ -70,6 +73,45 @@ export interface NoticeResult {
   id: number;
   retryAt: number | null;
   error: string | null;
+}
+
+/** What the sender is shown of a copy: why it is as it is, and what the recipients get. */
+export interface CopyDetail {
+  /** The recipient domains' TLS, when the policy asked (unlessTls). */
+  tls?: {
+    domain: string;
+    tls: "none" | "offered" | "verified";
+    host?: string;
+    subject?: string;
+    error?: string;
+  }[];
+  /** The attachments taken out (web download) or packed (encrypted ZIP). */
+  files?: { name: string; size: number }[];
+  /** The download centre's package (web download). */
+  downloadId?: string;
+  zip?: { name: string; encryption: "aes256" | "zipcrypto" };
+  /** Why the copy is the message as it came although the batch's action is not pass. */
+  unchangedBecause?: "no_attachments" | "tls" | "signed";
+}
+
+/** A copy a batch is delivered as: the message as it came, or rewritten for its attachment action. */
+export interface NewCopy {
+  id: string;
+  recipients: string[];
+  /** What was done to the attachments of this copy. */
+  action: AttachmentAction;
+  /** The rewritten message in the spool's copies folder (durable already); null: as it came. */
+  file: string | null;
+  headerBytes: number;
+  detail: CopyDetail;
+  /** The ZIP's or the download's password, for its notice once the copy has gone; null: none. */
+  password: string | null;
+}
+
+export interface CopyRecord extends NewCopy {
+  batchId: string;
+  passwordNoticedAt: number | null;
+  createdAt: number;
 }
 
 export interface RecipientRecord {
@@ -90,6 +132,8 @@ export interface BatchRecord {
   firstAttemptAt: number | null;
   lastError: string | null;
   recipients: RecipientRecord[];
+  /** The copies it is delivered as, once made at its first release; empty before. */
+  copies: CopyRecord[];
 }
 
 /** How the delivered copy's To/Cc differ from the submitted one (forced Bcc). */
@@ -188,6 +232,8 @@ export interface AttemptRecord {
   /** When the remaining (retry) recipients are tried again; null: give them up as failed. */
   retryAt: number | null;
   notices: NewNotice[];
+  /** Copies whose password notice is among `notices`: it is not queued again. */
+  passwordsNoticed?: string[];
   audit: AuditEntry[];
 }
 
@@ -415,6 +461,10 @@ export interface Store {
   resetLeases(): Promise<void>;
   claimDueBatches(now: number, limit: number): Promise<{ message: MessageRecord; batch: BatchRecord }[]>;
   recordAttempts(attempts: AttemptRecord[]): Promise<void>;
+  /** Records the copies made of a batch at its first release (their files are durable already). */
+  addCopies(batchId: string, copies: NewCopy[], audit: AuditEntry[], now: number): Promise<void>;
+  /** Queues notices outside any other change (a download code asked for on the download page). */
+  queueNotices(notices: NewNotice[], now: number): Promise<void>;
   claimDueNotices(now: number, limit: number): Promise<NoticeRecord[]>;
   /** Records how notices went, in one transaction: sent (no error), retry at a time, or failed. */
   finishNotices(results: NoticeResult[]): Promise<void>;
@@ -433,7 +483,8 @@ export interface Store {
   /**
    * Deletes the bodies of messages that reached their final status at or before `finalBefore` and
    * have no batch left to deliver or decide, recording `now` as when. Returns how many, and the ids
-   * of those whose body is a spool file: the caller removes the files.
+   * of those with files in the spool (a body file, or copies made for attachments): the caller
+   * removes the files.
    */
   deleteFinishedBodies(
     finalBefore: number,

@@ -16,6 +16,11 @@ import { authenticate, language } from "./auth.js";
 import { ApiError, errorHandler } from "./errors.js";
 import { approveRouter } from "./approve-page.js";
 import { holdRouter } from "./hold-page.js";
+import { downloadRouter } from "./download-page.js";
+import { downloadsApiRouter } from "./downloads-api.js";
+import type { DownloadAccess } from "../downloads/access.js";
+import type { DownloadService } from "../downloads/service.js";
+import type { Vault } from "../downloads/vault.js";
 import { metricsAccess } from "./metrics-access.js";
 
 export interface WebDeps {
@@ -30,6 +35,8 @@ export interface WebDeps {
   metrics: Metrics;
   log: Logger;
   onReleased: () => void;
+  /** The download centre: recipients' pages (/d/…) and the senders' API (/api/v1/downloads). */
+  downloads: { vault: Vault; access: DownloadAccess; service: DownloadService };
 }
 
 export function createApp(deps: WebDeps): Express {
@@ -56,10 +63,12 @@ export function createApp(deps: WebDeps): Express {
 
   app.use(holdRouter(deps));
   app.use(approveRouter(deps));
+  app.use(downloadRouter({ config, store, links: deps.links, log, ...deps.downloads }));
   app.use("/api/v1", authenticate(store));
   app.use("/api/v1/admin", adminRouter(store, deps.policies, deps.dkim));
   app.use("/api/v1", accountRouter(deps));
   app.use("/api/v1", apiRouter(deps));
+  app.use("/api/v1", downloadsApiRouter({ store, service: deps.downloads.service }));
   app.use((_req, _res, next) => next(new ApiError(404, "not_found")));
   app.use(errorHandler(log));
   return app;

@@ -60,6 +60,15 @@ export function holdRouter(deps: HoldPageDeps): Router {
         : message.bodyMissingAt !== null
           ? bodyGone("body-missing", "page.bodyMissing", message.bodyMissingAt)
           : "";
+    // Shown once some copy is not the message as it came: who gets their attachments how.
+    const attachments = message.batches.some((g) => g.attachmentAction !== "pass")
+      ? `\n<dt>${esc(t(lang, "page.attachments"))}</dt><dd data-testid="attachments">${message.batches
+          .map(
+            (g) =>
+              `<div>${esc(g.recipients.map((r) => r.address).join(", "))}: ${esc(t(lang, `attachments.${g.attachmentAction}`))}</div>`,
+          )
+          .join("")}</dd>`
+      : "";
     sendPage(res, 200, {
       lang,
       title: t(lang, "page.title"),
@@ -68,7 +77,7 @@ export function holdRouter(deps: HoldPageDeps): Router {
 <h1>${esc(t(lang, "page.title"))}</h1>${doneText}
 <dl>
 <dt>${esc(t(lang, "page.subject"))}</dt><dd data-testid="subject">${esc(message.subject)}</dd>
-<dt>${esc(t(lang, "page.recipients"))}</dt><dd>${esc(recipients.join(", "))}</dd>
+<dt>${esc(t(lang, "page.recipients"))}</dt><dd>${esc(recipients.join(", "))}</dd>${attachments}
 <dt>${esc(t(lang, "page.status"))}</dt><dd data-testid="status">${esc(t(lang, `status.${message.status}`))}</dd>
 <dt>${esc(t(lang, "page.releaseAt"))}</dt><dd>${esc(formatLocalTime(new Date(due), tz))}</dd>${bodyDeleted}
 </dl>

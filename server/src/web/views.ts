@@ -33,6 +33,10 @@ export function messageView(m: MessageRecord): MessageView {
       status: r.status,
       ...(r.response ? { response: r.response } : {}),
     })),
+    attachments: {
+      action: g.attachmentAction,
+      copies: g.copies.map((c) => ({ recipients: c.recipients, action: c.action, ...c.detail })),
+    },
   }));
   return {
     ...messageSummary(m),

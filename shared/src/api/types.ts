@@ -49,6 +49,32 @@ export interface BatchView {
   status: BatchStatus;
   releaseAt: string;
   recipients: RecipientView[];
+  /** What happens to the attachments of this batch's copies. */
+  attachments: {
+    /** As planned at intake. */
+    action: "pass" | "encrypt_zip" | "web_download";
+    /** As made at the first release (empty before): who got which copy, and why. */
+    copies: CopyView[];
+  };
+}
+
+export interface CopyView {
+  recipients: string[];
+  action: "pass" | "encrypt_zip" | "web_download";
+  /** Why a copy is as it came although its batch's action is not pass. */
+  unchangedBecause?: "no_attachments" | "tls" | "signed";
+  files?: { name: string; size: number }[];
+  zip?: { name: string; encryption: "aes256" | "zipcrypto" };
+  /** The download centre's package: POST /downloads/:id/stop, GET /downloads/:id/log. */
+  downloadId?: string;
+  /** The recipient domains' mail servers, when the policy asked (attachments.unlessTls). */
+  tls?: {
+    domain: string;
+    tls: "none" | "offered" | "verified";
+    host?: string;
+    subject?: string;
+    error?: string;
+  }[];
 }
 
 export interface MessageSummary {

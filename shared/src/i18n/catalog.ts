@@ -16,6 +16,10 @@ export const ja = {
   "page.title": "保留中のメール",
   "page.subject": "件名",
   "page.recipients": "宛先",
+  "page.attachments": "添付ファイル",
+  "attachments.pass": "そのまま",
+  "attachments.web_download": "Web ダウンロード (宛先ごとのリンク)",
+  "attachments.encrypt_zip": "暗号化 ZIP (パスワードは別のメールで)",
   "page.status": "状態",
   "page.releaseAt": "送信予定",
   "page.remaining": "送信まで残り",
@@ -81,6 +85,22 @@ export const ja = {
   "denied.intro": "次のメールの送信は承認されませんでした。このメールは配送されません。",
   "denied.by": "却下した人: {approver}",
   "denied.comment": "コメント: {comment}",
+  "downloadCode.tag": "[確認コード]",
+  "downloadCode.intro": "ダウンロードページで次の確認コードを入力してください。",
+  "downloadCode.code": "確認コード: {code}",
+  "downloadCode.expires": "有効期限: {time}",
+  "downloadCode.footer":
+    "このコードを求めた覚えがなければ、このメールは破棄してください。コードは誰にも教えないでください。",
+  "password.tag": "[パスワード通知]",
+  "passwordSelf.tag": "[パスワード通知(自分宛)]",
+  "password.intro": "{sender} さんから届いた次のメールの添付ファイルのパスワードをお知らせします。",
+  "passwordSelf.intro":
+    "あなたが送った次のメールの添付ファイルのパスワードです。受信者には電話やチャットなど、メールとは別の方法でお伝えください。",
+  "password.zip": "暗号化 ZIP ファイル: {name}",
+  "password.download": "添付ファイルはダウンロードページから受け取ります (リンクは元のメールにあります)。",
+  "password.value": "パスワード: {password}",
+  "password.footer":
+    "このメールはパスワードだけをお知らせするものです。添付ファイルは別のメールで届いています。",
   "approved.tag": "[承認済み]",
   "page.approvalTitle": "送信承認",
   "page.sender": "差出人",
@@ -181,6 +201,8 @@ export const ja = {
   "separate.expires": "ダウンロード期限: {time}",
   "separate.password": "パスワードは別のメールでお知らせします。",
   "separate.code": "ダウンロード時に、このアドレスに届く確認コードを入力してください。",
+  "separate.zipped":
+    "{name} は暗号化 ZIP ファイル {zip} に入っています。パスワードは別のメールでお知らせします。",
   "separate.placeholder":
     "添付ファイル「{name}」はこのメールから切り離されました。本文のダウンロードページから受け取ってください。",
 } as const;
@@ -203,6 +225,10 @@ export const en: Record<MessageKey, string> = {
   "page.title": "Held message",
   "page.subject": "Subject",
   "page.recipients": "Recipients",
+  "page.attachments": "Attachments",
+  "attachments.pass": "as they are",
+  "attachments.web_download": "web download (a link per recipient)",
+  "attachments.encrypt_zip": "encrypted ZIP (password in a separate mail)",
   "page.status": "Status",
   "page.releaseAt": "Scheduled for",
   "page.remaining": "Time left",
@@ -266,6 +292,21 @@ export const en: Record<MessageKey, string> = {
   "denied.intro": "Sending the message below was not approved. It will not be delivered.",
   "denied.by": "Denied by: {approver}",
   "denied.comment": "Comment: {comment}",
+  "downloadCode.tag": "[Code]",
+  "downloadCode.intro": "Enter this code on the download page.",
+  "downloadCode.code": "Code: {code}",
+  "downloadCode.expires": "Valid until: {time}",
+  "downloadCode.footer": "If you did not ask for a code, delete this mail. Never tell the code to anyone.",
+  "password.tag": "[Password]",
+  "passwordSelf.tag": "[Password (to yourself)]",
+  "password.intro": "Here is the password for the attachments of the message below from {sender}.",
+  "passwordSelf.intro":
+    "Here is the password for the attachments of the message below that you sent. Tell it to the recipients another way than by mail (phone, chat).",
+  "password.zip": "Encrypted ZIP file: {name}",
+  "password.download":
+    "The attachments are fetched from a download page (the link is in the message itself).",
+  "password.value": "Password: {password}",
+  "password.footer": "This mail only carries the password; the attachments came in a separate mail.",
   "approved.tag": "[Approved]",
   "page.approvalTitle": "Approve sending",
   "page.sender": "From",
@@ -366,6 +407,7 @@ export const en: Record<MessageKey, string> = {
   "separate.expires": "Available until: {time}",
   "separate.password": "The password follows in a separate message.",
   "separate.code": "When you download, enter the confirmation code sent to this address.",
+  "separate.zipped": "{name} is in the encrypted ZIP file {zip}; its password comes in a separate mail.",
   "separate.placeholder":
     'The attachment "{name}" was removed from this message. Get it from the download page named in the message.',
 };

@@ -12,6 +12,18 @@ import {
 export type ClientSettings = Required<z.output<typeof clientSchema>>;
 export type AttachmentAction = "pass" | "encrypt_zip" | "web_download";
 
+/** How attachments are handled (policy.md "Attachments"). */
+export interface AttachmentSettings {
+  /** For recipients outside the organisation; rules choose per recipient. */
+  action: AttachmentAction;
+  /** A copy to a domain whose mail server offers (or verifiably offers) TLS keeps its files. */
+  unlessTls: "offered" | "verified" | null;
+  zip: { encryption: "aes256" | "zipcrypto" };
+  password: { length: number; notify: "recipients" | "sender"; delayMinutes: number };
+  download: { auth: "password" | "code"; expiryDays: number; maxDownloads: number };
+  signedMessages: "pass" | "reject";
+}
+
 export interface EffectivePolicy {
   preset: PresetName;
   domains: { internal: string[]; semiInternal: string[] };
@@ -21,7 +33,7 @@ export interface EffectivePolicy {
   delay: { semiInternal: number; external: number };
   /** At this many external To/Cc addresses (0: never) the delivered copy shows no external To/Cc. */
   forcedBcc: { threshold: number; to: "sender" | "undisclosed" };
-  attachments: { action: AttachmentAction };
+  attachments: AttachmentSettings;
   approval: {
     approvers: string[];
     groupApprovers: Record<string, string[]>;
@@ -61,7 +73,17 @@ function base(preset: PresetName): EffectivePolicy {
     hold: { internal: 5, semiInternal: 5, external: 5 },
     delay: { semiInternal: 0, external: 0 },
     forcedBcc: { threshold: 10, to: "sender" },
-    attachments: { action: preset === "standard" ? "web_download" : "pass" },
+    attachments: {
+      action: preset === "standard" ? "web_download" : "pass",
+      unlessTls: null,
+      zip: { encryption: "aes256" },
+      // The password goes to the sender, who passes it on another way: never the mail's own channel.
+      password: { length: 12, notify: "sender", delayMinutes: 1 },
+      // A one-time code mailed at download time: no password travels at all.
+      download: { auth: "code", expiryDays: 7, maxDownloads: 0 },
+      // Refused rather than passed: a signed mail's attachments would otherwise leave unprotected.
+      signedMessages: "reject",
+    },
     approval: {
       approvers: [],
       groupApprovers: {},
@@ -82,7 +104,16 @@ export function presetPolicy(preset: PresetName): EffectivePolicy {
 }
 
 /** The few knobs of the "standard" preset (like the market's packaged plans); "self" opens all. */
-const STANDARD_KEYS = new Set(["preset", "domains", "hold", "client", "approval", "forcedBcc", "locks"]);
+const STANDARD_KEYS = new Set([
+  "preset",
+  "domains",
+  "hold",
+  "client",
+  "approval",
+  "forcedBcc",
+  "attachments",
+  "locks",
+]);
 
 /** Keys a document may not set under `preset`, with what to do about it. */
 export function presetProblems(document: PolicyDocument, preset: PresetName): string[] {

@@ -202,7 +202,34 @@ export const policyDocumentSchema = z.strictObject({
       to: z.enum(["sender", "undisclosed"]).optional(),
     })
     .optional(),
-  attachments: z.strictObject({ action: attachmentActionSchema.optional() }).optional(),
+  attachments: z
+    .strictObject({
+      /** For recipients outside the organisation; rules choose per recipient. */
+      action: attachmentActionSchema.optional(),
+      /** A copy to a domain whose mail server offers (or verifiably offers) TLS keeps its files. */
+      unlessTls: z.enum(["offered", "verified"]).nullable().optional(),
+      zip: z.strictObject({ encryption: z.enum(["aes256", "zipcrypto"]).optional() }).optional(),
+      password: z
+        .strictObject({
+          length: z.number().int().min(8).max(64).optional(),
+          /** Who gets the password, in a mail of its own once the message has gone. */
+          notify: z.enum(["recipients", "sender"]).optional(),
+          delayMinutes: minutes.optional(),
+        })
+        .optional(),
+      download: z
+        .strictObject({
+          /** password: one sent apart (password.notify); code: a one-time code mailed at download time. */
+          auth: z.enum(["password", "code"]).optional(),
+          expiryDays: z.number().min(0.01).max(90).optional(),
+          /** Per link; 0: no limit. */
+          maxDownloads: z.number().int().min(0).max(1000).optional(),
+        })
+        .optional(),
+      /** S/MIME or PGP messages cannot be rewritten: their copies go as they are, or the message is refused. */
+      signedMessages: z.enum(["pass", "reject"]).optional(),
+    })
+    .optional(),
   approval: z
     .strictObject({
       approvers: z.array(email).optional(),

@@ -15,9 +15,11 @@ import type {
   MissingBody,
   NewMessage,
   NewNotice,
+  CopyRecord,
   RecipientRecord,
 } from "../types.js";
 import { auditInserts, insertAudit } from "./audit.js";
+import { loadCopies, markPasswordsNoticed } from "./copies.js";
 import { deletePendingNotices, insertNotices, noticeInserts, releaseNoticeLeases } from "./notices.js";
 import { deleteSome, insertStatements, placeholders } from "./sql.js";
 
@@ -57,7 +59,7 @@ interface BatchRow {
   last_error: string | null;
 }
 
-const toBatch = (r: BatchRow, recipients: RecipientRecord[]): BatchRecord => ({
+const toBatch = (r: BatchRow, recipients: RecipientRecord[], copies: CopyRecord[]): BatchRecord => ({
   id: r.id,
   name: r.name,
   attachmentAction: r.attachment_action,
@@ -68,6 +70,7 @@ const toBatch = (r: BatchRow, recipients: RecipientRecord[]): BatchRecord => ({
   firstAttemptAt: r.first_attempt_at,
   lastError: r.last_error,
   recipients,
+  copies,
 });
 
 const toMessage = (r: MessageRow, batches: BatchRecord[]): MessageRecord => ({
@@ -213,9 +216,13 @@ export class Messages {
     for (const { batch_id, ...r } of recipients) {
       byBatch.set(batch_id, [...(byBatch.get(batch_id) ?? []), r]);
     }
+    const copies = await loadCopies(
+      db,
+      batches.map((g) => g.id),
+    );
     for (const g of batches) {
       const list = byMessage.get(g.message_id) ?? [];
-      list.push(toBatch(g, byBatch.get(g.id) ?? []));
+      list.push(toBatch(g, byBatch.get(g.id) ?? [], copies.get(g.id) ?? []));
       byMessage.set(g.message_id, list);
     }
     return byMessage;
@@ -533,6 +540,7 @@ export class Messages {
         }
         await this.refreshStatus(a.messageId, a.now);
         await insertNotices(this.writer, a.notices, a.now);
+        await markPasswordsNoticed(this.writer, a.passwordsNoticed ?? [], a.now);
         await insertAudit(this.writer, a.audit, a.now);
       }
     });
@@ -564,8 +572,11 @@ export class Messages {
     return this.writer.transaction(async () => {
       // final_at is set only with a final status; the batch check guards against any path that
       // ever sets one while a batch is still open.
-      const rows = await this.writer.all<{ id: string; body_in_db: number }>(
-        `SELECT id, body_in_db FROM messages m
+      const rows = await this.writer.all<{ id: string; body_in_db: number; has_copies: number }>(
+        `SELECT id, body_in_db,
+                EXISTS (SELECT 1 FROM copies c JOIN batches b ON b.id = c.batch_id
+                        WHERE b.message_id = m.id AND c.file IS NOT NULL) AS has_copies
+         FROM messages m
          WHERE body_deleted_at IS NULL AND final_at IS NOT NULL AND final_at <= ?
            AND NOT EXISTS (SELECT 1 FROM batches g WHERE g.message_id = m.id
                            AND g.status IN ('pending_approval','held','releasing'))
@@ -577,7 +588,8 @@ export class Messages {
       const list = placeholders(ids.length);
       await this.writer.run(`DELETE FROM bodies WHERE message_id IN (${list})`, ids);
       await this.writer.run(`UPDATE messages SET body_deleted_at = ? WHERE id IN (${list})`, [now, ...ids]);
-      return { deleted: ids.length, spooled: rows.filter((r) => r.body_in_db === 0).map((r) => r.id) };
+      const withFiles = rows.filter((r) => r.body_in_db === 0 || r.has_copies === 1);
+      return { deleted: ids.length, spooled: withFiles.map((r) => r.id) };
     });
   }
 

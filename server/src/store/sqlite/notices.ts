@@ -11,7 +11,15 @@ export function noticeInserts(sets: WrittenAt<NewNotice>[]): SqlStatement[] {
   return insertsAt(
     "INSERT INTO notices (kind, message_id, recipient, language, data, next_at, created_at)",
     sets,
-    (n, at) => [n.kind, n.messageId, n.recipient, n.language, JSON.stringify(n.data ?? {}), at, at],
+    (n, at) => [
+      n.kind,
+      n.messageId,
+      n.recipient,
+      n.language,
+      JSON.stringify(n.data ?? {}),
+      n.dueAt ?? at,
+      at,
+    ],
   );
 }
 
@@ -42,6 +50,10 @@ export class Notices {
       await insertNotices(this.writer, notices, now);
       await insertAudit(this.writer, [audit], now);
     });
+  }
+
+  async queueNotices(notices: NewNotice[], now: number): Promise<void> {
+    await this.writer.transaction(() => insertNotices(this.writer, notices, now));
   }
 
   async claimDueNotices(now: number, limit: number): Promise<NoticeRecord[]> {

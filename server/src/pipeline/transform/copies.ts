@@ -1,0 +1,300 @@
+// The transform step: the copies a batch is delivered as, made when the batch is first released
+// (not at intake: the recipients' TLS is probed right before release, and a message undone while
+// held never leaves files in the download centre). Made once and recorded with the batch, so a
+// retry or a restart sends the same bytes with the same links.
+//   pass         → the message as it came
+//   encrypt_zip  → one copy: the attachments replaced by one encrypted ZIP; password noticed apart
+//   web_download → one copy per recipient: attachments stored in the download centre, a notice
+//                  with the recipient's own link at the top of the text and the HTML body
+import { randomUUID } from "node:crypto";
+import { mkdir, open, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { domainOf, type AttachmentSettings, type Language } from "@sendguard/shared";
+import { COPIES_DIR, spoolName, type Spool } from "../../store/spool.js";
+import { SeparationError } from "./separate/errors.js";
+import type {
+  AuditEntry,
+  BatchRecord,
+  CopyDetail,
+  MessageRecord,
+  NewCopy,
+  Store,
+} from "../../store/types.js";
+
+/** An attachment taken out of a message, in a file of its own. */
+export interface SeparatedFile {
+  filename: string;
+  contentType: string;
+  size: number;
+  path: string;
+}
+
+/** The parts the transform is made of; each is its own module (separate/, zip/, downloads/, tls-probe). */
+export interface CopyTools {
+  /** Takes the attachments out of `inputPath` into `attachmentsDir`, writing the rest to `outputPath`. */
+  extract(inputPath: string, outputPath: string, attachmentsDir: string): Promise<SeparatedFile[]>;
+  /** `inputPath` with its attachments replaced by placeholders and the notice inserted. */
+  separate(inputPath: string, outputPath: string, notice: { text: string; html: string }): Promise<void>;
+  /** `inputPath` with its attachments replaced by one part made of `zipPath`. */
+  replaceWithZip(inputPath: string, outputPath: string, zipPath: string, zipName: string): Promise<void>;
+  zip(
+    files: SeparatedFile[],
+    password: string,
+    encryption: "aes256" | "zipcrypto",
+    outputPath: string,
+  ): Promise<void>;
+  createDownload(input: {
+    messageId: string;
+    ownerUserId: number | null;
+    files: SeparatedFile[];
+    recipients: string[];
+    password: string | null;
+    expiresAt: number;
+    maxDownloads: number;
+  }): Promise<{ downloadId: string; links: { recipient: string; url: string }[] }>;
+  notice(input: {
+    language: Language;
+    url: string;
+    recipient: string;
+    files: SeparatedFile[];
+    expiresAt: number;
+    access: "password" | "code";
+  }): { text: string; html: string };
+  tls(domain: string): Promise<NonNullable<CopyDetail["tls"]>[number]>;
+  password(length: number): string;
+}
+
+export interface CopyMakerOptions {
+  spool: Spool;
+  store: Store;
+  tools: CopyTools;
+  /** The sender's attachment settings now (the policy at release). */
+  settingsFor: (message: MessageRecord) => Promise<AttachmentSettings>;
+  now?: () => number;
+}
+
+const ZIP_NAME = "attachments.zip";
+const ORIGINAL = "original.eml";
+
+/** S/MIME or PGP: the attachments cannot be rewritten without breaking the signature. */
+export function isSigned(err: unknown): boolean {
+  return err instanceof SeparationError && err.code === "signed_or_encrypted";
+}
+const DAY = 86_400_000;
+
+/** Writes a file and makes its data durable before it is recorded. */
+async function durably(path: string, write: () => Promise<void>): Promise<void> {
+  await write();
+  const file = await open(path, "r");
+  try {
+    await file.datasync();
+  } finally {
+    await file.close();
+  }
+}
+
+export class CopyMaker {
+  constructor(private readonly options: CopyMakerOptions) {}
+
+  /** The sender's attachment settings now: the password notice follows them too. */
+  settingsFor(message: MessageRecord): Promise<AttachmentSettings> {
+    return this.options.settingsFor(message);
+  }
+
+  /** The copies of `batch`: those recorded, or made and recorded now. */
+  async copiesFor(message: MessageRecord, batch: BatchRecord): Promise<NewCopy[]> {
+    if (batch.copies.length || batch.attachmentAction === "pass") return batch.copies;
+    const { spool, store } = this.options;
+    const dir = join(spool.dir, COPIES_DIR, message.id, batch.id);
+    // What a crash left half made is made again: nothing of it was recorded or sent.
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(join(dir, "files"), { recursive: true });
+    try {
+      const copies = await this.make(message, batch, dir);
+      const dirHandle = await open(dir, "r");
+      await dirHandle.sync().finally(() => dirHandle.close());
+      const audit: AuditEntry[] = [
+        {
+          actor: "scheduler",
+          action: "copies_made",
+          messageId: message.id,
+          detail: {
+            group: batch.name,
+            copies: copies.map((c) => ({ recipients: c.recipients, action: c.action, ...c.detail })),
+          },
+        },
+      ];
+      await store.addCopies(batch.id, copies, audit, this.now());
+      return copies;
+    } finally {
+      // The separated plain files went into the download centre or the ZIP, and a small message's
+      // body is in the database: neither is kept here.
+      await rm(join(dir, "files"), { recursive: true, force: true });
+      await rm(join(dir, ORIGINAL), { force: true });
+    }
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  private async make(message: MessageRecord, batch: BatchRecord, dir: string): Promise<NewCopy[]> {
+    const { tools } = this.options;
+    const settings = await this.options.settingsFor(message);
+    const pending = batch.recipients.filter((r) => r.status === "pending").map((r) => r.address);
+    const copies: NewCopy[] = [];
+    const unchanged = (
+      recipients: string[],
+      because: CopyDetail["unchangedBecause"],
+      detail: CopyDetail = {},
+    ) =>
+      copies.push({
+        id: randomUUID(),
+        recipients,
+        action: "pass",
+        file: null,
+        headerBytes: message.headerBytes,
+        detail: { ...detail, unchangedBecause: because },
+        password: null,
+      });
+
+    let rest = pending;
+    if (settings.unlessTls) {
+      const byDomain = new Map<string, Awaited<ReturnType<CopyTools["tls"]>>>();
+      for (const domain of new Set(pending.map(domainOf))) byDomain.set(domain, await tools.tls(domain));
+      const safe = (address: string) => {
+        const tls = byDomain.get(domainOf(address))?.tls ?? "none";
+        return tls === "verified" || (tls === "offered" && settings.unlessTls === "offered");
+      };
+      const exempt = pending.filter(safe);
+      rest = pending.filter((a) => !safe(a));
+      const tls = [...byDomain.values()];
+      if (exempt.length)
+        unchanged(exempt, "tls", { tls: tls.filter((t) => exempt.some((a) => domainOf(a) === t.domain)) });
+    }
+    if (!rest.length) return copies;
+
+    const original = await this.originalPath(message, dir);
+    if (await isPlainText(original, message.headerBytes)) {
+      unchanged(rest, "no_attachments");
+      return copies;
+    }
+    let files: SeparatedFile[];
+    try {
+      files = await tools.extract(original, join(dir, "extracted.eml"), join(dir, "files"));
+    } catch (err) {
+      if (!isSigned(err) || settings.signedMessages !== "pass") throw err;
+      unchanged(rest, "signed");
+      return copies;
+    } finally {
+      await rm(join(dir, "extracted.eml"), { force: true });
+    }
+    if (!files.length) {
+      unchanged(rest, "no_attachments");
+      return copies;
+    }
+    const listed = files.map((f) => ({ name: f.filename, size: f.size }));
+
+    if (batch.attachmentAction === "encrypt_zip") {
+      const password = tools.password(settings.password.length);
+      const zipPath = join(dir, ZIP_NAME);
+      await tools.zip(files, password, settings.zip.encryption, zipPath);
+      const name = "zip.eml";
+      await durably(join(dir, name), () =>
+        tools.replaceWithZip(original, join(dir, name), zipPath, ZIP_NAME),
+      );
+      await rm(zipPath, { force: true });
+      copies.push({
+        id: randomUUID(),
+        recipients: rest,
+        action: "encrypt_zip",
+        file: join(message.id, batch.id, name),
+        headerBytes: await headerLength(join(dir, name)),
+        detail: { files: listed, zip: { name: ZIP_NAME, encryption: settings.zip.encryption } },
+        password,
+      });
+      return copies;
+    }
+
+    const password = settings.download.auth === "password" ? tools.password(settings.password.length) : null;
+    const expiresAt = this.now() + settings.download.expiryDays * DAY;
+    const download = await tools.createDownload({
+      messageId: message.id,
+      ownerUserId: message.userId,
+      files,
+      recipients: rest,
+      password,
+      expiresAt,
+      maxDownloads: settings.download.maxDownloads,
+    });
+    for (const [index, link] of download.links.entries()) {
+      const name = `download-${index}.eml`;
+      const notice = tools.notice({
+        language: message.language,
+        url: link.url,
+        recipient: link.recipient,
+        files,
+        expiresAt,
+        access: password ? "password" : "code",
+      });
+      await durably(join(dir, name), () => tools.separate(original, join(dir, name), notice));
+      copies.push({
+        id: randomUUID(),
+        recipients: [link.recipient],
+        action: "web_download",
+        file: join(message.id, batch.id, name),
+        headerBytes: await headerLength(join(dir, name)),
+        detail: { files: listed, downloadId: download.downloadId },
+        password,
+      });
+    }
+    return copies;
+  }
+
+  /** The stored message as a file: its spool file, or (a small one) written out from the database. */
+  private async originalPath(message: MessageRecord, dir: string): Promise<string> {
+    if (!message.bodyInDatabase) return join(this.options.spool.dir, spoolName(message.id));
+    const bytes = await this.options.store.messageBody(message.id);
+    if (!bytes) throw new Error(`the body of message ${message.id} is missing from the database`);
+    const path = join(dir, ORIGINAL);
+    await writeFile(path, bytes);
+    return path;
+  }
+}
+
+/**
+ * A message whose top-level type is text (or not given: text/plain) has no attachments: it needs
+ * no separation pass (nor its worker's start-up) to be sent as it came.
+ */
+async function isPlainText(path: string, headerBytes: number): Promise<boolean> {
+  const file = await open(path, "r");
+  try {
+    const head = Buffer.alloc(Math.min(headerBytes, 256 * 1024));
+    const { bytesRead } = await file.read(head, 0, head.length, 0);
+    const header = head
+      .subarray(0, bytesRead)
+      .toString("latin1")
+      .replace(/\r?\n[ \t]+/g, " ");
+    const type = /^content-type:\s*([^;\s]+)/im.exec(header)?.[1]?.toLowerCase() ?? "text/plain";
+    return type.startsWith("text/");
+  } finally {
+    await file.close();
+  }
+}
+
+/** Bytes up to and including the blank line that ends the header (what outgoing.ts splits at). */
+async function headerLength(path: string): Promise<number> {
+  const file = await open(path, "r");
+  try {
+    const buf = Buffer.alloc(256 * 1024);
+    const { bytesRead } = await file.read(buf, 0, buf.length, 0);
+    const text = buf.subarray(0, bytesRead);
+    const crlf = text.indexOf("\r\n\r\n");
+    if (crlf >= 0) return crlf + 4;
+    const lf = text.indexOf("\n\n");
+    if (lf >= 0) return lf + 2;
+    throw new Error(`the copy ${path} has no end of header in its first 256 KiB`);
+  } finally {
+    await file.close();
+  }
+}
