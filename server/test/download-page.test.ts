@@ -325,6 +325,43 @@ describe("download centre pages", () => {
     assert.equal(Array.from(got[3]!).length, 200);
   });
 
+  test("oversized, malformed and odd requests get a page, never a 500; HEAD counts no download", async () => {
+    const { packageId, links } = await centre.create({ "a.txt": "a" }, { maxDownloads: 1 });
+    const v = new Visitor(centre, links[0]!.url);
+    const csrf = await v.csrf();
+    const post = (body: string, type = "application/x-www-form-urlencoded") =>
+      fetch(`${v.url}/password`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "Content-Type": type },
+        body,
+      });
+    const big = await post(`csrf=${csrf}&password=${"x".repeat(10_000)}`);
+    assert.equal(big.status, 413);
+    assert.match(big.headers.get("content-type") ?? "", /text\/html/);
+    const many = await post(Array.from({ length: 50 }, (_, i) => `f${i}=1`).join("&"));
+    assert.ok([303, 413].includes(many.status), String(many.status));
+    assert.equal(Visitor.notice(await post(`csrf=${csrf}&password=%zz%`)), "wrong_password");
+    assert.equal(
+      Visitor.notice(await post(JSON.stringify({ csrf, password: "x" }), "application/json")),
+      "csrf",
+    );
+    assert.equal(Visitor.notice(await post(`csrf=${csrf}&password[]=a&password[]=b`)), "wrong_password");
+    assert.equal((await fetch(`${v.url}/nothing-here`)).status, 404);
+    assert.equal((await fetch(`${v.url}/f/${"%".repeat(3)}`)).status, 400);
+    await v.signIn();
+    const fileId = (await centre.store.downloadPackage(packageId))!.files[0]!.id;
+    const head = await fetch(`${v.url}/f/${fileId}`, { method: "HEAD", headers: { Cookie: v.cookie } });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get("content-length"), "1");
+    assert.equal(
+      (await fetch(`${v.url}/all.zip`, { method: "HEAD", headers: { Cookie: v.cookie } })).status,
+      200,
+    );
+    assert.equal((await centre.store.downloadPackage(packageId))!.links[0]!.downloadCount, 0);
+    assert.equal((await v.get(`/f/${fileId}`)).status, 200, "the one download allowed is still there");
+  });
+
   test("a damaged stored file is cut off, never served whole, and the log says so", async () => {
     const data = randomBytes(300_000);
     const { packageId, links } = await centre.create({ "big.bin": data });

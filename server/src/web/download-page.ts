@@ -227,6 +227,11 @@ export function downloadRouter(deps: DownloadPageDeps): Router {
     if (!signedIn(req, found)) return back(req, res, null);
     const file = liveFiles(found.package).find((f) => f.id === req.params.fileId);
     if (!file) return sendNotFound(res, languageOf(req, res), "download.title");
+    // HEAD (Express answers it with the GET route) says what a download would be, and is no download.
+    if (req.method === "HEAD") {
+      downloadHeaders(res, file.name);
+      return void res.set("Content-Length", String(file.size)).end();
+    }
     const entry = await counted(req, res, found, file);
     if (!entry) return;
     downloadHeaders(res, file.name);
@@ -238,6 +243,7 @@ export function downloadRouter(deps: DownloadPageDeps): Router {
     const found = await usable(req, res);
     if (!found) return;
     if (!signedIn(req, found)) return back(req, res, null);
+    if (req.method === "HEAD") return void (downloadHeaders(res, "files.zip"), res.end());
     const entry = await counted(req, res, found, null);
     if (!entry) return;
     downloadHeaders(res, "files.zip");
