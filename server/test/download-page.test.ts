@@ -117,6 +117,27 @@ describe("download centre pages", () => {
     assert.ok(Buffer.from(await res.arrayBuffer()).equals(data));
   });
 
+  test("every page in English too: ?lang=en, or the browser's Accept-Language", async () => {
+    const { links } = await centre.create({ "a.txt": "a" });
+    const v = new Visitor(centre, links[0]!.url);
+    const form = await (await v.get("?lang=en")).text();
+    assert.match(form, /<html lang="en">/);
+    assert.match(form, /The password was sent to you in a separate message\./);
+    assert.match(
+      await (await v.get("", { "Accept-Language": "en-US,en;q=0.9" })).text(),
+      /Files shared with/,
+    );
+    await v.signIn();
+    const list = await (await v.get("?lang=en")).text();
+    assert.match(list, /Available until 2026-01-\d\d/);
+    assert.match(list, /Download all as ZIP/);
+    const otp = await centre.create({ "b.txt": "b" }, { auth: { mode: "otp" } });
+    assert.match(
+      await (await fetch(`${otp.links[0]!.url}?lang=en`)).text(),
+      /we will send a code to client@partner\.example/,
+    );
+  });
+
   test("download all: one ZIP that Info-ZIP and 7-Zip open, with the Japanese names and the bytes", async () => {
     const files = { "報告書.docx": randomBytes(150_000), "データ.csv": "a,b\n1,2\n", "empty.txt": "" };
     const { links } = await centre.create(files);
