@@ -383,6 +383,23 @@ describe("download centre pages", () => {
     assert.equal((await v.get(`/f/${fileId}`)).status, 200, "the one download allowed is still there");
   });
 
+  test("a recipient who cancels a download is logged as such, not as an error, and the centre goes on", async () => {
+    const { packageId, links } = await centre.create({ "big.bin": randomBytes(8 * 1024 * 1024) });
+    const v = new Visitor(centre, links[0]!.url);
+    await v.signIn();
+    const fileId = (await centre.store.downloadPackage(packageId))!.files[0]!.id;
+    const abort = new AbortController();
+    const res = await fetch(`${v.url}/f/${fileId}`, { headers: { Cookie: v.cookie }, signal: abort.signal });
+    const reader = res.body!.getReader();
+    await reader.read();
+    abort.abort();
+    const cancelled = () => centre.logLines.find((l) => l.msg === "download cancelled by the client");
+    for (let i = 0; i < 100 && !cancelled(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.ok(cancelled(), JSON.stringify(centre.logLines.slice(-3)));
+    assert.equal(centre.logLines.filter((l) => l.level >= 50 && l.msg === "download failed").length, 0);
+    assert.equal((await v.get()).status, 200);
+  });
+
   test("a damaged stored file is cut off, never served whole, and the log says so", async () => {
     const data = randomBytes(300_000);
     const { packageId, links } = await centre.create({ "big.bin": data });
@@ -399,6 +416,10 @@ describe("download centre pages", () => {
     for (let i = 0; i < 100 && (await centre.store.downloadLog(packageId, 1))[0]?.outcome !== "failed"; i++)
       await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal((await centre.store.downloadLog(packageId, 1))[0]?.outcome, "failed");
+    assert.ok(
+      centre.logLines.some((l) => l.level === 50 && l.msg === "download failed"),
+      "a damaged file is an error",
+    );
   });
 });
 

@@ -203,7 +203,11 @@ export function downloadRouter(deps: DownloadPageDeps): Router {
 
   /** A stream that failed after its headers went out can only be cut off; before, it is an error page. */
   async function failed(req: Request, res: Response, entry: DownloadLogEntry, err: unknown) {
-    log.error({ err, package: entry.packageId, file: entry.fileId }, "download failed");
+    // A recipient who cancels is no fault of the gateway's; a file that fails to verify is.
+    const cancelled = (err as { code?: string }).code === "ERR_STREAM_PREMATURE_CLOSE";
+    if (cancelled)
+      log.info({ package: entry.packageId, file: entry.fileId }, "download cancelled by the client");
+    else log.error({ err, package: entry.packageId, file: entry.fileId }, "download failed");
     await store.logDownloads([{ ...entry, outcome: "failed" }], now()).catch(() => undefined);
     if (res.headersSent) res.destroy();
     else sendErrorPage(res, 500, { lang: languageOf(req, res), title: "download.title" });
