@@ -117,6 +117,27 @@ describe("download centre pages", () => {
     assert.ok(Buffer.from(await res.arrayBuffer()).equals(data));
   });
 
+  test("every page in English too: ?lang=en, or the browser's Accept-Language", async () => {
+    const { links } = await centre.create({ "a.txt": "a" });
+    const v = new Visitor(centre, links[0]!.url);
+    const form = await (await v.get("?lang=en")).text();
+    assert.match(form, /<html lang="en">/);
+    assert.match(form, /The password was sent to you in a separate message\./);
+    assert.match(
+      await (await v.get("", { "Accept-Language": "en-US,en;q=0.9" })).text(),
+      /Files shared with/,
+    );
+    await v.signIn();
+    const list = await (await v.get("?lang=en")).text();
+    assert.match(list, /Available until 2026-01-\d\d/);
+    assert.match(list, /Download all as ZIP/);
+    const otp = await centre.create({ "b.txt": "b" }, { auth: { mode: "otp" } });
+    assert.match(
+      await (await fetch(`${otp.links[0]!.url}?lang=en`)).text(),
+      /we will send a code to client@partner\.example/,
+    );
+  });
+
   test("download all: one ZIP that Info-ZIP and 7-Zip open, with the Japanese names and the bytes", async () => {
     const files = { "報告書.docx": randomBytes(150_000), "データ.csv": "a,b\n1,2\n", "empty.txt": "" };
     const { links } = await centre.create(files);
@@ -329,6 +350,60 @@ describe("download centre pages", () => {
     );
   });
 
+  test("oversized, malformed and odd requests get a page, never a 500; HEAD counts no download", async () => {
+    const { packageId, links } = await centre.create({ "a.txt": "a" }, { maxDownloads: 1 });
+    const v = new Visitor(centre, links[0]!.url);
+    const csrf = await v.csrf();
+    const post = (body: string, type = "application/x-www-form-urlencoded") =>
+      fetch(`${v.url}/password`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "Content-Type": type },
+        body,
+      });
+    const big = await post(`csrf=${csrf}&password=${"x".repeat(10_000)}`);
+    assert.equal(big.status, 413);
+    assert.match(big.headers.get("content-type") ?? "", /text\/html/);
+    const many = await post(Array.from({ length: 50 }, (_, i) => `f${i}=1`).join("&"));
+    assert.ok([303, 413].includes(many.status), String(many.status));
+    assert.equal(Visitor.notice(await post(`csrf=${csrf}&password=%zz%`)), "wrong_password");
+    assert.equal(
+      Visitor.notice(await post(JSON.stringify({ csrf, password: "x" }), "application/json")),
+      "csrf",
+    );
+    assert.equal(Visitor.notice(await post(`csrf=${csrf}&password[]=a&password[]=b`)), "wrong_password");
+    assert.equal((await fetch(`${v.url}/nothing-here`)).status, 404);
+    assert.equal((await fetch(`${v.url}/f/${"%".repeat(3)}`)).status, 400);
+    await v.signIn();
+    const fileId = (await centre.store.downloadPackage(packageId))!.files[0]!.id;
+    const head = await fetch(`${v.url}/f/${fileId}`, { method: "HEAD", headers: { Cookie: v.cookie } });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get("content-length"), "1");
+    assert.equal(
+      (await fetch(`${v.url}/all.zip`, { method: "HEAD", headers: { Cookie: v.cookie } })).status,
+      200,
+    );
+    assert.equal((await centre.store.downloadPackage(packageId))!.links[0]!.downloadCount, 0);
+    assert.equal((await v.get(`/f/${fileId}`)).status, 200, "the one download allowed is still there");
+  });
+
+  test("a recipient who cancels a download is logged as such, not as an error, and the centre goes on", async () => {
+    const { packageId, links } = await centre.create({ "big.bin": randomBytes(8 * 1024 * 1024) });
+    const v = new Visitor(centre, links[0]!.url);
+    await v.signIn();
+    const fileId = (await centre.store.downloadPackage(packageId))!.files[0]!.id;
+    const abort = new AbortController();
+    const res = await fetch(`${v.url}/f/${fileId}`, { headers: { Cookie: v.cookie }, signal: abort.signal });
+    const reader = res.body!.getReader();
+    await reader.read();
+    abort.abort();
+    const cancelled = () => centre.logLines.find((l) => l.msg === "download cancelled by the client");
+    for (let i = 0; i < 100 && !cancelled(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.ok(cancelled(), JSON.stringify(centre.logLines.slice(-3)));
+    assert.equal(centre.logLines.filter((l) => l.level >= 50 && l.msg === "download failed").length, 0);
+    assert.equal((await v.get()).status, 200);
+  });
+
   test("a damaged stored file is cut off, never served whole, and the log says so", async () => {
     const data = randomBytes(300_000);
     const { packageId, links } = await centre.create({ "big.bin": data });
@@ -345,6 +420,10 @@ describe("download centre pages", () => {
     for (let i = 0; i < 100 && (await centre.store.downloadLog(packageId, 1))[0]?.outcome !== "failed"; i++)
       await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal((await centre.store.downloadLog(packageId, 1))[0]?.outcome, "failed");
+    assert.ok(
+      centre.logLines.some((l) => l.level === 50 && l.msg === "download failed"),
+      "a damaged file is an error",
+    );
   });
 });
 

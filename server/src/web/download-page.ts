@@ -203,7 +203,11 @@ export function downloadRouter(deps: DownloadPageDeps): Router {
 
   /** A stream that failed after its headers went out can only be cut off; before, it is an error page. */
   async function failed(req: Request, res: Response, entry: DownloadLogEntry, err: unknown) {
-    log.error({ err, package: entry.packageId, file: entry.fileId }, "download failed");
+    // A recipient who cancels is no fault of the gateway's; a file that fails to verify is.
+    const cancelled = (err as { code?: string }).code === "ERR_STREAM_PREMATURE_CLOSE";
+    if (cancelled)
+      log.info({ package: entry.packageId, file: entry.fileId }, "download cancelled by the client");
+    else log.error({ err, package: entry.packageId, file: entry.fileId }, "download failed");
     await store.logDownloads([{ ...entry, outcome: "failed" }], now()).catch(() => undefined);
     if (res.headersSent) res.destroy();
     else sendErrorPage(res, 500, { lang: languageOf(req, res), title: "download.title" });
@@ -227,6 +231,11 @@ export function downloadRouter(deps: DownloadPageDeps): Router {
     if (!signedIn(req, found)) return back(req, res, null);
     const file = liveFiles(found.package).find((f) => f.id === req.params.fileId);
     if (!file) return sendNotFound(res, languageOf(req, res), "download.title");
+    // HEAD (Express answers it with the GET route) says what a download would be, and is no download.
+    if (req.method === "HEAD") {
+      downloadHeaders(res, file.name);
+      return void res.set("Content-Length", String(file.size)).end();
+    }
     const entry = await counted(req, res, found, file);
     if (!entry) return;
     downloadHeaders(res, file.name);
@@ -238,6 +247,7 @@ export function downloadRouter(deps: DownloadPageDeps): Router {
     const found = await usable(req, res);
     if (!found) return;
     if (!signedIn(req, found)) return back(req, res, null);
+    if (req.method === "HEAD") return void (downloadHeaders(res, "files.zip"), res.end());
     const entry = await counted(req, res, found, null);
     if (!entry) return;
     downloadHeaders(res, "files.zip");
