@@ -1,5 +1,12 @@
 // The persistence interface: what the gateway needs from storage, independent of SQLite.
-import type { AttachmentAction, BatchStatus, Language, MessageStatus, Role } from "@sendguard/shared";
+import type {
+  AttachmentAction,
+  BatchStatus,
+  CopyView,
+  Language,
+  MessageStatus,
+  Role,
+} from "@sendguard/shared";
 
 export interface UserRecord {
   id: number;
@@ -75,24 +82,8 @@ export interface NoticeResult {
   error: string | null;
 }
 
-/** What the sender is shown of a copy: why it is as it is, and what the recipients get. */
-export interface CopyDetail {
-  /** The recipient domains' TLS, when the policy asked (unlessTls). */
-  tls?: {
-    domain: string;
-    tls: "none" | "offered" | "verified";
-    host?: string;
-    subject?: string;
-    error?: string;
-  }[];
-  /** The attachments taken out (web download) or packed (encrypted ZIP). */
-  files?: { name: string; size: number }[];
-  /** The download centre's package (web download). */
-  downloadId?: string;
-  zip?: { name: string; encryption: "aes256" | "zipcrypto" };
-  /** Why the copy is the message as it came although the batch's action is not pass. */
-  unchangedBecause?: "no_attachments" | "tls" | "signed";
-}
+/** What the sender is shown of a copy (GET /messages/:id): why it is as it is, what recipients get. */
+export type CopyDetail = Omit<CopyView, "recipients" | "action">;
 
 /** A copy a batch is delivered as: the message as it came, or rewritten for its attachment action. */
 export interface NewCopy {
