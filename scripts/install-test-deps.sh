@@ -13,6 +13,8 @@ command -v xvfb-run >/dev/null 2>&1 || missing+=(xvfb)
 command -v xauth >/dev/null 2>&1 || missing+=(xauth)
 command -v 7z >/dev/null 2>&1 || missing+=(p7zip-full)
 command -v unzip >/dev/null 2>&1 || missing+=(unzip)
+# Japanese text in the screenshots the browser tests take (the pages themselves need no font)
+fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
 [ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
