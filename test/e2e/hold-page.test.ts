@@ -57,6 +57,11 @@ describe("hold page in Chromium", () => {
     await page.goto(url);
     assert.equal(await page.textContent("[data-testid=subject]"), "【社外秘】四半期報告");
     assert.equal(await page.textContent("[data-testid=status]"), "保留中");
+    assert.equal(
+      await page.textContent("[data-testid=attachments]"),
+      "client@partner.example: Web ダウンロード (宛先ごとのリンク)",
+      "the standard preset's action for a recipient outside",
+    );
     const first = await page.textContent("[data-testid=countdown]");
     assert.match(first ?? "", /^(10|9):\d\d$/);
     await page.waitForFunction(

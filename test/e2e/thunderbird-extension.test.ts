@@ -251,12 +251,19 @@ describe("Sendguard extension in Thunderbird → gateway → relay", { skip }, (
       10_000,
       "the held-messages list opened by the notification",
     );
+    // The colleague's copy keeps the attachment; the partner's has a download link instead.
     const got = await waitFor(
-      () => sink.messages.find((m) => m.messageId === held.messageId),
+      () => sink.messages.find((m) => m.messageId === held.messageId && m.to.includes(INTERNAL)),
       15_000,
       "relay to the sink",
     );
-    assert.deepEqual([...got.to].sort(), [EXTERNAL, INTERNAL].sort());
+    assert.deepEqual(got.to, [INTERNAL]);
+    const externalCopy = await waitFor(
+      () => sink.messages.find((m) => m.messageId === held.messageId && m.to.includes(EXTERNAL)),
+      15_000,
+      "the partner's copy",
+    );
+    assert.equal((await simpleParser(externalCopy.raw)).attachments.length, 0);
     const parsed = await simpleParser(got.raw);
     assert.equal(parsed.subject, subject);
     assert.equal(parsed.attachments[0]?.filename, "figures.csv");

@@ -84,15 +84,16 @@ describe("Thunderbird → gateway → relay", { skip }, () => {
       "not relayed while held",
     );
 
-    // Relayed to the sink after the hold, to both recipients, with the attachment.
+    // Relayed to the sink after the hold: the colleague's copy with the attachment, the external
+    // recipient's with a download link in its place (the standard preset's web download).
     const got = await waitFor(
-      () => sink.messages.find((m) => m.to.includes(EXTERNAL) && m.messageId === held.messageId),
+      () => sink.messages.find((m) => m.to.includes(INTERNAL) && m.messageId === held.messageId),
       15_000,
       "relay to the sink",
     );
     assert.ok(Date.now() - sentAt >= 2500, "relayed only after the hold time");
     assert.equal(got.from, ALICE);
-    assert.deepEqual([...got.to].sort(), [INTERNAL, EXTERNAL].sort());
+    assert.deepEqual(got.to, [INTERNAL]);
     const parsed = await simpleParser(got.raw);
     assert.equal(parsed.subject, subject);
     assert.match(parsed.headers.get("user-agent")?.toString() ?? "", /Thunderbird/);
@@ -100,6 +101,15 @@ describe("Thunderbird → gateway → relay", { skip }, () => {
     assert.equal(parsed.attachments[0]?.filename, "figures.csv");
     assert.equal(parsed.attachments[0]?.content.toString("utf8"), csv);
     assert.match(parsed.text ?? "", /the figures are attached/);
+    const externalCopy = await waitFor(
+      () => sink.messages.find((m) => m.to.includes(EXTERNAL) && m.messageId === held.messageId),
+      15_000,
+      "the external copy",
+    );
+    const external = await simpleParser(externalCopy.raw);
+    assert.equal(external.attachments.length, 0, "no file in the external copy");
+    assert.match(external.text ?? "", /the figures are attached/);
+    assert.match(external.text ?? "", /\/d\/[A-Za-z0-9_-]+/, "a download link instead");
     await waitFor(
       async () =>
         (await gw.api<{ status: string }>(alice, "GET", `/messages/${held.id}`)).body.status === "sent",

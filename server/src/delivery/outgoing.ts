@@ -3,7 +3,7 @@
 // (or, for a small message, from the database).
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { COPIES_DIR, Spool, spoolName } from "../store/spool.js";
+import { COPIES_DIR, missingSpoolFile, Spool, spoolName } from "../store/spool.js";
 import type { MessageRecord, NewCopy, Store } from "../store/types.js";
 import { wireAddress } from "./relay.js";
 
@@ -88,11 +88,7 @@ async function splitBody(message: OutgoingMessage): Promise<{ head: Buffer; rest
   if ("spoolDir" in source) {
     return new Spool(source.spoolDir).openSplit(source.name, headerBytes).catch((err: unknown) => {
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-      // What the sender reads in the bounce, should it come to that: a retry may still find it restored.
-      throw new Error(
-        `the stored message (spool file ${source.name}) is missing: restore it from a backup, or discard the message`,
-        { cause: err },
-      );
+      throw missingSpoolFile(source.name, err);
     });
   }
   const data = Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength);

@@ -26,6 +26,17 @@ export function spoolName(id: string): string {
   return `${id}${BODY_SUFFIX}`;
 }
 
+/**
+ * What a sender reads in the bounce when a spool file is gone (ENOENT), should it come to that: a
+ * retry may still find it restored.
+ */
+export function missingSpoolFile(name: string, cause: unknown): Error {
+  return new Error(
+    `the stored message (spool file ${name}) is missing: restore it from a backup, or discard the message`,
+    { cause },
+  );
+}
+
 /** A message body taken in: in memory if small, otherwise in a file whose data is on its way to the disk. */
 export interface SpooledBody {
   size: number;

@@ -7,10 +7,10 @@
 //   web_download → one copy per recipient: attachments stored in the download centre, a notice
 //                  with the recipient's own link at the top of the text and the HTML body
 import { randomUUID } from "node:crypto";
-import { mkdir, open, rm, writeFile } from "node:fs/promises";
+import { access, mkdir, open, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { domainOf, type AttachmentSettings, type Language } from "@sendguard/shared";
-import { COPIES_DIR, spoolName, type Spool } from "../../store/spool.js";
+import { COPIES_DIR, missingSpoolFile, spoolName, type Spool } from "../../store/spool.js";
 import { SeparationError } from "./separate/errors.js";
 import type {
   AuditEntry,
@@ -253,7 +253,14 @@ export class CopyMaker {
 
   /** The stored message as a file: its spool file, or (a small one) written out from the database. */
   private async originalPath(message: MessageRecord, dir: string): Promise<string> {
-    if (!message.bodyInDatabase) return join(this.options.spool.dir, spoolName(message.id));
+    if (!message.bodyInDatabase) {
+      const name = spoolName(message.id);
+      const path = join(this.options.spool.dir, name);
+      await access(path).catch((err: unknown) => {
+        throw (err as NodeJS.ErrnoException).code === "ENOENT" ? missingSpoolFile(name, err) : err;
+      });
+      return path;
+    }
     const bytes = await this.options.store.messageBody(message.id);
     if (!bytes) throw new Error(`the body of message ${message.id} is missing from the database`);
     const path = join(dir, ORIGINAL);
