@@ -184,7 +184,9 @@ export async function startGateway(
     metrics,
     log,
     onReleased: () => scheduler.wake(),
-    downloads: { vault, access, service: downloads },
+    downloadVault: vault,
+    downloadAccess: access,
+    downloadService: downloads,
   });
   httpServer.on("request", app);
   await scheduler.start();

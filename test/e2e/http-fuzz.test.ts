@@ -19,7 +19,7 @@ import { SmtpSink } from "../helpers/sink.js";
 const PW = "correct-horse-1";
 const ORG_LANGUAGE: Language = "ja";
 /** Where errors are a page for a person, not JSON: the routers mark these with errorsAsPage. */
-const PAGE_PREFIXES = ["/hold/", "/approve/"];
+const PAGE_PREFIXES = ["/hold/", "/approve/", "/d/"];
 const PROPERTY_RUNS = 250;
 
 interface Route {

@@ -36,7 +36,9 @@ export interface WebDeps {
   log: Logger;
   onReleased: () => void;
   /** The download centre: recipients' pages (/d/…) and the senders' API (/api/v1/downloads). */
-  downloads: { vault: Vault; access: DownloadAccess; service: DownloadService };
+  downloadVault: Vault;
+  downloadAccess: DownloadAccess;
+  downloadService: DownloadService;
 }
 
 export function createApp(deps: WebDeps): Express {
@@ -63,12 +65,21 @@ export function createApp(deps: WebDeps): Express {
 
   app.use(holdRouter(deps));
   app.use(approveRouter(deps));
-  app.use(downloadRouter({ config, store, links: deps.links, log, ...deps.downloads }));
+  app.use(
+    downloadRouter({
+      config,
+      store,
+      links: deps.links,
+      log,
+      vault: deps.downloadVault,
+      access: deps.downloadAccess,
+    }),
+  );
   app.use("/api/v1", authenticate(store));
   app.use("/api/v1/admin", adminRouter(store, deps.policies, deps.dkim));
   app.use("/api/v1", accountRouter(deps));
   app.use("/api/v1", apiRouter(deps));
-  app.use("/api/v1", downloadsApiRouter({ store, service: deps.downloads.service }));
+  app.use("/api/v1", downloadsApiRouter({ store, service: deps.downloadService }));
   app.use((_req, _res, next) => next(new ApiError(404, "not_found")));
   app.use(errorHandler(log));
   return app;
