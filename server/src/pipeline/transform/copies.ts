@@ -11,6 +11,7 @@ import { access, mkdir, open, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { domainOf, type AttachmentSettings, type Language } from "@sendguard/shared";
 import { COPIES_DIR, missingSpoolFile, spoolName, type Spool } from "../../store/spool.js";
+import { tlsMeetsRequirement } from "../../delivery/tls-probe-result.js";
 import { SeparationError } from "./separate/errors.js";
 import type {
   AuditEntry,
@@ -75,12 +76,14 @@ export interface CopyMakerOptions {
 
 const ZIP_NAME = "attachments.zip";
 const ORIGINAL = "original.eml";
+const DAY = 86_400_000;
+/** How much of a file's start is read for its header. */
+const HEAD_BYTES = 256 * 1024;
 
 /** S/MIME or PGP: the attachments cannot be rewritten without breaking the signature. */
 export function isSigned(err: unknown): boolean {
   return err instanceof SeparationError && err.code === "signed_or_encrypted";
 }
-const DAY = 86_400_000;
 
 /** Writes a file and makes its data durable before it is recorded. */
 async function durably(path: string, write: () => Promise<void>): Promise<void> {
@@ -159,18 +162,16 @@ export class CopyMaker {
       });
 
     let rest = pending;
-    if (settings.unlessTls) {
+    const requirement = settings.unlessTls;
+    if (requirement) {
       const byDomain = new Map<string, Awaited<ReturnType<CopyTools["tls"]>>>();
       for (const domain of new Set(pending.map(domainOf))) byDomain.set(domain, await tools.tls(domain));
-      const safe = (address: string) => {
-        const tls = byDomain.get(domainOf(address))?.tls ?? "none";
-        return tls === "verified" || (tls === "offered" && settings.unlessTls === "offered");
-      };
-      const exempt = pending.filter(safe);
-      rest = pending.filter((a) => !safe(a));
-      const tls = [...byDomain.values()];
-      if (exempt.length)
-        unchanged(exempt, "tls", { tls: tls.filter((t) => exempt.some((a) => domainOf(a) === t.domain)) });
+      const exemptDomains = [...byDomain].filter(([, tls]) => tlsMeetsRequirement(tls, requirement));
+      const exempt = new Set(exemptDomains.map(([domain]) => domain));
+      const exemptRecipients = pending.filter((a) => exempt.has(domainOf(a)));
+      rest = pending.filter((a) => !exempt.has(domainOf(a)));
+      if (exemptRecipients.length)
+        unchanged(exemptRecipients, "tls", { tls: exemptDomains.map(([, tls]) => tls) });
     }
     if (!rest.length) return copies;
 
@@ -269,39 +270,35 @@ export class CopyMaker {
   }
 }
 
-/**
- * A message whose top-level type is text (or not given: text/plain) has no attachments: it needs
- * no separation pass (nor its worker's start-up) to be sent as it came.
- */
-async function isPlainText(path: string, headerBytes: number): Promise<boolean> {
+/** The first HEAD_BYTES of a file (less when it is shorter): where its header is. */
+async function readHead(path: string, bytes = HEAD_BYTES): Promise<Buffer> {
   const file = await open(path, "r");
   try {
-    const head = Buffer.alloc(Math.min(headerBytes, 256 * 1024));
-    const { bytesRead } = await file.read(head, 0, head.length, 0);
-    const header = head
-      .subarray(0, bytesRead)
-      .toString("latin1")
-      .replace(/\r?\n[ \t]+/g, " ");
-    const type = /^content-type:\s*([^;\s]+)/im.exec(header)?.[1]?.toLowerCase() ?? "text/plain";
-    return type.startsWith("text/");
+    const head = Buffer.alloc(bytes);
+    const { bytesRead } = await file.read(head, 0, bytes, 0);
+    return head.subarray(0, bytesRead);
   } finally {
     await file.close();
   }
 }
 
+/**
+ * A message whose top-level type is text (or not given: text/plain) has no attachments: it needs
+ * no separation pass (nor its worker's start-up) to be sent as it came.
+ */
+async function isPlainText(path: string, headerBytes: number): Promise<boolean> {
+  const head = await readHead(path, Math.min(headerBytes, HEAD_BYTES));
+  const header = head.toString("latin1").replace(/\r?\n[ \t]+/g, " ");
+  const type = /^content-type:\s*([^;\s]+)/im.exec(header)?.[1]?.toLowerCase() ?? "text/plain";
+  return type.startsWith("text/");
+}
+
 /** Bytes up to and including the blank line that ends the header (what outgoing.ts splits at). */
 async function headerLength(path: string): Promise<number> {
-  const file = await open(path, "r");
-  try {
-    const buf = Buffer.alloc(256 * 1024);
-    const { bytesRead } = await file.read(buf, 0, buf.length, 0);
-    const text = buf.subarray(0, bytesRead);
-    const crlf = text.indexOf("\r\n\r\n");
-    if (crlf >= 0) return crlf + 4;
-    const lf = text.indexOf("\n\n");
-    if (lf >= 0) return lf + 2;
-    throw new Error(`the copy ${path} has no end of header in its first 256 KiB`);
-  } finally {
-    await file.close();
-  }
+  const text = await readHead(path);
+  const crlf = text.indexOf("\r\n\r\n");
+  if (crlf >= 0) return crlf + 4;
+  const lf = text.indexOf("\n\n");
+  if (lf >= 0) return lf + 2;
+  throw new Error(`the copy ${path} has no end of header in its first 256 KiB`);
 }

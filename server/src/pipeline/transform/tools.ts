@@ -2,6 +2,7 @@
 // encrypted ZIP (zip/), the download centre (downloads/) and the recipient TLS probe.
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
+import { finished } from "node:stream/promises";
 import { Encoder } from "libbase64";
 import { encodeWords } from "nodemailer/lib/mime-funcs";
 import type { TlsProbe } from "../../delivery/tls-probe.js";
@@ -28,13 +29,7 @@ export function createCopyTools(options: CopyToolsOptions): CopyTools {
   const { separator, downloads, probe, timeZone, language } = options;
   return {
     async extract(inputPath, outputPath, attachmentsDir) {
-      const result = await separator.separateFile({ inputPath, outputPath, attachmentsDir, language });
-      return result.attachments.map((a) => ({
-        filename: a.filename,
-        contentType: a.contentType,
-        size: a.size,
-        path: a.path,
-      }));
+      return (await separator.separateFile({ inputPath, outputPath, attachmentsDir, language })).attachments;
     },
 
     async separate(inputPath, outputPath, notice) {
@@ -54,7 +49,7 @@ export function createCopyTools(options: CopyToolsOptions): CopyTools {
         output: createWriteStream(outputPath, { flags: "wx" }),
         onAttachment: async (_info, content) => {
           content.resume(); // packed in the ZIP already
-          await new Promise((resolve, reject) => content.once("end", resolve).once("error", reject));
+          await finished(content);
         },
         placeholder: ({ filename }) =>
           t(language, "separate.zipped", { name: displayName(filename), zip: zipName }),
