@@ -19,6 +19,7 @@ import type { Analyzer } from "./analyzer.js";
 import { analysisGaps } from "./extract/gaps.js";
 import type { HeaderSummary } from "./headers.js";
 import type { DecidedMessage, ParsedMessage } from "./message.js";
+import { protectedDecision } from "./protection.js";
 
 export interface RulesInput {
   policy: EffectivePolicy;
@@ -96,7 +97,13 @@ export async function decideMessage(message: ParsedMessage, deps: RulesDeps): Pr
   const user = request.user;
   const language: Language = user?.language ?? config.organization.language;
   const { policy } = await policies.effectiveFor(user, request.mailFrom);
-  const { decision, facts } = await applyRules({
+  const analyze = () =>
+    analyzer.analyze(
+      id,
+      body.inline ? { bytes: body.inline } : { file: spool.path(spoolName(id)) },
+      body.size,
+    );
+  const rules = await applyRules({
     policy,
     sender: request.mailFrom,
     senderGroups: user?.groups ?? [],
@@ -105,12 +112,14 @@ export async function decideMessage(message: ParsedMessage, deps: RulesDeps): Pr
     size: body.size,
     now: new Date(message.receivedAt),
     timeZone: config.organization.timezone,
-    analyze: () =>
-      analyzer.analyze(
-        id,
-        body.inline ? { bytes: body.inline } : { file: spool.path(spoolName(id)) },
-        body.size,
-      ),
+    analyze,
   });
+  let { decision, facts } = rules;
+  const protection = message.headers.protection;
+  if (protection && decision.recipients.some((r) => r.attachmentAction !== "pass")) {
+    // whether there is anything to convert decides what a signature allows
+    facts ??= await analyze();
+    decision = protectedDecision(decision, policy, protection, facts.attachments);
+  }
   return { ...message, policy, language, actor: user?.email ?? request.mailFrom, facts, decision };
 }
