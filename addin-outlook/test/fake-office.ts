@@ -179,5 +179,6 @@ export function fakeEvent(): {
 } {
   let resolve!: (options: Completed) => void;
   const completed = new Promise<Completed>((r) => (resolve = r));
-  return { event: { completed: (options = {}) => resolve(options) }, completed };
+  // Copied: an object made in a vm context (the bundle's) has that context's Object prototype.
+  return { event: { completed: (options = {}) => resolve({ ...options }) }, completed };
 }

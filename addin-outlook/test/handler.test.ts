@@ -63,6 +63,13 @@ describe("Send: the decision", () => {
     assert.equal(decision.cancelLabel, "Review");
   });
 
+  test("a policy that confirms internal mail too: blocked, and the message counts the recipients", async () => {
+    const always = { ...POLICY, client: { ...POLICY.client, skipWhenInternalOnly: false } };
+    const { decision } = await send({ item: message(), roaming: { policyCache: always } });
+    assert.equal(decision.allowEvent, false);
+    assert.match(decision.errorMessage ?? "", /宛先 1 件: corp\.example/);
+  });
+
   test("a client before Mailbox 1.14: no button, the message says where the pane is", async () => {
     const { decision } = await send({ item: message({ to: [client] }), mailboxMinor: 13 });
     assert.equal(decision.allowEvent, false);

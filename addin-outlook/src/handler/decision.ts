@@ -38,15 +38,22 @@ function fit(head: string, middle: readonly string[], tail: string): string {
   return text.length <= MAX_MESSAGE ? text : `${text.slice(0, MAX_MESSAGE - 1)}…`;
 }
 
-/** "a.example, b.example, c.example ほか 2 件": the external domains (or a list's name), at most three. */
-function externalSummary(model: ConfirmModel, lang: Language): string | null {
+/**
+ * "社外の宛先 3 件: a.example, b.example, c.example ほか 2 件": the external domains (or a list's
+ * name), at most three; all recipients when a policy confirms even internal-only mail.
+ */
+function recipientSummary(model: ConfirmModel, lang: Language): string | null {
   const external = model.groups.find((g) => g.class === "external");
-  if (!external) return null;
-  const count = external.domains.reduce((n, d) => n + d.recipients.length, 0);
-  const labels = external.domains.map((d) => d.domain || d.recipients[0]?.name || d.recipients[0]?.address);
+  const domains = external ? external.domains : model.groups.flatMap((g) => g.domains);
+  if (domains.length === 0) return null;
+  const count = domains.reduce((n, d) => n + d.recipients.length, 0);
+  const labels = domains.map((d) => d.domain || d.recipients[0]?.name || d.recipients[0]?.address);
   const shown = labels.slice(0, 3).join(", ");
   const more = labels.length > 3 ? ` ${t(lang, "outlook.alert.more", { count: labels.length - 3 })}` : "";
-  return t(lang, "outlook.alert.external", { count, domains: shown + more });
+  return t(lang, external ? "outlook.alert.external" : "outlook.alert.recipients", {
+    count,
+    domains: shown + more,
+  });
 }
 
 function block(text: string, ctx: Pick<BlockContext, "lang" | "paneCommand">): Completion {
@@ -76,8 +83,8 @@ export function confirmDecision(model: ConfirmModel, ctx: BlockContext): Complet
   // Most severe first (the model's order): a block-level warning says why Send cannot go.
   const urgent = model.warnings.filter((w) => w.severity !== "warn").map((w) => w.text);
   middle.push(...urgent);
-  const external = externalSummary(model, lang);
-  if (external) middle.push(external);
+  const recipients = recipientSummary(model, lang);
+  if (recipients) middle.push(recipients);
   if (model.attachments.length > 0)
     middle.push(t(lang, "outlook.alert.attachments", { count: model.attachments.length }));
   middle.push(...model.warnings.filter((w) => w.severity === "warn").map((w) => w.text));

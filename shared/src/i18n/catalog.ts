@@ -196,6 +196,7 @@ export const ja = {
     "{name} は配布リストです。メンバーを確認できないため、社外の宛先として扱います。",
   "outlook.alert.confirm": "Sendguard: 送信する前に確認が必要です。",
   "outlook.alert.external": "社外の宛先 {count} 件: {domains}",
+  "outlook.alert.recipients": "宛先 {count} 件: {domains}",
   "outlook.alert.more": "ほか {count} 件",
   "outlook.alert.attachments": "添付ファイル {count} 件",
   "outlook.alert.failClosed":
@@ -418,6 +419,7 @@ export const en: Record<MessageKey, string> = {
     "{name} is a distribution list: its members cannot be checked here, so it counts as external.",
   "outlook.alert.confirm": "Sendguard: this message needs checking before it is sent.",
   "outlook.alert.external": "External recipients: {count} ({domains})",
+  "outlook.alert.recipients": "Recipients: {count} ({domains})",
   "outlook.alert.more": "and {count} more",
   "outlook.alert.attachments": "Attachments: {count}",
   "outlook.alert.failClosed":
