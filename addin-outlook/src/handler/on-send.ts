@@ -33,6 +33,15 @@ function language(fallback: Language): Language {
   }
 }
 
+/** The item being sent, if the host can say (the failure path must not throw in turn). */
+function currentItem(): ComposeItem | undefined {
+  try {
+    return Office.context.mailbox.item as ComposeItem | undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The task pane the dialog's button opens, where the client has commandId (1.14). */
 function paneCommand(item: ComposeItem | undefined): string | null {
   try {
@@ -68,16 +77,8 @@ export function createHandlers(options: HandlerOptions = {}) {
     freshMs: options.policyFreshMs ?? 60_000,
   });
 
-  const failed = (detail: string): Completion => {
-    const item = (() => {
-      try {
-        return Office.context.mailbox.item as ComposeItem | undefined;
-      } catch {
-        return undefined;
-      }
-    })();
-    return failedDecision(detail, { lang: language("ja"), paneCommand: paneCommand(item) });
-  };
+  const failed = (detail: string): Completion =>
+    failedDecision(detail, { lang: language("ja"), paneCommand: paneCommand(currentItem()) });
 
   /** OnMessageSend / OnAppointmentSend. */
   async function onSendGuard(event: MailboxEvent): Promise<void> {
