@@ -1,3 +1,4 @@
 export * from "./confirm.js";
 export * from "./fallback.js";
+export * from "./policy-cache.js";
 export { formatSize, ownText } from "./text.js";

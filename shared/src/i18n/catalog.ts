@@ -192,6 +192,23 @@ export const ja = {
     "社外の宛先には、添付ファイルは Web ダウンロードに変換されます。受信者はダウンロードページから受け取ります。",
   "confirm.warning.encryptZip":
     "社外の宛先には、添付ファイルは暗号化された ZIP ファイルに変換されて送信されます。",
+  "confirm.warning.distributionList":
+    "{name} は配布リストです。メンバーを確認できないため、社外の宛先として扱います。",
+  "outlook.alert.confirm": "Sendguard: 送信する前に確認が必要です。",
+  "outlook.alert.external": "社外の宛先 {count} 件: {domains}",
+  "outlook.alert.recipients": "宛先 {count} 件: {domains}",
+  "outlook.alert.more": "ほか {count} 件",
+  "outlook.alert.attachments": "添付ファイル {count} 件",
+  "outlook.alert.failClosed":
+    "ゲートウェイに接続できず、保存されたポリシーもないため、すべての宛先を社外として確認します。",
+  "outlook.alert.openPane":
+    "[確認する] を押すと Sendguard の確認画面が開きます。確認したら、そこから送信してください。",
+  "outlook.alert.openPaneManually":
+    "リボンの [Sendguard] から確認画面を開き、確認したら、そこから送信してください。",
+  "outlook.alert.button": "確認する",
+  "outlook.alert.failed":
+    "Sendguard はこのメールを確認できませんでした ({detail})。もう一度 [送信] を押すか、Sendguard の確認画面から送信してください。",
+  "outlook.alert.slowHost": "Outlook から {seconds} 秒以内にメールの内容を受け取れませんでした",
   "separate.title": "【添付ファイル分離のお知らせ】",
   "separate.intro": "このメールの添付ファイルはメールから切り離し、ダウンロードページに保管しました。",
   "separate.url": "ダウンロード: {url}",
@@ -398,6 +415,23 @@ export const en: Record<MessageKey, string> = {
     "For recipients outside the organisation, attachments will be converted to a web download: they fetch them from a download page.",
   "confirm.warning.encryptZip":
     "For recipients outside the organisation, attachments will be sent as an encrypted ZIP file.",
+  "confirm.warning.distributionList":
+    "{name} is a distribution list: its members cannot be checked here, so it counts as external.",
+  "outlook.alert.confirm": "Sendguard: this message needs checking before it is sent.",
+  "outlook.alert.external": "External recipients: {count} ({domains})",
+  "outlook.alert.recipients": "Recipients: {count} ({domains})",
+  "outlook.alert.more": "and {count} more",
+  "outlook.alert.attachments": "Attachments: {count}",
+  "outlook.alert.failClosed":
+    "The gateway cannot be reached and no policy is saved, so every recipient is checked as external.",
+  "outlook.alert.openPane":
+    "Press Review to open the Sendguard pane; check the message there and send it from the pane.",
+  "outlook.alert.openPaneManually":
+    "Open the Sendguard pane from the ribbon, check the message there and send it from the pane.",
+  "outlook.alert.button": "Review",
+  "outlook.alert.failed":
+    "Sendguard could not check this message ({detail}). Press Send again, or send it from the Sendguard pane.",
+  "outlook.alert.slowHost": "Outlook did not hand over the message within {seconds} s",
   "separate.title": "[Attachments separated]",
   "separate.intro": "The attachments of this message were removed from it and stored on a download page.",
   "separate.url": "Download: {url}",
