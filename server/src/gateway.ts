@@ -28,7 +28,7 @@ import { createApp } from "./web/app.js";
 import { Vault } from "./downloads/vault.js";
 import { DownloadAccess } from "./downloads/access.js";
 import { DownloadService } from "./downloads/service.js";
-import { createTlsProbe } from "./delivery/tls-probe.js";
+import { tlsProbeFromConfig } from "./delivery/tls-probe-config.js";
 import { CopyMaker } from "./pipeline/transform/copies.js";
 import { Separator } from "./pipeline/transform/separate/separator.js";
 import { createCopyTools } from "./pipeline/transform/tools.js";
@@ -121,7 +121,7 @@ export async function startGateway(
     tools: createCopyTools({
       separator,
       downloads,
-      probe: createTlsProbe(),
+      probe: await tlsProbeFromConfig(config),
       timeZone: config.organization.timezone,
       language: config.organization.language,
     }),

@@ -328,6 +328,49 @@ describe("parseConfig: trusted networks", () => {
   });
 });
 
+describe("parseConfig: the recipient TLS probe", () => {
+  const probe = (tlsProbe: unknown) => parseConfig({ tlsProbe }, "t").tlsProbe;
+
+  test("defaults: the system's resolvers, port 25, bundled CAs, public addresses only", () => {
+    assert.deepEqual(probe({}), { dnsServers: null, port: 25, ca: null, allowNonPublic: false });
+  });
+
+  const servers = ["192.0.2.53", "127.0.0.1:5353", "2001:db8::53", "[2001:db8::53]:5353", "[::1]"];
+  test(`DNS servers as Resolver#setServers takes them: ${servers.join(", ")}`, () => {
+    assert.deepEqual(probe({ dnsServers: servers }).dnsServers, servers);
+  });
+
+  for (const server of [
+    "dns.example",
+    "127.0.0.1:0",
+    "127.0.0.1:65536",
+    "2001:db8::53:5353x",
+    "[192.0.2.1]:53",
+    "",
+  ]) {
+    test(`DNS server ${JSON.stringify(server)} is refused, saying what is expected`, () => {
+      assert.match(
+        configError(() => probe({ dnsServers: ["192.0.2.53", server] })),
+        /tlsProbe\.dnsServers\.1: expected a DNS server's IP address, optionally with a port \(192\.0\.2\.53, 192\.0\.2\.53:5353/,
+      );
+    });
+  }
+
+  test("an empty list of DNS servers is refused: null means the system's", () => {
+    assert.match(
+      configError(() => probe({ dnsServers: [] })),
+      /tlsProbe\.dnsServers: list at least one DNS server, or set null/,
+    );
+  });
+
+  test("port 0 is refused: the probe connects to it", () => {
+    assert.match(
+      configError(() => probe({ port: 0 })),
+      /tlsProbe\.port: /,
+    );
+  });
+});
+
 describe("loadConfig", () => {
   const dir = mkdtempSync(join(tmpdir(), "sendguard-config-test-"));
   after(() => rmSync(dir, { recursive: true, force: true }));
