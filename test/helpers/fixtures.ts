@@ -74,7 +74,7 @@ export async function submitSmtp(
   gw: TestGateway,
   login: { user: string; password: string },
   to: string[],
-  raw: string,
+  raw: string | Buffer,
 ): Promise<string> {
   const { default: nodemailer } = await import("nodemailer");
   const transport = nodemailer.createTransport({
