@@ -65,7 +65,10 @@ describe("passwords apart from the files, through the gateway", () => {
   });
 
   async function sender(email: string, policy: unknown): Promise<void> {
-    gw.addUser(email, PW);
+    // Over the API, not the CLI: its spawnSync blocks this process for seconds on a loaded machine,
+    // and fetch then reused a keep-alive connection the gateway had closed meanwhile ("fetch failed").
+    const added = await gw.api(admin, "POST", "/admin/users", { email, password: PW });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
     const set = await gw.api(admin, "PUT", `/admin/policies/user:${email}`, policy);
     assert.equal(set.status, 200, JSON.stringify(set.body));
   }

@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { simpleParser } from "mailparser";
 import { makeCa, makeLeaf } from "../helpers/certificates.js";
 import { DnsServer } from "../helpers/dns.js";
-import { noticeLink, uniqueId } from "../helpers/fixtures.js";
+import { deliveredCopies, noticeLink, uniqueId } from "../helpers/fixtures.js";
 import { TestGateway, waitFor } from "../helpers/gateway.js";
 import { freePort, SmtpSink } from "../helpers/sink.js";
 
@@ -116,14 +116,7 @@ describe("attachments.unlessTls through the gateway", () => {
     const submitted = await res.text();
     assert.equal(res.status, 202, submitted);
     const { id } = JSON.parse(submitted) as { id: string };
-    const copies = await waitFor(
-      () => {
-        const found = sink.messages.filter((m) => m.messageId === messageId);
-        return found.length >= 2 ? found : undefined;
-      },
-      20_000,
-      "both copies",
-    );
+    const copies = await deliveredCopies(sink, messageId, 2);
 
     const toTls =
       copies.find((m) => m.to.includes("sato@tls.example")) ?? assert.fail("no copy to tls.example");

@@ -58,13 +58,6 @@ export function messageHeader(from: string, to: string[], messageId: string, sub
   ];
 }
 
-/** The message as relayed, without the DKIM-Signature the gateway puts on top. */
-export function unsigned(raw: Buffer): Buffer {
-  let text = raw.toString("latin1");
-  while (/^DKIM-Signature:/i.test(text)) text = text.replace(/^DKIM-Signature:.*\r\n(?:[ \t].*\r\n)*/i, "");
-  return Buffer.from(text, "latin1");
-}
-
 function asBuffer(body: Buffer | string): Buffer {
   return typeof body === "string" ? Buffer.from(body) : body;
 }
