@@ -79,6 +79,8 @@ export async function startGateway(
   options: ReconcileOptions = {},
 ): Promise<Gateway> {
   config = { ...config, dataDir: resolve(config.dataDir) };
+  // Before the data directory is locked: a CA file that cannot be read stops the start cleanly.
+  const probe = await tlsProbeFromConfig(config);
   await mkdir(config.dataDir, { recursive: true });
   // Before anything in the directory is touched: the store's start resets every lease.
   const lock = await lockDataDir(config.dataDir);
@@ -121,7 +123,7 @@ export async function startGateway(
     tools: createCopyTools({
       separator,
       downloads,
-      probe: await tlsProbeFromConfig(config),
+      probe,
       timeZone: config.organization.timezone,
       language: config.organization.language,
     }),

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { ConfigError, loadConfig, parseConfig } from "../src/config/load.js";
+import { tlsProbeFromConfig } from "../src/delivery/tls-probe-config.js";
 
 /** Runs `fn` and returns the ConfigError message it throws. */
 function configError(fn: () => unknown): string {
@@ -360,6 +361,17 @@ describe("parseConfig: the recipient TLS probe", () => {
     assert.match(
       configError(() => probe({ dnsServers: [] })),
       /tlsProbe\.dnsServers: list at least one DNS server, or set null/,
+    );
+  });
+
+  test("a CA file that cannot be read stops the start, naming the key and what to give", async () => {
+    await assert.rejects(
+      tlsProbeFromConfig(parseConfig({ tlsProbe: { ca: "/nonexistent/ca.pem" } }, "t")),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        /^tlsProbe\.ca: cannot read \/nonexistent\/ca\.pem \(ENOENT\); give a PEM file of CA certificates, or set null$/.test(
+          err.message,
+        ),
     );
   });
 

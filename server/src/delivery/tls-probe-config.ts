@@ -3,6 +3,7 @@
 // probe never mixes two views of DNS.
 import { readFile } from "node:fs/promises";
 import { Resolver } from "node:dns/promises";
+import { ConfigError } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { mtaStsFetcher } from "./mta-sts.js";
 import { createTlsProbe, type TlsProbe } from "./tls-probe.js";
@@ -27,7 +28,7 @@ async function readCa(path: string): Promise<string> {
   try {
     return await readFile(path, "utf8");
   } catch (err) {
-    throw new Error(
+    throw new ConfigError(
       `tlsProbe.ca: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)}); give a PEM file of CA certificates, or set null`,
       { cause: err },
     );
