@@ -53,8 +53,8 @@ describe("attachment policies through the gateway", () => {
   });
 
   async function sender(email: string, policy: unknown = null): Promise<string> {
-    // Over the API, not the CLI: its spawnSync blocks this process for seconds on a loaded machine,
-    // and fetch then reused a keep-alive connection the gateway had closed meanwhile ("fetch failed").
+    // Over the API, not the CLI: on a loaded machine the fetch right after a CLI run beside the
+    // gateway failed now and then ("fetch failed", as in other e2e files); the cause is not known.
     const added = await gw.api(admin, "POST", "/admin/users", { email, password: PW });
     assert.equal(added.status, 201, JSON.stringify(added.body));
     if (policy) {
