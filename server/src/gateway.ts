@@ -29,7 +29,7 @@ import { createApp } from "./web/app.js";
 import { Vault } from "./downloads/vault.js";
 import { DownloadAccess } from "./downloads/access.js";
 import { DownloadService } from "./downloads/service.js";
-import { createTlsProbe } from "./delivery/tls-probe.js";
+import { tlsProbeFromConfig } from "./delivery/tls-probe-config.js";
 import { CopyMaker } from "./pipeline/transform/copies.js";
 import { Separator } from "./pipeline/transform/separate/separator.js";
 import { createCopyTools } from "./pipeline/transform/tools.js";
@@ -80,6 +80,8 @@ export async function startGateway(
   options: ReconcileOptions = {},
 ): Promise<Gateway> {
   config = { ...config, dataDir: resolve(config.dataDir) };
+  // Before the data directory is locked: a CA file that cannot be read stops the start cleanly.
+  const probe = await tlsProbeFromConfig(config);
   await mkdir(config.dataDir, { recursive: true });
   // Before anything in the directory is touched: the store's start resets every lease.
   const lock = await lockDataDir(config.dataDir);
@@ -122,7 +124,7 @@ export async function startGateway(
     tools: createCopyTools({
       separator,
       downloads,
-      probe: createTlsProbe(),
+      probe,
       timeZone: config.organization.timezone,
       language: config.organization.language,
     }),

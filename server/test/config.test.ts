@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { ConfigError, loadConfig, parseConfig } from "../src/config/load.js";
+import { tlsProbeFromConfig } from "../src/delivery/tls-probe-config.js";
 
 /** Runs `fn` and returns the ConfigError message it throws. */
 function configError(fn: () => unknown): string {
@@ -324,6 +325,60 @@ describe("parseConfig: trusted networks", () => {
     assert.match(
       configError(() => parseConfig({ metrics: { allowNetworks: ["localhost"] } }, "t")),
       /metrics\.allowNetworks\.0: expected a CIDR/,
+    );
+  });
+});
+
+describe("parseConfig: the recipient TLS probe", () => {
+  const probe = (tlsProbe: unknown) => parseConfig({ tlsProbe }, "t").tlsProbe;
+
+  test("defaults: the system's resolvers, port 25, bundled CAs, public addresses only", () => {
+    assert.deepEqual(probe({}), { dnsServers: null, port: 25, ca: null, allowNonPublic: false });
+  });
+
+  const servers = ["192.0.2.53", "127.0.0.1:5353", "2001:db8::53", "[2001:db8::53]:5353", "[::1]"];
+  test(`DNS servers as Resolver#setServers takes them: ${servers.join(", ")}`, () => {
+    assert.deepEqual(probe({ dnsServers: servers }).dnsServers, servers);
+  });
+
+  for (const server of [
+    "dns.example",
+    "127.0.0.1:0",
+    "127.0.0.1:65536",
+    "2001:db8::53:5353x",
+    "[192.0.2.1]:53",
+    "",
+  ]) {
+    test(`DNS server ${JSON.stringify(server)} is refused, saying what is expected`, () => {
+      assert.match(
+        configError(() => probe({ dnsServers: ["192.0.2.53", server] })),
+        /tlsProbe\.dnsServers\.1: expected a DNS server's IP address, optionally with a port \(192\.0\.2\.53, 192\.0\.2\.53:5353/,
+      );
+    });
+  }
+
+  test("an empty list of DNS servers is refused: null means the system's", () => {
+    assert.match(
+      configError(() => probe({ dnsServers: [] })),
+      /tlsProbe\.dnsServers: list at least one DNS server, or set null/,
+    );
+  });
+
+  test("a CA file that cannot be read stops the start, naming the key and what to give", async () => {
+    await assert.rejects(
+      tlsProbeFromConfig(parseConfig({ tlsProbe: { ca: "/nonexistent/ca.pem" } }, "t")),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        /^tlsProbe\.ca: cannot read \/nonexistent\/ca\.pem \(ENOENT\); give a PEM file of CA certificates, or set null$/.test(
+          err.message,
+        ),
+    );
+  });
+
+  test("port 0 is refused: the probe connects to it", () => {
+    assert.match(
+      configError(() => probe({ port: 0 })),
+      /tlsProbe\.port: /,
     );
   });
 });

@@ -5,7 +5,6 @@ import assert from "node:assert/strict";
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { parsePolicy } from "mailauth/lib/mta-sts.js";
-import selfsigned from "selfsigned";
 import { SMTPServer } from "smtp-server";
 import { isPublicAddress } from "../src/delivery/mail-hosts.js";
 import {
@@ -15,6 +14,7 @@ import {
   type ProbeResolver,
   type TlsProbeOptions,
 } from "../src/delivery/tls-probe.js";
+import { makeCa, makeLeaf, type Pem } from "../../test/helpers/certificates.js";
 
 const DAY = 24 * 3600 * 1000;
 
@@ -46,38 +46,6 @@ function fakeDns(zone: Zone): ProbeResolver & { queries: string[] } {
     resolve4: (name) => answer("A", zone.a, name),
     resolve6: (name) => answer("AAAA", zone.aaaa, name),
   };
-}
-
-// ---- Certificates ---------------------------------------------------------------------------
-
-interface Pem {
-  key: string;
-  cert: string;
-}
-
-async function makeCa(name: string): Promise<Pem> {
-  const pems = await selfsigned.generate([{ name: "commonName", value: name }], {
-    keySize: 2048,
-    extensions: [
-      { name: "basicConstraints", cA: true, critical: true },
-      { name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true },
-    ],
-  });
-  return { key: pems.private, cert: pems.cert };
-}
-
-async function makeLeaf(
-  host: string,
-  ca: Pem | null,
-  validity: { from?: Date; to?: Date } = {},
-): Promise<Pem> {
-  const pems = await selfsigned.generate([{ name: "commonName", value: host }], {
-    keySize: 2048,
-    ...(ca ? { ca: { key: ca.key, cert: ca.cert } } : {}),
-    ...(validity.from ? { notBeforeDate: validity.from } : {}),
-    ...(validity.to ? { notAfterDate: validity.to } : {}),
-  });
-  return { key: pems.private, cert: pems.cert };
 }
 
 // ---- Servers --------------------------------------------------------------------------------

@@ -1,7 +1,15 @@
 // Message catalogs and language negotiation (shared/src/i18n).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { isLanguage, pickLanguage, t, type Language, type MessageKey } from "../src/index.js";
+import {
+  isLanguage,
+  pickLanguage,
+  t,
+  tlsSummary,
+  type Language,
+  type MessageKey,
+  type TlsCheck,
+} from "../src/index.js";
 import { en, ja } from "../src/i18n/catalog.js";
 
 const placeholders = (text: string): string[] =>
@@ -116,4 +124,51 @@ describe("pickLanguage", () => {
   test("q=0 means not acceptable: ja;q=0 with nothing else supported gives the fallback", () => {
     assert.equal(pickLanguage("ja;q=0, fr", "en"), "en");
   });
+});
+
+describe("tlsSummary", () => {
+  const base = { domain: "partner.example", host: "mx.partner.example" };
+  const cases: [check: TlsCheck, ja: RegExp, en: RegExp][] = [
+    [
+      { ...base, tls: "offered", subject: "CN=other.example", verifyError: "ERR_TLS_CERT_ALTNAME_INVALID" },
+      /^partner\.example: TLS 対応、ただし証明書を検証できません \(CN=other\.example: ERR_TLS_CERT_ALTNAME_INVALID\)$/,
+      /^partner\.example: STARTTLS, but the certificate does not verify \(CN=other\.example: ERR_TLS_CERT_ALTNAME_INVALID\)$/,
+    ],
+    [
+      { domain: "gone.example", tls: "none", error: "MX of gone.example: the name does not exist" },
+      /^gone\.example: TLS を確認できませんでした \(MX of gone\.example: the name does not exist\)$/,
+      /^gone\.example: TLS could not be checked \(MX of gone\.example: the name does not exist\)$/,
+    ],
+    [
+      {
+        ...base,
+        tls: "verified",
+        subject: "CN=mx.partner.example",
+        mtaSts: { mode: "enforce", mxMatches: true },
+      },
+      /証明書を検証済み、CN=mx\.partner\.example\); MTA-STS: enforce$/,
+      /verified certificate \(CN=mx\.partner\.example\); MTA-STS: enforce$/,
+    ],
+    [
+      {
+        ...base,
+        tls: "offered",
+        subject: "CN=mx.partner.example",
+        mtaSts: { mode: "enforce", mxMatches: false },
+      },
+      /; mx\.partner\.example は MTA-STS ポリシー \(enforce\) に含まれていません$/,
+      /; mx\.partner\.example is not listed in the MTA-STS policy \(enforce\)$/,
+    ],
+    [
+      { ...base, tls: "none", mtaSts: { mode: "none", mxMatches: false, error: "timeout" } },
+      /受信サーバー mx\.partner\.example は STARTTLS を提供していません\); MTA-STS ポリシーを読み込めませんでした$/,
+      /mail server mx\.partner\.example does not offer it\); the MTA-STS policy could not be loaded$/,
+    ],
+  ];
+  for (const [check, jaText, enText] of cases) {
+    test(`${check.tls}${check.error ? " (failed)" : ""}${check.mtaSts ? ` with MTA-STS ${check.mtaSts.mode}` : ""}`, () => {
+      assert.match(tlsSummary("ja", check), jaText);
+      assert.match(tlsSummary("en", check), enText);
+    });
+  }
 });

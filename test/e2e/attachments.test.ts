@@ -12,7 +12,7 @@ import { after, before, describe, test } from "node:test";
 import { simpleParser } from "mailparser";
 import type { Browser } from "playwright-core";
 import { launchChromium } from "../helpers/browser.js";
-import { uniqueId } from "../helpers/fixtures.js";
+import { deliveredCopies, uniqueId } from "../helpers/fixtures.js";
 import { TestGateway, waitFor } from "../helpers/gateway.js";
 import { SmtpSink, type SunkMessage } from "../helpers/sink.js";
 
@@ -81,15 +81,7 @@ describe("attachment actions", () => {
     assert.equal(res.status, 202, await res.text());
   }
 
-  const copiesOf = (messageId: string, n: number) =>
-    waitFor(
-      () => {
-        const found = sink.messages.filter((m) => m.messageId === messageId);
-        return found.length >= n ? found : undefined;
-      },
-      15_000,
-      `${n} copies of ${messageId}`,
-    );
+  const copiesOf = (messageId: string, n: number) => deliveredCopies(sink, messageId, n);
   const copyTo = (copies: SunkMessage[], address: string) =>
     copies.find((m) => m.to.includes(address)) ?? assert.fail(`no copy to ${address}`);
 

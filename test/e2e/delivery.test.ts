@@ -1,8 +1,8 @@
 // Hold, release, discard and relay, end to end: real SMTP in, a real SMTP server as the relay target.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { dkimVerify } from "mailauth/lib/dkim/verify.js";
 import nodemailer from "nodemailer";
+import { firstSignature, keygenTxt, unsigned } from "../helpers/dkim.js";
 import { TestGateway, waitFor } from "../helpers/gateway.js";
 import { bodyText, rawMessage, uniqueId } from "../helpers/fixtures.js";
 import { SmtpSink } from "../helpers/sink.js";
@@ -36,7 +36,7 @@ describe("hold and relay", () => {
     gw.addUser("admin@corp.example", PW, "--role", "admin", "--hold-minutes", "60");
     const keygen = gw.cli(["dkim", "keygen", "corp.example", "--selector", "test"]);
     assert.equal(keygen.status, 0, keygen.stderr);
-    dkimTxt = [...keygen.stdout.matchAll(/"([^"]+)"/g)].map((m) => m[1]).join("");
+    dkimTxt = keygenTxt(keygen.stdout);
     assert.match(dkimTxt, /^v=DKIM1; k=rsa; p=[A-Za-z0-9+/=]+$/);
     await gw.start();
     [alice, bob, admin] = await Promise.all([
@@ -91,8 +91,7 @@ describe("hold and relay", () => {
     const expected = raw
       .replace("X-Sendguard-Confirmed: yes\r\n", "")
       .replace("Bcc: hidden@partner.example\r\n", "");
-    const withoutSignature = got.raw.toString("utf8").replace(/^DKIM-Signature:.*\r\n(?:[ \t].*\r\n)*/, "");
-    assert.equal(withoutSignature, expected);
+    assert.equal(unsigned(got.raw).toString("utf8"), expected);
     await waitFor(async () => (await view(alice, id)).status === "sent", 5000, "status sent");
   });
 
@@ -104,14 +103,9 @@ describe("hold and relay", () => {
       ["y@partner.example"],
     );
     const got = await waitFor(() => sink.messages.find((m) => m.messageId === messageId), 10_000, "relay");
-    const result = await dkimVerify(got.raw, {
-      resolver: async (name: string, rr: string) => {
-        if (name === "test._domainkey.corp.example" && rr === "TXT") return [[dkimTxt]];
-        throw Object.assign(new Error("not found"), { code: "ENOTFOUND" });
-      },
-    });
-    assert.equal(result.results[0]?.status.result, "pass", JSON.stringify(result.results[0]?.status));
-    assert.equal(result.results[0]?.signingDomain, "corp.example");
+    const signature = await firstSignature(got.raw, { name: "test._domainkey.corp.example", value: dkimTxt });
+    assert.equal(signature?.status.result, "pass", JSON.stringify(signature?.status));
+    assert.equal(signature?.signingDomain, "corp.example");
   });
 
   test("the sender gets a hold notice with [配送保留], the release time and a working link", async () => {

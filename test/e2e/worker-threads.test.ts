@@ -4,10 +4,10 @@
 // message read from its spool file still verifies.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { dkimVerify } from "mailauth/lib/dkim/verify.js";
 import nodemailer from "nodemailer";
 import { makePdf, makeXlsx } from "../../server/test/fixtures/documents.js";
 import { uniqueId } from "../helpers/fixtures.js";
+import { firstSignature, keygenTxt, unsigned } from "../helpers/dkim.js";
 import { TestGateway, waitFor } from "../helpers/gateway.js";
 import { SmtpSink } from "../helpers/sink.js";
 
@@ -26,7 +26,7 @@ describe("analysis and DKIM signing in worker threads", () => {
     gw.addUser("admin@corp.example", PW, "--role", "admin");
     const keygen = gw.cli(["dkim", "keygen", "corp.example", "--selector", "s1"]);
     assert.equal(keygen.status, 0, keygen.stderr);
-    dkimTxt = [...keygen.stdout.matchAll(/"([^"]+)"/g)].map((m) => m[1]).join("");
+    dkimTxt = keygenTxt(keygen.stdout);
     await gw.start();
     const admin = await gw.token("admin@corp.example", PW);
     const org = await gw.api(admin, "PUT", "/admin/policies/org", {
@@ -105,19 +105,9 @@ describe("analysis and DKIM signing in worker threads", () => {
       [messageId],
     );
     assert.equal(stored?.body_in_db, 0, "read from a spool file");
-    const verified = await dkimVerify(got.raw, {
-      resolver: async (name: string, rr: string) => {
-        if (name === "s1._domainkey.corp.example" && rr === "TXT") return [[dkimTxt]];
-        throw Object.assign(new Error("not found"), { code: "ENOTFOUND" });
-      },
-    });
-    assert.equal(verified.results[0]?.status.result, "pass", JSON.stringify(verified.results[0]?.status));
-    assert.equal(verified.results[0]?.signingDomain, "corp.example");
-    const withoutSignature = got.raw.toString("latin1").replace(/^DKIM-Signature:.*\r\n(?:[ \t].*\r\n)*/, "");
-    assert.deepEqual(
-      Buffer.from(withoutSignature, "latin1"),
-      await gw.storedMessage(stored?.id ?? ""),
-      "relayed byte for byte",
-    );
+    const signature = await firstSignature(got.raw, { name: "s1._domainkey.corp.example", value: dkimTxt });
+    assert.equal(signature?.status.result, "pass", JSON.stringify(signature?.status));
+    assert.equal(signature?.signingDomain, "corp.example");
+    assert.deepEqual(unsigned(got.raw), await gw.storedMessage(stored?.id ?? ""), "relayed byte for byte");
   });
 });

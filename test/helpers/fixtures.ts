@@ -1,7 +1,8 @@
 // Builders for test messages and small shared checks.
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import type { TestGateway } from "./gateway.js";
+import { waitFor, type TestGateway } from "./gateway.js";
+import type { SmtpSink, SunkMessage } from "./sink.js";
 
 let counter = 0;
 
@@ -74,7 +75,7 @@ export async function submitSmtp(
   gw: TestGateway,
   login: { user: string; password: string },
   to: string[],
-  raw: string,
+  raw: string | Buffer,
 ): Promise<string> {
   const { default: nodemailer } = await import("nodemailer");
   const transport = nodemailer.createTransport({
@@ -92,4 +93,21 @@ export async function submitSmtp(
   } finally {
     transport.close();
   }
+}
+
+/** The first `n` copies of a message (by its Message-ID) the sink received; waits up to `ms`. */
+export function deliveredCopies(
+  sink: SmtpSink,
+  messageId: string,
+  n: number,
+  ms = 20_000,
+): Promise<SunkMessage[]> {
+  return waitFor(
+    () => {
+      const found = sink.messages.filter((m) => m.messageId === messageId);
+      return found.length >= n ? found : undefined;
+    },
+    ms,
+    `${n} copies of ${messageId}`,
+  );
 }

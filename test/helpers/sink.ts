@@ -22,6 +22,8 @@ export interface SunkMessage {
 export interface SinkOptions {
   /** Offer SMTPUTF8 in the EHLO reply (default true, as smtp-server does). */
   smtpUtf8?: boolean;
+  /** Offer STARTTLS with this certificate (PEM); without it the sink offers no STARTTLS. */
+  tls?: { key: string; cert: string };
 }
 
 export interface SinkBehaviour {
@@ -42,10 +44,12 @@ export class SmtpSink {
 
   constructor(private readonly options: SinkOptions = {}) {}
 
-  async start(port = 0): Promise<this> {
+  /** Listens on `host` (a loopback address; 127.0.0.2 lets two sinks share a port). */
+  async start(port = 0, host = "127.0.0.1"): Promise<this> {
+    const { tls } = this.options;
     const server = new SMTPServer({
       authOptional: true,
-      disabledCommands: ["STARTTLS"],
+      ...(tls ? { key: tls.key, cert: tls.cert } : { disabledCommands: ["STARTTLS"] }),
       hideSMTPUTF8: this.options.smtpUtf8 === false,
       logger: false,
       size: 0,
@@ -87,7 +91,7 @@ export class SmtpSink {
     });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen(port, "127.0.0.1", () => resolve());
+      server.listen(port, host, () => resolve());
     });
     // A client that dies mid-session (a killed gateway) resets its connection: expected here.
     server.on("error", (err: Error) => this.errors.push(err));

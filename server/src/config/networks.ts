@@ -80,3 +80,24 @@ export function trustedNetworkProblem(cidr: string): string | null {
   }
   return null;
 }
+
+/**
+ * Why `server` is not a DNS server as node's Resolver#setServers takes one ("192.0.2.53",
+ * "192.0.2.53:5353", "2001:db8::53", "[2001:db8::53]:5353"), or null. setServers would throw
+ * at start with a less helpful message.
+ */
+export function dnsServerProblem(server: string): string | null {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(server);
+  const withPort = /^([^:]+):(\d+)$/.exec(server);
+  const [address, portText] = bracketed
+    ? [bracketed[1] ?? "", bracketed[2]]
+    : withPort
+      ? [withPort[1] ?? "", withPort[2]]
+      : [server, undefined];
+  const ip = bracketed ? isIPv6(address) : isIPv4(address) || (!withPort && isIPv6(address));
+  const port = portText === undefined ? 53 : Number(portText);
+  if (!ip || !Number.isInteger(port) || port < 1 || port > 65535) {
+    return `expected a DNS server's IP address, optionally with a port (192.0.2.53, 192.0.2.53:5353, [2001:db8::53]:5353), got ${JSON.stringify(server)}`;
+  }
+  return null;
+}

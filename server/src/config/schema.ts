@@ -2,7 +2,7 @@
 import { hostname } from "node:os";
 import { isValidTimeZone } from "@sendguard/shared";
 import { z } from "zod";
-import { cidrProblem, trustedNetworkProblem } from "./networks.js";
+import { cidrProblem, dnsServerProblem, trustedNetworkProblem } from "./networks.js";
 
 const port = z.number().int().min(0).max(65535);
 /** A string that `problem` finds nothing wrong with (or the issue it names). */
@@ -86,6 +86,26 @@ const relay = z.strictObject({
     .number()
     .min(1)
     .default(2 * 24 * 3600),
+});
+
+const tlsProbe = z.strictObject({
+  dnsServers: z
+    .array(checkedString(dnsServerProblem))
+    .min(1, "list at least one DNS server, or set null for the system's resolvers")
+    .nullable()
+    .default(null)
+    .describe("DNS servers asked for MX, A/AAAA and MTA-STS TXT records; null: the system's resolvers"),
+  port: port.min(1).default(25).describe("SMTP port the recipients' mail servers are probed on"),
+  ca: z
+    .string()
+    .min(1)
+    .nullable()
+    .default(null)
+    .describe("PEM file of CAs trusted besides Node's bundled roots when verifying certificates"),
+  allowNonPublic: z
+    .boolean()
+    .default(false)
+    .describe("for tests and labs only: probe mail servers on loopback and private addresses too"),
 });
 
 const auth = z.strictObject({
@@ -216,6 +236,7 @@ export const configSchema = z.strictObject({
     .default({ inlineMaxBytes: 64 * 1024 }),
   organization: organization.default(organization.parse({})),
   relay: relay.default(relay.parse({})),
+  tlsProbe: tlsProbe.default(tlsProbe.parse({})),
   analysis: analysis.default(analysis.parse({})),
   retention: retention.default(retention.parse({})),
   notify: z

@@ -13,17 +13,25 @@ export interface MtaStsPolicy {
 /** The domain's policy, or null when it publishes none; throws when a published one cannot be had. */
 export type MtaStsFetch = (domain: string) => Promise<MtaStsPolicy | null>;
 
+/** A TXT lookup as node:dns gives it: each record's strings. */
+export type TxtLookup = (name: string) => Promise<string[][]>;
+
 /**
- * mailauth's getPolicy: the _mta-sts TXT record (system DNS), then
- * https://mta-sts.DOMAIN/.well-known/mta-sts.txt with a verified certificate.
+ * mailauth's getPolicy: the _mta-sts TXT record (through `resolveTxt`, by default the system's
+ * DNS), then https://mta-sts.DOMAIN/.well-known/mta-sts.txt with a verified certificate.
  */
-export const fetchMtaStsPolicy: MtaStsFetch = async (domain) => {
-  const { policy, status } = await getPolicy(domain);
-  if (status === "not_found") return null;
-  if (status === "errored")
-    throw policy.error instanceof Error ? policy.error : new Error("policy fetch failed");
-  return policy;
-};
+export const mtaStsFetcher =
+  (resolveTxt?: TxtLookup): MtaStsFetch =>
+  async (domain) => {
+    const opts = resolveTxt ? { resolver: (name: string) => resolveTxt(name) } : {};
+    const { policy, status } = await getPolicy(domain, undefined, opts);
+    if (status === "not_found") return null;
+    if (status === "errored")
+      throw policy.error instanceof Error ? policy.error : new Error("policy fetch failed");
+    return policy;
+  };
+
+export const fetchMtaStsPolicy: MtaStsFetch = mtaStsFetcher();
 
 export type MtaStsOutcome = { policy: MtaStsPolicy | null } | { error: string };
 

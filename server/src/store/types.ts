@@ -6,6 +6,7 @@ import type {
   Language,
   MessageStatus,
   Role,
+  TlsCheck,
 } from "@sendguard/shared";
 
 export interface UserRecord {
@@ -82,8 +83,11 @@ export interface NoticeResult {
   error: string | null;
 }
 
-/** What the sender is shown of a copy (GET /messages/:id): why it is as it is, what recipients get. */
-export type CopyDetail = Omit<CopyView, "recipients" | "action">;
+/**
+ * What the sender is shown of a copy (GET /messages/:id): why it is as it is, what recipients get.
+ * The TLS checks are kept as facts; their words are written in the reader's language when shown.
+ */
+export type CopyDetail = Omit<CopyView, "recipients" | "action" | "tls"> & { tls?: TlsCheck[] };
 
 /** A copy a batch is delivered as: the message as it came, or rewritten for its attachment action. */
 export interface NewCopy {

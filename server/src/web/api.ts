@@ -226,7 +226,7 @@ export function apiRouter(deps: ApiDeps): Router {
     const mid = String(req.params.mid).replace(/^<|>$/g, "");
     const found = (await store.messagesByMessageId(mid)).find((m) => canSee(user, m));
     if (!found) throw new ApiError(404, "not_found");
-    res.json(messageView(found));
+    res.json(messageView(found, languageOf(res)));
   });
 
   /** Own messages, all for admins, and those the caller is asked to approve; 404 otherwise. */
@@ -252,7 +252,7 @@ export function apiRouter(deps: ApiDeps): Router {
   }
 
   router.get("/messages/:id", requireUser, async (req, res) => {
-    res.json(messageView(await visibleMessage(req, res)));
+    res.json(messageView(await visibleMessage(req, res), languageOf(res)));
   });
 
   for (const action of ["release", "discard"] as HeldAction[]) {

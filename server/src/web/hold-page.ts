@@ -1,13 +1,13 @@
 // The capability page linked from the hold notice: shows the held message with a countdown and lets
 // the sender send it now or cancel it. POSTs carry a CSRF token bound to the message.
-import { formatLocalTime, t, type Language } from "@sendguard/shared";
+import { formatLocalTime, t, type AttachmentAction, type Language } from "@sendguard/shared";
 import express, { type Request, type Response, Router } from "express";
 import type { Config } from "../config/schema.js";
 import type { Links } from "../links.js";
 import { safeEqual } from "../secrets.js";
 import type { HeldAction, MessageRecord, Store } from "../store/types.js";
 import { errorsAsPage, esc, pageLanguage, sendNotFound, sendPage } from "./html.js";
-import { releaseAt } from "./views.js";
+import { copyView, releaseAt } from "./views.js";
 
 export interface HoldPageDeps {
   config: Config;
@@ -60,12 +60,31 @@ export function holdRouter(deps: HoldPageDeps): Router {
         : message.bodyMissingAt !== null
           ? bodyGone("body-missing", "page.bodyMissing", message.bodyMissingAt)
           : "";
-    // Shown once some copy is not the message as it came: who gets their attachments how.
+    // Shown once some copy is not the message as it came: who gets their attachments how — as
+    // planned, and once the copies are made, as made (with the TLS checks that decided them).
+    const attachmentLine = (recipients: string[], action: AttachmentAction, tls: string[] = []) =>
+      `<div>${esc(recipients.join(", "))}: ${esc(t(lang, `attachments.${action}`))}${tls
+        .map((summary) => `<div class="tls" data-testid="tls">${esc(summary)}</div>`)
+        .join("")}</div>`;
     const attachments = message.batches.some((g) => g.attachmentAction !== "pass")
       ? `\n<dt>${esc(t(lang, "page.attachments"))}</dt><dd data-testid="attachments">${message.batches
-          .map(
-            (g) =>
-              `<div>${esc(g.recipients.map((r) => r.address).join(", "))}: ${esc(t(lang, `attachments.${g.attachmentAction}`))}</div>`,
+          .flatMap((g) =>
+            g.copies.length
+              ? g.copies
+                  .map((c) => copyView(c, lang))
+                  .map((c) =>
+                    attachmentLine(
+                      c.recipients,
+                      c.action,
+                      c.tls?.map((check) => check.summary),
+                    ),
+                  )
+              : [
+                  attachmentLine(
+                    g.recipients.map((r) => r.address),
+                    g.attachmentAction,
+                  ),
+                ],
           )
           .join("")}</dd>`
       : "";

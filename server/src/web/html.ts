@@ -76,7 +76,7 @@ dt{color:#616161}dd{margin:0;word-break:break-all}.countdown{font-size:32px;font
 .actions{display:flex;gap:12px}button{font:inherit;padding:8px 20px;border-radius:4px;border:1px solid #d1d1d1;background:#fff;cursor:pointer}
 button.primary{background:#0f6cbd;color:#fff;border-color:#0f6cbd}button.danger{color:#c50f1f;border-color:#c50f1f}
 .notice{padding:12px 16px;border-radius:4px;background:#ebf3fc;margin-bottom:16px}.notice.error{background:#fdf3f4;color:#b10e1c}
-.lang{float:right;font-size:13px}
+.lang{float:right;font-size:13px}.tls{margin:0 0 4px 16px;font-size:13px;color:#616161;word-break:normal;overflow-wrap:anywhere}
 table{border-collapse:collapse;width:100%;margin:0 0 16px}th,td{text-align:left;padding:8px 6px;border-bottom:1px solid #e0e0e0}
 td.name{word-break:break-all}form{margin:0 0 16px}input{font:inherit;padding:6px 8px;border:1px solid #d1d1d1;border-radius:4px;max-width:100%}
 a.button{display:inline-block;padding:8px 20px;border-radius:4px;text-decoration:none}a.button.primary{background:#0f6cbd;color:#fff}

@@ -1,6 +1,13 @@
 // Store records → API shapes (shared/api types).
-import type { BatchView, MessageSummary, MessageView } from "@sendguard/shared";
-import type { MessageRecord } from "../store/types.js";
+import {
+  tlsSummary,
+  type BatchView,
+  type CopyView,
+  type Language,
+  type MessageSummary,
+  type MessageView,
+} from "@sendguard/shared";
+import type { CopyRecord, MessageRecord } from "../store/types.js";
 
 export function releaseAt(message: MessageRecord): number {
   const open = message.batches.filter((g) => g.status === "held" || g.status === "releasing");
@@ -22,7 +29,21 @@ export function messageSummary(m: MessageRecord): MessageSummary {
   };
 }
 
-export function messageView(m: MessageRecord): MessageView {
+/** A copy as the sender reads it: its TLS checks in words in `lang`. */
+export function copyView(
+  copy: Pick<CopyRecord, "recipients" | "action" | "detail">,
+  lang: Language,
+): CopyView {
+  const { tls, ...detail } = copy.detail;
+  return {
+    recipients: copy.recipients,
+    action: copy.action,
+    ...detail,
+    ...(tls ? { tls: tls.map((check) => ({ ...check, summary: tlsSummary(lang, check) })) } : {}),
+  };
+}
+
+export function messageView(m: MessageRecord, lang: Language): MessageView {
   const groups: BatchView[] = m.batches.map((g) => ({
     id: g.id,
     name: g.name,
@@ -35,7 +56,7 @@ export function messageView(m: MessageRecord): MessageView {
     })),
     attachments: {
       action: g.attachmentAction,
-      copies: g.copies.map((c) => ({ recipients: c.recipients, action: c.action, ...c.detail })),
+      copies: g.copies.map((c) => copyView(c, lang)),
     },
   }));
   return {

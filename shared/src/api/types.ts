@@ -67,14 +67,32 @@ export interface CopyView {
   zip?: { name: string; encryption: "aes256" | "zipcrypto" };
   /** The download centre's package: POST /downloads/:id/stop, GET /downloads/:id/log. */
   downloadId?: string;
-  /** The recipient domains' mail servers, when the policy asked (attachments.unlessTls). */
-  tls?: {
-    domain: string;
-    tls: "none" | "offered" | "verified";
-    host?: string;
-    subject?: string;
-    error?: string;
-  }[];
+  /**
+   * The recipient domains' mail servers, when the policy asked (attachments.unlessTls): on a copy
+   * that went as it came, why it could; on any other copy, why it could not.
+   */
+  tls?: (TlsCheck & {
+    /** The check in words, in the caller's language (Accept-Language, else the organisation's). */
+    summary: string;
+  })[];
+}
+
+/** What the recipient TLS probe found for one domain, as kept with the copy it decided. */
+export interface TlsCheck {
+  domain: string;
+  tls: "none" | "offered" | "verified";
+  /** The mail host that answered. */
+  host?: string;
+  /** Its certificate's subject, e.g. "CN=mx.example.jp". */
+  subject?: string;
+  /** Why an offered certificate did not verify (an OpenSSL / Node error code). */
+  verifyError?: string;
+  /** Present when the domain publishes an MTA-STS policy (or one failed to load). */
+  mtaSts?: { mode: "enforce" | "testing" | "none"; mxMatches: boolean; error?: string };
+  /** Why the probe learned nothing (DNS, connect, handshake…). */
+  error?: string;
+  /** When the probe ran (ISO 8601). */
+  checkedAt?: string;
 }
 
 export interface MessageSummary {

@@ -2,6 +2,7 @@ import type { Language } from "../api/types.js";
 import { en, ja, type MessageKey } from "./catalog.js";
 
 export type { MessageKey } from "./catalog.js";
+export { tlsSummary } from "./tls.js";
 
 const catalogs: Record<Language, Record<MessageKey, string>> = { ja, en };
 

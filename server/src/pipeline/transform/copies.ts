@@ -162,22 +162,27 @@ export class CopyMaker {
       });
 
     let rest = pending;
+    // Each copy keeps the probe results of its recipients' domains: why it kept or lost its files.
+    let checked = (_recipients: string[]): CopyDetail => ({});
     const requirement = settings.unlessTls;
     if (requirement) {
       const byDomain = new Map<string, Awaited<ReturnType<CopyTools["tls"]>>>();
       for (const domain of new Set(pending.map(domainOf))) byDomain.set(domain, await tools.tls(domain));
-      const exemptDomains = [...byDomain].filter(([, tls]) => tlsMeetsRequirement(tls, requirement));
-      const exempt = new Set(exemptDomains.map(([domain]) => domain));
+      checked = (recipients) => ({
+        tls: [...new Set(recipients.map(domainOf))].flatMap((domain) => byDomain.get(domain) ?? []),
+      });
+      const exempt = new Set(
+        [...byDomain].filter(([, tls]) => tlsMeetsRequirement(tls, requirement)).map(([d]) => d),
+      );
       const exemptRecipients = pending.filter((a) => exempt.has(domainOf(a)));
       rest = pending.filter((a) => !exempt.has(domainOf(a)));
-      if (exemptRecipients.length)
-        unchanged(exemptRecipients, "tls", { tls: exemptDomains.map(([, tls]) => tls) });
+      if (exemptRecipients.length) unchanged(exemptRecipients, "tls", checked(exemptRecipients));
     }
     if (!rest.length) return copies;
 
     const original = await this.originalPath(message, dir);
     if (await isPlainText(original, message.headerBytes)) {
-      unchanged(rest, "no_attachments");
+      unchanged(rest, "no_attachments", checked(rest));
       return copies;
     }
     let files: SeparatedFile[];
@@ -185,13 +190,13 @@ export class CopyMaker {
       files = await tools.extract(original, join(dir, "extracted.eml"), join(dir, "files"));
     } catch (err) {
       if (!isSigned(err) || settings.signedMessages !== "pass") throw err;
-      unchanged(rest, "signed");
+      unchanged(rest, "signed", checked(rest));
       return copies;
     } finally {
       await rm(join(dir, "extracted.eml"), { force: true });
     }
     if (!files.length) {
-      unchanged(rest, "no_attachments");
+      unchanged(rest, "no_attachments", checked(rest));
       return copies;
     }
     const listed = files.map((f) => ({ name: f.filename, size: f.size }));
@@ -211,7 +216,11 @@ export class CopyMaker {
         action: "encrypt_zip",
         file: join(message.id, batch.id, name),
         headerBytes: await headerLength(join(dir, name)),
-        detail: { files: listed, zip: { name: ZIP_NAME, encryption: settings.zip.encryption } },
+        detail: {
+          files: listed,
+          zip: { name: ZIP_NAME, encryption: settings.zip.encryption },
+          ...checked(rest),
+        },
         password,
       });
       return copies;
@@ -245,7 +254,7 @@ export class CopyMaker {
         action: "web_download",
         file: join(message.id, batch.id, name),
         headerBytes: await headerLength(join(dir, name)),
-        detail: { files: listed, downloadId: download.downloadId },
+        detail: { files: listed, downloadId: download.downloadId, ...checked([link.recipient]) },
         password,
       });
     }

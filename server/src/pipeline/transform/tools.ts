@@ -107,7 +107,10 @@ export function createCopyTools(options: CopyToolsOptions): CopyTools {
         tls: result.tls,
         ...(result.host ? { host: result.host } : {}),
         ...(result.certificate ? { subject: result.certificate.subject } : {}),
+        ...(result.verifyError ? { verifyError: result.verifyError } : {}),
+        ...(result.mtaSts ? { mtaSts: result.mtaSts } : {}),
         ...(result.error ? { error: result.error } : {}),
+        checkedAt: result.checkedAt,
       };
     },
 
