@@ -4,9 +4,8 @@
 // retry or a restart sends the same bytes with the same links.
 //   pass         → the message as it came
 //   encrypt_zip  → one copy: the attachments replaced by one encrypted ZIP; password noticed apart
-//   web_download → one copy per recipient: attachments separated once and stored in the download
-//                  centre, a notice with the recipient's own link at the top of the text and the
-//                  HTML body of each recipient's copy
+//   web_download → one copy per recipient: attachments stored in the download centre, a notice
+//                  with the recipient's own link at the top of the text and the HTML body
 // The copies' files are fsynced, then recorded with their download package in one transaction: a
 // crash before it leaves files that the next attempt (or the sweep at start, copies-sweep.ts)
 // removes, and no package whose links nobody got.
@@ -40,8 +39,12 @@ export interface SeparatedFile {
 export interface CopyTools {
   /** Takes the attachments out of `inputPath` into `attachmentsDir`, writing the rest to `outputPath`. */
   extract(inputPath: string, outputPath: string, attachmentsDir: string): Promise<SeparatedFile[]>;
-  /** `inputPath` (as extract() wrote it: placeholders in place of the attachments) with the notice inserted. */
-  addNotice(inputPath: string, outputPath: string, notice: { text: string; html: string }): Promise<void>;
+  /**
+   * `inputPath` with its attachments replaced by placeholders and the notice inserted. Separated
+   * from the original for each recipient, not from extract()'s output: in a message without a
+   * text body the notice would go into a placeholder there, besides the HTML.
+   */
+  separate(inputPath: string, outputPath: string, notice: { text: string; html: string }): Promise<void>;
   /** `inputPath` with its attachments replaced by one part made of `zipPath`. */
   replaceWithZip(inputPath: string, outputPath: string, zipPath: string, zipName: string): Promise<void>;
   zip(
@@ -268,7 +271,7 @@ export class CopyMaker {
         expiresAt,
         access: password ? "password" : "code",
       });
-      await durably(join(dir, name), () => tools.addNotice(extracted, join(dir, name), notice));
+      await durably(join(dir, name), () => tools.separate(original, join(dir, name), notice));
       copies.push({
         id: randomUUID(),
         recipients: [link.recipient],

@@ -27,9 +27,8 @@ export function createCopyTools(options: CopyToolsOptions): CopyTools {
       return (await separator.separateFile({ inputPath, outputPath, attachmentsDir, language })).attachments;
     },
 
-    async addNotice(inputPath, outputPath, notice) {
-      // The input has no attachments left (placeholders stand in for them), so this pass only reads
-      // the small rewritten message; the scratch directory would get any part it still takes out.
+    async separate(inputPath, outputPath, notice) {
+      // The attachments were stored already: this run only writes the recipient's copy.
       const scratch = await mkdtemp(`${outputPath}.files-`);
       try {
         await separator.separateFile({ inputPath, outputPath, attachmentsDir: scratch, notice, language });
