@@ -2,7 +2,7 @@
 // SENDGUARD_TEST_CRASH_AT=NAME in its environment, the gateway kills itself with SIGKILL when it
 // first reaches crashPoint(NAME): a kill -9 at one exact step, which a test cannot time from
 // outside (the steps between two writes take microseconds). Unset, as it always is in production,
-// crashPoint does nothing; the variable is not part of the configuration (docs/configuration.md).
+// crashPoint does nothing; docs/configuration.md says so.
 const crashAt = process.env.SENDGUARD_TEST_CRASH_AT;
 
 /** The steps a crash test can stop the gateway at. */
