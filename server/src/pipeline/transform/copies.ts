@@ -4,8 +4,9 @@
 // retry or a restart sends the same bytes with the same links.
 //   pass         → the message as it came
 //   encrypt_zip  → one copy: the attachments replaced by one encrypted ZIP; password noticed apart
-//   web_download → one copy per recipient: attachments stored in the download centre, a notice
-//                  with the recipient's own link at the top of the text and the HTML body
+//   web_download → one copy per recipient: attachments separated once and stored in the download
+//                  centre; each recipient's copy is the separated message with a notice (their
+//                  own link) added at the top of its text and HTML body
 // The copies' files are fsynced, then recorded with their download package in one transaction: a
 // crash before it leaves files that the next attempt (or the sweep at start, copies-sweep.ts)
 // removes, and no package whose links nobody got.
@@ -35,16 +36,22 @@ export interface SeparatedFile {
   path: string;
 }
 
+/** A message with its attachments taken out: the files, and which parts of the rest are placeholders. */
+export interface Extracted {
+  files: SeparatedFile[];
+  placeholders: number[];
+}
+
 /** The parts the transform is made of; each is its own module (separate/, zip/, downloads/, tls-probe). */
 export interface CopyTools {
   /** Takes the attachments out of `inputPath` into `attachmentsDir`, writing the rest to `outputPath`. */
-  extract(inputPath: string, outputPath: string, attachmentsDir: string): Promise<SeparatedFile[]>;
-  /**
-   * `inputPath` with its attachments replaced by placeholders and the notice inserted. Separated
-   * from the original for each recipient, not from extract()'s output: in a message without a
-   * text body the notice would go into a placeholder there, besides the HTML.
-   */
-  separate(inputPath: string, outputPath: string, notice: { text: string; html: string }): Promise<void>;
+  extract(inputPath: string, outputPath: string, attachmentsDir: string): Promise<Extracted>;
+  /** extract()'s output with the notice added where separating the original with it would put it. */
+  addNotice(
+    extracted: { path: string; placeholders: number[] },
+    outputPath: string,
+    notice: { text: string; html: string },
+  ): Promise<void>;
   /** `inputPath` with its attachments replaced by one part made of `zipPath`. */
   replaceWithZip(inputPath: string, outputPath: string, zipPath: string, zipName: string): Promise<void>;
   zip(
@@ -212,15 +219,16 @@ export class CopyMaker {
       unchanged(rest, "no_attachments");
       return;
     }
-    const extracted = join(dir, EXTRACTED);
-    let files: SeparatedFile[];
+    const extractedPath = join(dir, EXTRACTED);
+    let extracted: Extracted;
     try {
-      files = await tools.extract(original, extracted, join(dir, "files"));
+      extracted = await tools.extract(original, extractedPath, join(dir, "files"));
     } catch (err) {
       if (!isSigned(err) || settings.signedMessages !== "pass") throw err;
       unchanged(rest, "signed");
       return;
     }
+    const { files } = extracted;
     if (!files.length) {
       unchanged(rest, "no_attachments");
       return;
@@ -271,7 +279,13 @@ export class CopyMaker {
         expiresAt,
         access: password ? "password" : "code",
       });
-      await durably(join(dir, name), () => tools.separate(original, join(dir, name), notice));
+      await durably(join(dir, name), () =>
+        tools.addNotice(
+          { path: extractedPath, placeholders: extracted.placeholders },
+          join(dir, name),
+          notice,
+        ),
+      );
       copies.push({
         id: randomUUID(),
         recipients: [link.recipient],

@@ -24,14 +24,23 @@ export function createCopyTools(options: CopyToolsOptions): CopyTools {
   const { separator, downloads, probe, timeZone, language } = options;
   return {
     async extract(inputPath, outputPath, attachmentsDir) {
-      return (await separator.separateFile({ inputPath, outputPath, attachmentsDir, language })).attachments;
+      const result = await separator.separateFile({ inputPath, outputPath, attachmentsDir, language });
+      return { files: result.attachments, placeholders: result.placeholderParts };
     },
 
-    async separate(inputPath, outputPath, notice) {
-      // The attachments were stored already: this run only writes the recipient's copy.
+    async addNotice(extracted, outputPath, notice) {
+      // The attachments are out already, so this run reads the small separated message; the scratch
+      // directory is for a part it would still take out (none: it sees what the first run left).
       const scratch = await mkdtemp(`${outputPath}.files-`);
       try {
-        await separator.separateFile({ inputPath, outputPath, attachmentsDir: scratch, notice, language });
+        await separator.separateFile({
+          inputPath: extracted.path,
+          outputPath,
+          attachmentsDir: scratch,
+          notice,
+          placeholders: extracted.placeholders,
+          language,
+        });
       } finally {
         await rm(scratch, { recursive: true, force: true });
       }

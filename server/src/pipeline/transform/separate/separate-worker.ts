@@ -25,6 +25,8 @@ export interface SeparateFileTask {
   /** An existing directory; attachment N is written to N.bin in it (which must not exist yet). */
   attachmentsDir: string;
   notice?: { text: string; html: string };
+  /** The placeholders an earlier run left in the input (RewriteOptions.placeholders). */
+  placeholders?: number[];
   /** Language of the placeholders. */
   language: Language;
   limits?: Partial<SeparationLimits>;
@@ -77,6 +79,7 @@ export async function separateFile(task: SeparateFileTask): Promise<SeparateFile
       paths[index] = path;
       await pipeline(content, createWriteStream(path, { flags: "wx", highWaterMark: CHUNK }));
     },
+    ...(task.placeholders ? { placeholders: task.placeholders } : {}),
     ...(task.limits ? { limits: task.limits } : {}),
   };
   const result = await rewriteAttachments(options);

@@ -1,5 +1,6 @@
-// Runs separations (separate-worker.ts) in a pool of worker threads (piscina), as the analyzer
-// does: a 100 MB attachment is decoded, hashed and written without holding up SMTP sessions.
+// Runs separations and encrypted-ZIP rewrites (separate-worker.ts) in a pool of worker threads
+// (piscina), as the analyzer does: a 100 MB attachment is decoded, hashed and written without
+// holding up SMTP sessions.
 import { Piscina } from "piscina";
 import { SeparationError } from "./errors.js";
 import type {
