@@ -2,18 +2,15 @@
 // the fly and streamed), sampled from /proc/PID/status (VmHWM = peak RSS over the process life).
 // Baselines in the same run: the same gateway idle, and a private Postfix relaying the same message.
 // A second Sendguard row has a DKIM key for the sender domain, so the relay signs the message.
-import { performance } from "node:perf_hooks";
-import { bigMessage } from "./lib/big-message.js";
-import { BenchGateway, RECIPIENT, SENDER } from "./lib/gateway.js";
+import { PeakSampler, sendBig } from "./lib/big-relay.js";
+import { BenchGateway } from "./lib/gateway.js";
 import { PostfixInstance, postfixVersion } from "./lib/postfix.js";
-import { SmtpSession } from "./lib/smtp-client.js";
 import { CountingSink } from "./lib/sinks.js";
 import { printTable } from "./lib/table.js";
-import { MB, descendants, fmt, memoryStatus, poll, sleep } from "./lib/util.js";
+import { MB, descendants, fmt, memoryStatus, sleep } from "./lib/util.js";
 
 const MESSAGE_BYTES = 100 * MB;
 const MAX_MESSAGE_BYTES = 120 * MB;
-const RELAY_TIMEOUT_MS = 120_000;
 
 interface Row {
   what: string;
@@ -22,63 +19,6 @@ interface Row {
   intakeSeconds: number;
   relaySeconds: number;
   delivered: string;
-}
-
-/** Samples the peak RSS of a set of processes (recomputed each tick) every `everyMs`. */
-class PeakSampler {
-  maxSum = 0;
-  maxSingle = 0;
-  private timer: NodeJS.Timeout | null = null;
-
-  constructor(private readonly pids: () => number[]) {}
-
-  start(everyMs = 25): this {
-    this.sample();
-    this.timer = setInterval(() => this.sample(), everyMs);
-    return this;
-  }
-
-  sample(): void {
-    let sum = 0;
-    for (const pid of this.pids()) {
-      const m = memoryStatus(pid);
-      if (!m) continue;
-      sum += m.rss;
-      this.maxSingle = Math.max(this.maxSingle, m.hwm);
-    }
-    this.maxSum = Math.max(this.maxSum, sum);
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.sample();
-  }
-}
-
-async function sendBig(
-  port: number,
-  sink: CountingSink,
-  why: () => string = () => "",
-): Promise<{ intakeSeconds: number; relaySeconds: number; delivered: string }> {
-  const message = bigMessage(MESSAGE_BYTES, SENDER, RECIPIENT);
-  const seen = sink.arrivals.length;
-  const session = await SmtpSession.open(port);
-  const started = performance.now();
-  const { reply } = await session.sendStream(SENDER, RECIPIENT, message.chunks());
-  const accepted = performance.now();
-  await session.quit();
-  if (reply.code !== 250)
-    throw new Error(`100 MB message refused: ${reply.code} ${reply.text} ${why()}`.trim());
-  const arrived = await poll(
-    () => sink.arrivals.slice(seen).find((a) => a.to.includes(RECIPIENT) && a.bytes >= message.size),
-    RELAY_TIMEOUT_MS,
-    50,
-  );
-  return {
-    intakeSeconds: (accepted - started) / 1000,
-    relaySeconds: arrived ? (arrived.at - accepted) / 1000 : Number.NaN,
-    delivered: arrived ? `${fmt(arrived.bytes / MB)} MB` : `not within ${RELAY_TIMEOUT_MS / 1000} s`,
-  };
 }
 
 async function sendguardRow(
@@ -100,7 +40,7 @@ async function sendguardRow(
     const idle = memoryStatus(gateway.pid);
     if (!idle) throw new Error("gateway process vanished");
     const sampler = new PeakSampler(() => [gateway.pid]).start();
-    const result = await sendBig(gateway.smtpPort, sink, () => {
+    const result = await sendBig(gateway.smtpPort, sink, MESSAGE_BYTES, {}, () => {
       const first = gateway.problems()[0];
       return first ? `— gateway log: ${JSON.stringify(first).slice(0, 500)}` : "";
     });
@@ -149,7 +89,7 @@ export async function run(): Promise<void> {
       const idle = new PeakSampler(family);
       idle.sample();
       const sampler = new PeakSampler(family).start();
-      const result = await sendBig(postfix.port, sink);
+      const result = await sendBig(postfix.port, sink, MESSAGE_BYTES);
       sampler.stop();
       rows.push({
         what: `Postfix ${postfixVersion()}: largest process`,

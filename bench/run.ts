@@ -21,6 +21,11 @@ const BENCHES: Record<string, { about: string; load: () => Promise<{ run: () => 
       "web-download separation of a 100 MB attachment in a worker: peak RSS and time, vs copying the file",
     load: () => import("./separate.js"),
   },
+  attachments: {
+    about:
+      "a 100 MB attachment end to end: released as web download and as AES-256 ZIP, then downloaded; peak RSS and time, vs relaying it unchanged",
+    load: () => import("./attachments.js"),
+  },
   rules: {
     about: "rule evaluation, 1,000 recipients × 20 rules, vs no rules",
     load: () => import("./rules.js"),

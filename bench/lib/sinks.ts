@@ -15,12 +15,17 @@ export interface Arrival {
   at: number;
   /** Date.now() at the same moment (to compare with times the gateway stored). */
   wall: number;
+  /** The message itself, when the sink keeps messages this small (CountingSink's keepUpTo). */
+  raw?: Buffer;
 }
 
 export class CountingSink {
   readonly arrivals: Arrival[] = [];
   private server: SMTPServer | null = null;
   port = 0;
+
+  /** keepUpTo: messages of at most this many bytes are kept whole (notices, links); default none. */
+  constructor(private readonly options: { keepUpTo?: number } = {}) {}
 
   async start(): Promise<this> {
     const server = new SMTPServer({
@@ -32,13 +37,19 @@ export class CountingSink {
       maxClients: 1000,
       onData: (stream, session, cb) => {
         let bytes = 0;
-        stream.on("data", (c: Buffer) => (bytes += c.length));
+        const keepUpTo = this.options.keepUpTo ?? 0;
+        const kept: Buffer[] = [];
+        stream.on("data", (c: Buffer) => {
+          bytes += c.length;
+          if (bytes <= keepUpTo) kept.push(c);
+        });
         stream.on("end", () => {
           this.arrivals.push({
             to: session.envelope.rcptTo.map((r) => r.address),
             bytes,
             at: performance.now(),
             wall: Date.now(),
+            ...(bytes <= keepUpTo ? { raw: Buffer.concat(kept) } : {}),
           });
           cb();
         });

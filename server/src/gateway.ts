@@ -33,6 +33,7 @@ import { tlsProbeFromConfig } from "./delivery/tls-probe-config.js";
 import { CopyMaker } from "./pipeline/transform/copies.js";
 import { Separator } from "./pipeline/transform/separate/separator.js";
 import { createCopyTools } from "./pipeline/transform/tools.js";
+import { sweepCopies } from "./pipeline/transform/copies-sweep.js";
 import { unparsedRequestAnswer } from "./web/errors.js";
 
 export interface Gateway {
@@ -89,6 +90,7 @@ export async function startGateway(
   const spool = await openSpool(config);
   try {
     await reconcileSpool(store, spool, log, options);
+    await sweepCopies(spool, store, log);
   } catch (err) {
     await store.close();
     await lock.release();

@@ -12,40 +12,13 @@ import { after, before, describe, test } from "node:test";
 import { simpleParser } from "mailparser";
 import type { Browser } from "playwright-core";
 import { launchChromium } from "../helpers/browser.js";
-import { deliveredCopies, uniqueId } from "../helpers/fixtures.js";
+import { deliveredCopies, messageWithAttachment, uniqueId } from "../helpers/fixtures.js";
 import { TestGateway, waitFor } from "../helpers/gateway.js";
 import { SmtpSink, type SunkMessage } from "../helpers/sink.js";
 
 const PW = "correct-horse-1";
 const ALICE = "alice@corp.example";
 const PDF = Buffer.concat([Buffer.from("%PDF-1.7\n"), randomBytes(200_000)]);
-
-/** A multipart message with a text body and one PDF attachment, as a mail client writes it. */
-function withAttachment(messageId: string, to: string[]): string {
-  const b = "=_b";
-  return [
-    `From: ${ALICE}`,
-    `To: ${to.join(", ")}`,
-    "Subject: =?UTF-8?B?" + Buffer.from("見積書の送付").toString("base64") + "?=",
-    `Message-ID: <${messageId}>`,
-    "MIME-Version: 1.0",
-    `Content-Type: multipart/mixed; boundary="${b}"`,
-    "",
-    `--${b}`,
-    "Content-Type: text/plain; charset=UTF-8",
-    "Content-Transfer-Encoding: 8bit",
-    "",
-    "いつもお世話になっております。見積書を添付します。",
-    `--${b}`,
-    'Content-Type: application/pdf; name="=?UTF-8?B?' + Buffer.from("見積書.pdf").toString("base64") + '?="',
-    "Content-Transfer-Encoding: base64",
-    "Content-Disposition: attachment; filename*=UTF-8''%E8%A6%8B%E7%A9%8D%E6%9B%B8.pdf",
-    "",
-    PDF.toString("base64").replace(/.{76}/g, "$&\r\n"),
-    `--${b}--`,
-    "",
-  ].join("\r\n");
-}
 
 describe("attachment actions", () => {
   const sink = new SmtpSink();
@@ -76,7 +49,7 @@ describe("attachment actions", () => {
     const res = await fetch(`${gw.httpUrl}/api/v1/messages`, {
       method: "POST",
       headers: { "content-type": "message/rfc822", authorization: `Bearer ${token}` },
-      body: withAttachment(messageId, to),
+      body: messageWithAttachment({ from: ALICE, to, messageId, pdf: PDF }),
     });
     assert.equal(res.status, 202, await res.text());
   }

@@ -33,6 +33,41 @@ export function rawMessage(opts: {
   return `${headers.join("\r\n")}\r\n\r\n${opts.body ?? "Hello.\r\n"}`;
 }
 
+/**
+ * A multipart message with a Japanese text body and one PDF attachment (`pdf`, named 見積書.pdf),
+ * as a mail client writes it.
+ */
+export function messageWithAttachment(opts: {
+  from: string;
+  to: string[];
+  messageId: string;
+  pdf: Buffer;
+}): string {
+  const b = "=_b";
+  return [
+    `From: ${opts.from}`,
+    `To: ${opts.to.join(", ")}`,
+    "Subject: =?UTF-8?B?" + Buffer.from("見積書の送付").toString("base64") + "?=",
+    `Message-ID: <${opts.messageId}>`,
+    "MIME-Version: 1.0",
+    `Content-Type: multipart/mixed; boundary="${b}"`,
+    "",
+    `--${b}`,
+    "Content-Type: text/plain; charset=UTF-8",
+    "Content-Transfer-Encoding: 8bit",
+    "",
+    "いつもお世話になっております。見積書を添付します。",
+    `--${b}`,
+    'Content-Type: application/pdf; name="=?UTF-8?B?' + Buffer.from("見積書.pdf").toString("base64") + '?="',
+    "Content-Transfer-Encoding: base64",
+    "Content-Disposition: attachment; filename*=UTF-8''%E8%A6%8B%E7%A9%8D%E6%9B%B8.pdf",
+    "",
+    opts.pdf.toString("base64").replace(/.{76}/g, "$&\r\n"),
+    `--${b}--`,
+    "",
+  ].join("\r\n");
+}
+
 /** Files in the spool: a refused message must leave none behind. */
 export function spoolFiles(gw: TestGateway): string[] {
   try {

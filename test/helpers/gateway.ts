@@ -75,13 +75,14 @@ export class TestGateway {
   }
 
   /**
-   * Starts the process (`sendguard start` with `args`) and resolves when it logs that it is
-   * listening; rejects with its stderr if it exits first. Ports stay the same across restarts.
+   * Starts the process (`sendguard start` with `args`, and `env` added to its environment) and
+   * resolves when it logs that it is listening; rejects with its stderr if it exits first. Ports
+   * stay the same across restarts.
    */
-  async start(args: string[] = []): Promise<this> {
+  async start(args: string[] = [], env: Record<string, string> = {}): Promise<this> {
     const child = spawn(process.execPath, [this.bin, "start", "--config", this.configFile, ...args], {
       stdio: ["ignore", "pipe", "pipe"],
-      env: gatewayEnv(),
+      env: { ...gatewayEnv(), ...env },
     });
     this.child = child;
     let stderr = "";
@@ -127,6 +128,24 @@ export class TestGateway {
       unknown
     >;
     writeFileSync(this.configFile, JSON.stringify(deepMerge(current, change), null, 2));
+  }
+
+  /**
+   * Resolves with the signal that ended the process (or its exit code) once it has ended by
+   * itself: a crash a test set up (SENDGUARD_TEST_CRASH_AT, server/src/crash-point.ts).
+   */
+  async exited(timeoutMs: number): Promise<NodeJS.Signals | number | null> {
+    const child = this.child;
+    if (!child) throw new Error("the gateway was not started");
+    if (child.exitCode === null && child.signalCode === null) {
+      await waitFor(
+        () => child.exitCode !== null || child.signalCode !== null,
+        timeoutMs,
+        "the gateway to exit",
+      );
+    }
+    this.child = null;
+    return child.signalCode ?? child.exitCode;
   }
 
   async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {

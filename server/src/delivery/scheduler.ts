@@ -208,9 +208,21 @@ export class Scheduler {
     const now = Date.now();
     const made = pending.length ? await this.copiesOf(message, batch, pending) : { copies: [], results: [] };
     let results = made.results;
+    const passwords: { notices: NewNotice[]; noticed: string[] } = { notices: [], noticed: [] };
     for (const copy of made.copies) {
       const to = copy ? pending.filter((a) => copy.recipients.includes(a)) : pending;
-      if (to.length) results.push(...(await this.relayed(message, batch, to, copy)));
+      if (!to.length) continue;
+      const relayed = await this.relayed(message, batch, to, copy);
+      results.push(...relayed);
+      const noticed = await this.passwordNotices(message, [copy], relayed);
+      // With more copies to go, what this one reached is recorded now: a crash while a later copy
+      // is relayed would otherwise send this one again, to recipients it had reached.
+      const recorded =
+        made.copies.length > 1 && (await this.recordCopyDelivered(message, batch, relayed, noticed));
+      if (!recorded) {
+        passwords.notices.push(...noticed.notices);
+        passwords.noticed.push(...noticed.noticed);
+      }
     }
     if (this.abandoned) return;
     const retryAt = nextRetryAt(config.relay, batch.attempts, batch.firstAttemptAt ?? now, Date.now());
@@ -240,7 +252,6 @@ export class Scheduler {
       },
       "delivery attempt",
     );
-    const passwords = await this.passwordNotices(message, made.copies, results);
     await this.record({
       batchId: batch.id,
       messageId: message.id,
@@ -313,6 +324,37 @@ export class Scheduler {
       }
     }
     return { notices, noticed };
+  }
+
+  /**
+   * Records the recipients one copy reached (and the password notices it queues) while the batch
+   * stays leased; false when that was not done (stopping, or the database refused: then the
+   * attempt's record carries them, and a crash before it sends the copy again, at least once).
+   */
+  private async recordCopyDelivered(
+    message: MessageRecord,
+    batch: BatchRecord,
+    relayed: RecipientResult[],
+    passwords: { notices: NewNotice[]; noticed: string[] },
+  ): Promise<boolean> {
+    const sent = relayed.filter((r) => r.outcome === "sent");
+    if (!sent.length || this.abandoned) return false;
+    try {
+      await this.deps.store.recordCopyDelivered({
+        batchId: batch.id,
+        now: Date.now(),
+        sent,
+        notices: passwords.notices,
+        passwordsNoticed: passwords.noticed,
+      });
+      return true;
+    } catch (err) {
+      this.deps.log.error(
+        { err, msg_id: message.id, group: batch.name },
+        "recording a copy's delivery failed",
+      );
+      return false;
+    }
   }
 
   /**

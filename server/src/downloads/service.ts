@@ -2,7 +2,7 @@
 // link per recipient (a 256-bit token, of which only the hash is stored), the password hashed.
 // Callable on its own (tests, the API) as well as from the pipeline's web-download transform.
 import { hashPassword, newId, newToken, sha256 } from "../secrets.js";
-import type { Store } from "../store/types.js";
+import type { NewDownloadPackage, Store } from "../store/types.js";
 import { uniqueEntryNames } from "../pipeline/transform/zip/names.js";
 import type { StoredFile, Vault } from "./vault.js";
 
@@ -47,6 +47,11 @@ export interface DownloadLink {
 export interface CreatedDownloadPackage {
   packageId: string;
   links: DownloadLink[];
+}
+
+export interface PreparedDownloadPackage extends CreatedDownloadPackage {
+  /** The rows to store: Store.insertDownloadPackage, or Store.addCopies with the copies linking to it. */
+  record: NewDownloadPackage;
 }
 
 export interface DownloadServiceOptions {
@@ -99,7 +104,24 @@ export class DownloadService {
       );
   }
 
+  /** Stores the files and the rows of a package in one go: what the API and tests call. */
   async createDownloadPackage(request: NewDownloadRequest): Promise<CreatedDownloadPackage> {
+    const prepared = await this.prepareDownloadPackage(request);
+    try {
+      await this.store.insertDownloadPackage(prepared.record);
+    } catch (err) {
+      await this.discard(prepared.record);
+      throw err;
+    }
+    return { packageId: prepared.packageId, links: prepared.links };
+  }
+
+  /**
+   * Stores the files in the vault and makes the links, but not the rows: the caller commits
+   * `record` itself, with whatever refers to the package (the web-download copies, in the same
+   * transaction, so a crash never leaves a package no copy links to), or discard()s it.
+   */
+  async prepareDownloadPackage(request: NewDownloadRequest): Promise<PreparedDownloadPackage> {
     const recipients = this.checkRequest(request);
     const names = uniqueEntryNames(
       request.files.map((f) => f.name),
@@ -109,46 +131,52 @@ export class DownloadService {
     const stored: StoredFile[] = [];
     try {
       for (const file of request.files) stored.push(await this.vault.put(file.path));
-      const packageId = newId();
-      const links = recipients.map((recipient) => ({ id: newId(), recipient, token: newToken() }));
-      await this.store.insertDownloadPackage({
-        id: packageId,
-        messageId: request.messageId,
-        ownerUserId: request.ownerUserId,
-        createdAt: this.now(),
-        expiresAt: request.expiresAt,
-        authMode: request.auth.mode,
-        passwordHash,
-        maxDownloads: request.maxDownloads ?? null,
-        notifyFirst: request.notifyFirst ?? false,
-        files: stored.map((s, i) => ({
-          id: newId(),
-          name: names[i] as string,
-          contentType: request.files[i]?.contentType || "application/octet-stream",
-          size: s.size,
-          sha256: s.sha256,
-          storageName: s.storageName,
-          key: s.key,
-        })),
-        links: links.map((l) => ({ id: l.id, recipient: l.recipient, tokenHash: sha256(l.token) })),
-        audit: [
-          {
-            actor: request.actor ?? "gateway",
-            action: "downloads_created",
-            messageId: request.messageId,
-            detail: { packageId, files: stored.length, recipients, authMode: request.auth.mode },
-          },
-        ],
-      });
-      return {
-        packageId,
-        links: links.map((l) => ({ recipient: l.recipient, token: l.token, url: this.url(l.token) })),
-      };
     } catch (err) {
       // Nothing refers to files of a package that was not stored.
       await Promise.all(stored.map((s) => this.vault.remove(s.storageName)));
       throw err;
     }
+    const packageId = newId();
+    const links = recipients.map((recipient) => ({ id: newId(), recipient, token: newToken() }));
+    const record: NewDownloadPackage = {
+      id: packageId,
+      messageId: request.messageId,
+      ownerUserId: request.ownerUserId,
+      createdAt: this.now(),
+      expiresAt: request.expiresAt,
+      authMode: request.auth.mode,
+      passwordHash,
+      maxDownloads: request.maxDownloads ?? null,
+      notifyFirst: request.notifyFirst ?? false,
+      files: stored.map((s, i) => ({
+        id: newId(),
+        name: names[i] as string,
+        contentType: request.files[i]?.contentType || "application/octet-stream",
+        size: s.size,
+        sha256: s.sha256,
+        storageName: s.storageName,
+        key: s.key,
+      })),
+      links: links.map((l) => ({ id: l.id, recipient: l.recipient, tokenHash: sha256(l.token) })),
+      audit: [
+        {
+          actor: request.actor ?? "gateway",
+          action: "downloads_created",
+          messageId: request.messageId,
+          detail: { packageId, files: stored.length, recipients, authMode: request.auth.mode },
+        },
+      ],
+    };
+    return {
+      packageId,
+      links: links.map((l) => ({ recipient: l.recipient, token: l.token, url: this.url(l.token) })),
+      record,
+    };
+  }
+
+  /** Removes the vault files of a prepared package whose rows were not stored. */
+  async discard(record: NewDownloadPackage): Promise<void> {
+    await Promise.all(record.files.map((f) => this.vault.remove(f.storageName)));
   }
 
   /** The recipients, deduplicated without case; throws DownloadRequestError naming the first problem. */

@@ -5,7 +5,7 @@
 import { Db } from "./db.js";
 import { migrate } from "./migrations.js";
 import { AuditLog } from "./sqlite/audit.js";
-import { addCopies } from "./sqlite/copies.js";
+import { addCopies, copyFilesOf } from "./sqlite/copies.js";
 import { Downloads } from "./sqlite/downloads.js";
 import { Messages } from "./sqlite/messages.js";
 import { Notices } from "./sqlite/notices.js";
@@ -84,7 +84,10 @@ export class SqliteStore implements Store {
   readonly resetLeases: Store["resetLeases"] = () => this.messagesPart.resetLeases();
   readonly claimDueBatches: Store["claimDueBatches"] = (...a) => this.messagesPart.claimDueBatches(...a);
   readonly recordAttempts: Store["recordAttempts"] = (...a) => this.messagesPart.recordAttempts(...a);
+  readonly recordCopyDelivered: Store["recordCopyDelivered"] = (...a) =>
+    this.messagesPart.recordCopyDelivered(...a);
   readonly addCopies: Store["addCopies"] = (...a) => addCopies(this.writer, ...a);
+  readonly copyFilesOf: Store["copyFilesOf"] = (...a) => copyFilesOf(this.reader, ...a);
   readonly dueTimes: Store["dueTimes"] = () => this.messagesPart.dueTimes();
   readonly queueDepth: Store["queueDepth"] = () => this.messagesPart.queueDepth();
   readonly deleteFinishedBodies: Store["deleteFinishedBodies"] = (...a) =>

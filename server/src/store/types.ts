@@ -232,6 +232,19 @@ export interface AttemptRecord {
   audit: AuditEntry[];
 }
 
+/**
+ * The recipients one copy of a batch reached, recorded before the batch's next copy is relayed,
+ * with the password notices that copy's delivery queues. The batch stays leased.
+ */
+export interface CopyDeliveredRecord {
+  batchId: string;
+  now: number;
+  /** Results with outcome "sent"; the others wait for the attempt's record. */
+  sent: RecipientResult[];
+  notices: NewNotice[];
+  passwordsNoticed: string[];
+}
+
 export type HeldAction = "release" | "discard";
 
 export interface HeldActionResult {
@@ -456,8 +469,18 @@ export interface Store {
   resetLeases(): Promise<void>;
   claimDueBatches(now: number, limit: number): Promise<{ message: MessageRecord; batch: BatchRecord }[]>;
   recordAttempts(attempts: AttemptRecord[]): Promise<void>;
-  /** Records the copies made of a batch at its first release (their files are durable already). */
-  addCopies(batchId: string, copies: NewCopy[], audit: AuditEntry[], now: number): Promise<void>;
+  recordCopyDelivered(record: CopyDeliveredRecord): Promise<void>;
+  /**
+   * Records the copies made of a batch at its first release (their files are durable already), with
+   * the download package their links belong to, in one transaction.
+   */
+  addCopies(
+    batchId: string,
+    copies: NewCopy[],
+    audit: AuditEntry[],
+    now: number,
+    download?: NewDownloadPackage,
+  ): Promise<void>;
   /** Queues notices outside any other change (a download code asked for on the download page). */
   queueNotices(notices: NewNotice[], now: number): Promise<void>;
   claimDueNotices(now: number, limit: number): Promise<NoticeRecord[]>;
@@ -486,6 +509,8 @@ export interface Store {
     now: number,
     limit: number,
   ): Promise<{ deleted: number; spooled: string[] }>;
+  /** The files (paths under the spool's copies folder) of the copies recorded for these messages. */
+  copyFilesOf(messageIds: string[]): Promise<Set<string>>;
   /** Of these message ids, those whose body is kept in a spool file (not in the database, not deleted). */
   spooledBodiesKept(ids: string[]): Promise<Set<string>>;
   /** Deletes messages (with their batches, recipients, approvers) final at or before `finalBefore` whose body is gone. */

@@ -4,14 +4,19 @@
 // retry or a restart sends the same bytes with the same links.
 //   pass         → the message as it came
 //   encrypt_zip  → one copy: the attachments replaced by one encrypted ZIP; password noticed apart
-//   web_download → one copy per recipient: attachments stored in the download centre, a notice
-//                  with the recipient's own link at the top of the text and the HTML body
+//   web_download → one copy per recipient: attachments separated once and stored in the download
+//                  centre; each recipient's copy is the separated message with a notice (their
+//                  own link) added at the top of its text and HTML body
+// The copies' files are fsynced, then recorded with their download package in one transaction: a
+// crash before it leaves files that the next attempt (or the sweep at start, copies-sweep.ts)
+// removes, and no package whose links nobody got.
 import { randomUUID } from "node:crypto";
 import { access, mkdir, open, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { domainOf, type AttachmentSettings, type Language } from "@sendguard/shared";
 import { COPIES_DIR, missingSpoolFile, spoolName, type Spool } from "../../store/spool.js";
 import { tlsMeetsRequirement } from "../../delivery/tls-probe-result.js";
+import { crashPoint } from "../../crash-point.js";
 import { SeparationError } from "./separate/errors.js";
 import type {
   AuditEntry,
@@ -19,6 +24,7 @@ import type {
   CopyDetail,
   MessageRecord,
   NewCopy,
+  NewDownloadPackage,
   Store,
 } from "../../store/types.js";
 
@@ -30,12 +36,22 @@ export interface SeparatedFile {
   path: string;
 }
 
+/** A message with its attachments taken out: the files, and which parts of the rest are placeholders. */
+export interface Extracted {
+  files: SeparatedFile[];
+  placeholders: number[];
+}
+
 /** The parts the transform is made of; each is its own module (separate/, zip/, downloads/, tls-probe). */
 export interface CopyTools {
   /** Takes the attachments out of `inputPath` into `attachmentsDir`, writing the rest to `outputPath`. */
-  extract(inputPath: string, outputPath: string, attachmentsDir: string): Promise<SeparatedFile[]>;
-  /** `inputPath` with its attachments replaced by placeholders and the notice inserted. */
-  separate(inputPath: string, outputPath: string, notice: { text: string; html: string }): Promise<void>;
+  extract(inputPath: string, outputPath: string, attachmentsDir: string): Promise<Extracted>;
+  /** extract()'s output with the notice added where separating the original with it would put it. */
+  addNotice(
+    extracted: { path: string; placeholders: number[] },
+    outputPath: string,
+    notice: { text: string; html: string },
+  ): Promise<void>;
   /** `inputPath` with its attachments replaced by one part made of `zipPath`. */
   replaceWithZip(inputPath: string, outputPath: string, zipPath: string, zipName: string): Promise<void>;
   zip(
@@ -44,7 +60,8 @@ export interface CopyTools {
     encryption: "aes256" | "zipcrypto",
     outputPath: string,
   ): Promise<void>;
-  createDownload(input: {
+  /** Stores the files in the download centre; the package's rows are committed with the copies. */
+  prepareDownload(input: {
     messageId: string;
     ownerUserId: number | null;
     files: SeparatedFile[];
@@ -52,7 +69,13 @@ export interface CopyTools {
     password: string | null;
     expiresAt: number;
     maxDownloads: number;
-  }): Promise<{ downloadId: string; links: { recipient: string; url: string }[] }>;
+  }): Promise<{
+    downloadId: string;
+    links: { recipient: string; url: string }[];
+    record: NewDownloadPackage;
+  }>;
+  /** Removes the stored files of a prepared download whose rows were not committed. */
+  discardDownload(record: NewDownloadPackage): Promise<void>;
   notice(input: {
     language: Language;
     url: string;
@@ -76,6 +99,8 @@ export interface CopyMakerOptions {
 
 const ZIP_NAME = "attachments.zip";
 const ORIGINAL = "original.eml";
+/** The message with its attachments taken out, before any recipient's notice is added. */
+const EXTRACTED = "extracted.eml";
 const DAY = 86_400_000;
 /** How much of a file's start is read for its header. */
 const HEAD_BYTES = 256 * 1024;
@@ -96,6 +121,12 @@ async function durably(path: string, write: () => Promise<void>): Promise<void> 
   }
 }
 
+/** What make() has made so far: the copies, and the download package their links belong to. */
+interface Made {
+  copies: NewCopy[];
+  download: NewDownloadPackage | null;
+}
+
 export class CopyMaker {
   constructor(private readonly options: CopyMakerOptions) {}
 
@@ -107,15 +138,17 @@ export class CopyMaker {
   /** The copies of `batch`: those recorded, or made and recorded now. */
   async copiesFor(message: MessageRecord, batch: BatchRecord): Promise<NewCopy[]> {
     if (batch.copies.length || batch.attachmentAction === "pass") return batch.copies;
-    const { spool, store } = this.options;
+    const { spool, store, tools } = this.options;
     const dir = join(spool.dir, COPIES_DIR, message.id, batch.id);
     // What a crash left half made is made again: nothing of it was recorded or sent.
     await rm(dir, { recursive: true, force: true });
     await mkdir(join(dir, "files"), { recursive: true });
+    const made: Made = { copies: [], download: null };
     try {
-      const copies = await this.make(message, batch, dir);
+      await this.make(message, batch, dir, made);
       const dirHandle = await open(dir, "r");
       await dirHandle.sync().finally(() => dirHandle.close());
+      crashPoint("copies_written");
       const audit: AuditEntry[] = [
         {
           actor: "scheduler",
@@ -123,17 +156,22 @@ export class CopyMaker {
           messageId: message.id,
           detail: {
             group: batch.name,
-            copies: copies.map((c) => ({ recipients: c.recipients, action: c.action, ...c.detail })),
+            copies: made.copies.map((c) => ({ recipients: c.recipients, action: c.action, ...c.detail })),
           },
         },
       ];
-      await store.addCopies(batch.id, copies, audit, this.now());
-      return copies;
+      await store.addCopies(batch.id, made.copies, audit, this.now(), made.download ?? undefined);
+      crashPoint("copies_committed");
+      return made.copies;
+    } catch (err) {
+      if (made.download) await tools.discardDownload(made.download);
+      throw err;
     } finally {
       // The separated plain files went into the download centre or the ZIP, and a small message's
       // body is in the database: neither is kept here.
       await rm(join(dir, "files"), { recursive: true, force: true });
       await rm(join(dir, ORIGINAL), { force: true });
+      await rm(join(dir, EXTRACTED), { force: true });
     }
   }
 
@@ -141,11 +179,12 @@ export class CopyMaker {
     return (this.options.now ?? Date.now)();
   }
 
-  private async make(message: MessageRecord, batch: BatchRecord, dir: string): Promise<NewCopy[]> {
+  /** Makes the copies into `made` (so that a download prepared before a failure is discarded). */
+  private async make(message: MessageRecord, batch: BatchRecord, dir: string, made: Made): Promise<void> {
     const { tools } = this.options;
     const settings = await this.options.settingsFor(message);
     const pending = batch.recipients.filter((r) => r.status === "pending").map((r) => r.address);
-    const copies: NewCopy[] = [];
+    const { copies } = made;
     const unchanged = (
       recipients: string[],
       because: CopyDetail["unchangedBecause"],
@@ -178,26 +217,26 @@ export class CopyMaker {
       rest = pending.filter((a) => !exempt.has(domainOf(a)));
       if (exemptRecipients.length) unchanged(exemptRecipients, "tls", checked(exemptRecipients));
     }
-    if (!rest.length) return copies;
+    if (!rest.length) return;
 
     const original = await this.originalPath(message, dir);
     if (await isPlainText(original, message.headerBytes)) {
       unchanged(rest, "no_attachments", checked(rest));
-      return copies;
+      return;
     }
-    let files: SeparatedFile[];
+    const extractedPath = join(dir, EXTRACTED);
+    let extracted: Extracted;
     try {
-      files = await tools.extract(original, join(dir, "extracted.eml"), join(dir, "files"));
+      extracted = await tools.extract(original, extractedPath, join(dir, "files"));
     } catch (err) {
       if (!isSigned(err) || settings.signedMessages !== "pass") throw err;
       unchanged(rest, "signed", checked(rest));
-      return copies;
-    } finally {
-      await rm(join(dir, "extracted.eml"), { force: true });
+      return;
     }
+    const { files } = extracted;
     if (!files.length) {
       unchanged(rest, "no_attachments", checked(rest));
-      return copies;
+      return;
     }
     const listed = files.map((f) => ({ name: f.filename, size: f.size }));
 
@@ -223,12 +262,12 @@ export class CopyMaker {
         },
         password,
       });
-      return copies;
+      return;
     }
 
     const password = settings.download.auth === "password" ? tools.password(settings.password.length) : null;
     const expiresAt = this.now() + settings.download.expiryDays * DAY;
-    const download = await tools.createDownload({
+    const download = await tools.prepareDownload({
       messageId: message.id,
       ownerUserId: message.userId,
       files,
@@ -237,6 +276,8 @@ export class CopyMaker {
       expiresAt,
       maxDownloads: settings.download.maxDownloads,
     });
+    made.download = download.record;
+    crashPoint("download_prepared");
     for (const [index, link] of download.links.entries()) {
       const name = `download-${index}.eml`;
       const notice = tools.notice({
@@ -247,7 +288,13 @@ export class CopyMaker {
         expiresAt,
         access: password ? "password" : "code",
       });
-      await durably(join(dir, name), () => tools.separate(original, join(dir, name), notice));
+      await durably(join(dir, name), () =>
+        tools.addNotice(
+          { path: extractedPath, placeholders: extracted.placeholders },
+          join(dir, name),
+          notice,
+        ),
+      );
       copies.push({
         id: randomUUID(),
         recipients: [link.recipient],
@@ -258,7 +305,6 @@ export class CopyMaker {
         password,
       });
     }
-    return copies;
   }
 
   /** The stored message as a file: its spool file, or (a small one) written out from the database. */

@@ -1,19 +1,14 @@
 // The transform's parts put together for the gateway: separation and its notice (separate/), the
 // encrypted ZIP (zip/), the download centre (downloads/) and the recipient TLS probe.
-import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { finished } from "node:stream/promises";
-import { Encoder } from "libbase64";
-import { encodeWords } from "nodemailer/lib/mime-funcs";
 import type { TlsProbe } from "../../delivery/tls-probe.js";
 import type { DownloadService } from "../../downloads/service.js";
 import { generatePassword } from "../../downloads/password.js";
-import { displayName, separationNotice } from "./separate/notice.js";
-import { rewriteAttachments } from "./separate/rewrite.js";
+import { separationNotice } from "./separate/notice.js";
 import type { Separator } from "./separate/separator.js";
 import { createEncryptedZip } from "./zip/index.js";
 import type { CopyTools } from "./copies.js";
-import { t, type Language } from "@sendguard/shared";
+import type { Language } from "@sendguard/shared";
 
 export interface CopyToolsOptions {
   separator: Separator;
@@ -29,41 +24,30 @@ export function createCopyTools(options: CopyToolsOptions): CopyTools {
   const { separator, downloads, probe, timeZone, language } = options;
   return {
     async extract(inputPath, outputPath, attachmentsDir) {
-      return (await separator.separateFile({ inputPath, outputPath, attachmentsDir, language })).attachments;
+      const result = await separator.separateFile({ inputPath, outputPath, attachmentsDir, language });
+      return { files: result.attachments, placeholders: result.placeholderParts };
     },
 
-    async separate(inputPath, outputPath, notice) {
-      // The attachments were stored already: this run only writes the recipient's copy.
+    async addNotice(extracted, outputPath, notice) {
+      // The attachments are out already, so this run reads the small separated message; the scratch
+      // directory is for a part it would still take out (none: it sees what the first run left).
       const scratch = await mkdtemp(`${outputPath}.files-`);
       try {
-        await separator.separateFile({ inputPath, outputPath, attachmentsDir: scratch, notice, language });
+        await separator.separateFile({
+          inputPath: extracted.path,
+          outputPath,
+          attachmentsDir: scratch,
+          notice,
+          placeholders: extracted.placeholders,
+          language,
+        });
       } finally {
         await rm(scratch, { recursive: true, force: true });
       }
     },
 
     async replaceWithZip(inputPath, outputPath, zipPath, zipName) {
-      const name = encodeWords(zipName, "B", 0, true);
-      await rewriteAttachments({
-        input: createReadStream(inputPath, { highWaterMark: 64 * 1024 }),
-        output: createWriteStream(outputPath, { flags: "wx" }),
-        onAttachment: async (_info, content) => {
-          content.resume(); // packed in the ZIP already
-          await finished(content);
-        },
-        placeholder: ({ filename }) =>
-          t(language, "separate.zipped", { name: displayName(filename), zip: zipName }),
-        appendParts: async () => [
-          {
-            headers: [
-              `Content-Type: application/zip; name="${name}"`,
-              "Content-Transfer-Encoding: base64",
-              `Content-Disposition: attachment; filename="${name}"`,
-            ].join("\r\n"),
-            body: createReadStream(zipPath, { highWaterMark: 64 * 1024 }).pipe(new Encoder()),
-          },
-        ],
-      });
+      await separator.replaceWithZip({ inputPath, outputPath, zipPath, zipName, language });
     },
 
     async zip(files, password, encryption, outputPath) {
@@ -75,8 +59,8 @@ export function createCopyTools(options: CopyToolsOptions): CopyTools {
       });
     },
 
-    async createDownload(input) {
-      const created = await downloads.createDownloadPackage({
+    async prepareDownload(input) {
+      const prepared = await downloads.prepareDownloadPackage({
         messageId: input.messageId,
         ownerUserId: input.ownerUserId,
         files: input.files.map((f) => ({ path: f.path, name: f.filename, contentType: f.contentType })),
@@ -85,8 +69,10 @@ export function createCopyTools(options: CopyToolsOptions): CopyTools {
         expiresAt: input.expiresAt,
         ...(input.maxDownloads > 0 ? { maxDownloads: input.maxDownloads } : {}),
       });
-      return { downloadId: created.packageId, links: created.links };
+      return { downloadId: prepared.packageId, links: prepared.links, record: prepared.record };
     },
+
+    discardDownload: (record) => downloads.discard(record),
 
     notice(input) {
       return separationNotice({

@@ -1,7 +1,8 @@
 // The copies a batch is delivered as: written once at its first release, read with their batches.
 import type { Db } from "../db.js";
-import type { AuditEntry, CopyRecord, NewCopy } from "../types.js";
+import type { AuditEntry, CopyRecord, NewCopy, NewDownloadPackage } from "../types.js";
 import { insertAudit } from "./audit.js";
+import { insertPackageRows } from "./downloads.js";
 import { insertStatements, placeholders, runStatements } from "./sql.js";
 
 interface CopyRow {
@@ -48,8 +49,10 @@ export async function addCopies(
   copies: NewCopy[],
   audit: AuditEntry[],
   now: number,
+  download?: NewDownloadPackage,
 ): Promise<void> {
   await writer.transaction(async () => {
+    if (download) await insertPackageRows(writer, download);
     await runStatements(
       writer,
       insertStatements(
@@ -78,4 +81,19 @@ export async function markPasswordsNoticed(db: Db, copyIds: string[], now: numbe
     now,
     ...copyIds,
   ]);
+}
+
+/** The files of the copies recorded for these messages (read in chunks under SQLite's variable limit). */
+export async function copyFilesOf(db: Db, messageIds: string[]): Promise<Set<string>> {
+  const files = new Set<string>();
+  for (let start = 0; start < messageIds.length; start += 500) {
+    const chunk = messageIds.slice(start, start + 500);
+    const rows = await db.all<{ file: string }>(
+      `SELECT c.file FROM copies c JOIN batches b ON b.id = c.batch_id
+       WHERE b.message_id IN (${placeholders(chunk.length)}) AND c.file IS NOT NULL`,
+      chunk,
+    );
+    for (const r of rows) files.add(r.file);
+  }
+  return files;
 }

@@ -104,6 +104,46 @@ function insertLog(db: Db, entries: DownloadLogEntry[], now: number): Promise<vo
   );
 }
 
+/** Stores a package with its files, links and audit entries, inside the transaction open on `db`. */
+export async function insertPackageRows(db: Db, pkg: NewDownloadPackage): Promise<void> {
+  await db.run(
+    `INSERT INTO download_packages (id, message_id, owner_user_id, created_at, expires_at, auth_mode,
+       password_hash, max_downloads, notify_first) VALUES (?,?,?,?,?,?,?,?,?)`,
+    [
+      pkg.id,
+      pkg.messageId,
+      pkg.ownerUserId,
+      pkg.createdAt,
+      pkg.expiresAt,
+      pkg.authMode,
+      pkg.passwordHash,
+      pkg.maxDownloads,
+      pkg.notifyFirst ? 1 : 0,
+    ],
+  );
+  await runStatements(db, [
+    ...insertStatements(
+      "INSERT INTO download_files (id, package_id, position, name, content_type, size, sha256, storage_name, file_key)",
+      pkg.files.map((f, i) => [
+        f.id,
+        pkg.id,
+        i,
+        f.name,
+        f.contentType,
+        f.size,
+        f.sha256,
+        f.storageName,
+        f.key,
+      ]),
+    ),
+    ...insertStatements(
+      "INSERT INTO download_links (id, package_id, recipient, token_hash)",
+      pkg.links.map((l) => [l.id, pkg.id, l.recipient, l.tokenHash]),
+    ),
+  ]);
+  await insertAudit(db, pkg.audit, pkg.createdAt);
+}
+
 export class Downloads {
   constructor(
     private readonly writer: Db,
@@ -111,44 +151,7 @@ export class Downloads {
   ) {}
 
   async insertDownloadPackage(pkg: NewDownloadPackage): Promise<void> {
-    await this.writer.transaction(async () => {
-      await this.writer.run(
-        `INSERT INTO download_packages (id, message_id, owner_user_id, created_at, expires_at, auth_mode,
-           password_hash, max_downloads, notify_first) VALUES (?,?,?,?,?,?,?,?,?)`,
-        [
-          pkg.id,
-          pkg.messageId,
-          pkg.ownerUserId,
-          pkg.createdAt,
-          pkg.expiresAt,
-          pkg.authMode,
-          pkg.passwordHash,
-          pkg.maxDownloads,
-          pkg.notifyFirst ? 1 : 0,
-        ],
-      );
-      await runStatements(this.writer, [
-        ...insertStatements(
-          "INSERT INTO download_files (id, package_id, position, name, content_type, size, sha256, storage_name, file_key)",
-          pkg.files.map((f, i) => [
-            f.id,
-            pkg.id,
-            i,
-            f.name,
-            f.contentType,
-            f.size,
-            f.sha256,
-            f.storageName,
-            f.key,
-          ]),
-        ),
-        ...insertStatements(
-          "INSERT INTO download_links (id, package_id, recipient, token_hash)",
-          pkg.links.map((l) => [l.id, pkg.id, l.recipient, l.tokenHash]),
-        ),
-      ]);
-      await insertAudit(this.writer, pkg.audit, pkg.createdAt);
-    });
+    await this.writer.transaction(() => insertPackageRows(this.writer, pkg));
   }
 
   async downloadPackage(id: string): Promise<DownloadPackageRecord | undefined> {

@@ -5,6 +5,7 @@ import type { Db, SqlStatement } from "../db.js";
 import { aggregateStatus, FINAL_STATUSES, type BatchTally } from "../status.js";
 import type {
   AttemptRecord,
+  CopyDeliveredRecord,
   DueTimes,
   BatchRecord,
   HeldAction,
@@ -543,6 +544,19 @@ export class Messages {
         await markPasswordsNoticed(this.writer, a.passwordsNoticed ?? [], a.now);
         await insertAudit(this.writer, a.audit, a.now);
       }
+    });
+  }
+
+  async recordCopyDelivered(record: CopyDeliveredRecord): Promise<void> {
+    await this.writer.transaction(async () => {
+      for (const r of record.sent) {
+        await this.writer.run(
+          "UPDATE recipients SET status = 'sent', response = ? WHERE batch_id = ? AND address = ? AND status = 'pending'",
+          [r.response, record.batchId, r.address],
+        );
+      }
+      await insertNotices(this.writer, record.notices, record.now);
+      await markPasswordsNoticed(this.writer, record.passwordsNoticed, record.now);
     });
   }
 

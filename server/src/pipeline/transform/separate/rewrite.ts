@@ -64,12 +64,21 @@ export interface RewriteOptions {
    * stored (a message that is not multipart/mixed at the top is wrapped in one).
    */
   appendParts?: () => Promise<AppendedPart[]>;
+  /**
+   * The placeholders an earlier run left in `input` (its result's placeholderParts): copied as
+   * they are, never given the notice. The notice added to a message separated once is then where
+   * separating the original with it would have put it (without, a message with no text body got
+   * the text notice in a placeholder).
+   */
+  placeholders?: number[];
   limits?: Partial<SeparationLimits>;
 }
 
 export interface SeparationResult {
   attachments: SeparatedAttachment[];
   noticeInserted: { text: boolean; html: boolean };
+  /** The parts that are placeholders now, by their number in order of appearance (from 1, multiparts counted). */
+  placeholderParts: number[];
 }
 
 /** What is done with the body of the leaf part being read. */
@@ -119,7 +128,9 @@ class Rewrite {
   private readonly result: SeparationResult = {
     attachments: [],
     noticeInserted: { text: false, html: false },
+    placeholderParts: [],
   };
+  private readonly placeholders: ReadonlySet<number>;
   private eol = "\r\n";
   private root: MimeNode | null = null;
   /** Set when the message is wrapped in a new multipart/mixed to carry the appended parts. */
@@ -131,6 +142,7 @@ class Rewrite {
 
   constructor(private readonly options: RewriteOptions) {
     this.limits = { ...DEFAULT_SEPARATION_LIMITS, ...options.limits };
+    this.placeholders = new Set(options.placeholders);
   }
 
   async run(): Promise<SeparationResult> {
@@ -218,7 +230,7 @@ class Rewrite {
     if (!node.parentNode) this.startRoot(node);
     if (node.multipart) return yield this.headersOf(node);
     if (isAttachment(node, this.references)) return yield* this.startAttachment(node);
-    this.leaf = this.bodyLeaf(node);
+    this.leaf = this.placeholders.has(this.parts) ? { kind: "copy" } : this.bodyLeaf(node);
     yield this.headersOf(node);
   }
 
@@ -273,6 +285,7 @@ class Rewrite {
       sink: new AttachmentSink(info, node.encoding, this.options.onAttachment),
     };
     const text = this.options.placeholder(info);
+    this.result.placeholderParts.push(this.parts);
     if (node.parentNode) return yield placeholderPart(text, this.eol);
     // The message itself is the attachment: its own header block becomes the placeholder's.
     if (this.wrapBoundary) return yield this.rootHeaders(node, placeholderPart(text, this.eol));

@@ -1,6 +1,7 @@
 // A thread of the separation pool (separator.ts, piscina): separates one stored message file into
-// a rewritten message file and one file per attachment, so base64 decoding, hashing and copying
-// of a large attachment never run on the event loop. Attachment files are named by their index,
+// a rewritten message file and one file per attachment, or (replaceWithZip) writes the copy whose
+// attachments are one encrypted ZIP, so base64 decoding, encoding, hashing and copying of a large
+// attachment never run on the event loop. Attachment files are named by their index,
 // never by the sender's file name (no path from the message reaches the file system).
 import { createReadStream, createWriteStream } from "node:fs";
 import { join } from "node:path";
@@ -14,6 +15,7 @@ import {
   type SeparationLimits,
   type SeparationResult,
 } from "./rewrite.js";
+import { replaceWithZip as writeZipCopy, type ReplaceWithZipTask } from "./zip-part.js";
 
 export interface SeparateFileTask {
   /** The message as stored (spool file). */
@@ -23,6 +25,8 @@ export interface SeparateFileTask {
   /** An existing directory; attachment N is written to N.bin in it (which must not exist yet). */
   attachmentsDir: string;
   notice?: { text: string; html: string };
+  /** The placeholders an earlier run left in the input (RewriteOptions.placeholders). */
+  placeholders?: number[];
   /** Language of the placeholders. */
   language: Language;
   limits?: Partial<SeparationLimits>;
@@ -35,16 +39,31 @@ export interface SeparateFileResult extends SeparationResult {
 const CHUNK = 64 * 1024;
 
 /** What a thread answers: an Error loses its name and code on the way back, so a refusal is data. */
-export type SeparateFileAnswer =
-  { ok: SeparateFileResult } | { refused: { code: SeparationErrorCode; message: string } };
+export interface SeparationRefusal {
+  refused: { code: SeparationErrorCode; message: string };
+}
+export type SeparateFileAnswer = { ok: SeparateFileResult } | SeparationRefusal;
 
-export default async function separateTask(task: SeparateFileTask): Promise<SeparateFileAnswer> {
+/** A task's answer, or its SeparationError as data. */
+async function answer<T>(work: () => Promise<T>): Promise<{ ok: T } | SeparationRefusal> {
   try {
-    return { ok: await separateFile(task) };
+    return { ok: await work() };
   } catch (err) {
     if (err instanceof SeparationError) return { refused: { code: err.code, message: err.message } };
     throw err;
   }
+}
+
+export default function separateTask(task: SeparateFileTask): Promise<SeparateFileAnswer> {
+  return answer(() => separateFile(task));
+}
+
+/** The pool's task "replaceWithZip" (piscina's `name`). */
+export function replaceWithZip(task: ReplaceWithZipTask): Promise<{ ok: null } | SeparationRefusal> {
+  return answer(async () => {
+    await writeZipCopy(task);
+    return null;
+  });
 }
 
 export async function separateFile(task: SeparateFileTask): Promise<SeparateFileResult> {
@@ -60,6 +79,7 @@ export async function separateFile(task: SeparateFileTask): Promise<SeparateFile
       paths[index] = path;
       await pipeline(content, createWriteStream(path, { flags: "wx", highWaterMark: CHUNK }));
     },
+    ...(task.placeholders ? { placeholders: task.placeholders } : {}),
     ...(task.limits ? { limits: task.limits } : {}),
   };
   const result = await rewriteAttachments(options);

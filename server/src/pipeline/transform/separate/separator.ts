@@ -1,8 +1,24 @@
-// Runs separations (separate-worker.ts) in a pool of worker threads (piscina), as the analyzer
-// does: a 100 MB attachment is decoded, hashed and written without holding up SMTP sessions.
+// Runs separations and encrypted-ZIP rewrites (separate-worker.ts) in a pool of worker threads
+// (piscina), as the analyzer does: a 100 MB attachment is decoded, hashed and written without
+// holding up SMTP sessions.
 import { Piscina } from "piscina";
 import { SeparationError } from "./errors.js";
-import type { SeparateFileAnswer, SeparateFileResult, SeparateFileTask } from "./separate-worker.js";
+import type {
+  SeparateFileAnswer,
+  SeparateFileResult,
+  SeparateFileTask,
+  SeparationRefusal,
+} from "./separate-worker.js";
+import type { ReplaceWithZipTask } from "./zip-part.js";
+
+type Task = SeparateFileTask | ReplaceWithZipTask;
+type Answer = SeparateFileAnswer | { ok: null } | SeparationRefusal;
+
+/** The answer's value, or its refusal as the SeparationError it was in the thread. */
+function unwrap<T>(answer: { ok: T } | SeparationRefusal): T {
+  if ("refused" in answer) throw new SeparationError(answer.refused.code, answer.refused.message);
+  return answer.ok;
+}
 
 export interface SeparatorOptions {
   /** Worker threads at most; started when needed, stopped after a minute idle. Default 1. */
@@ -10,7 +26,7 @@ export interface SeparatorOptions {
 }
 
 export class Separator {
-  private readonly pool: Piscina<SeparateFileTask, SeparateFileAnswer>;
+  private readonly pool: Piscina<Task, Answer>;
 
   constructor(options: SeparatorOptions = {}) {
     // under tsx (tests, bench) this module and its worker are .ts, loaded through the loader the
@@ -31,9 +47,12 @@ export class Separator {
    * across the thread boundary; the output files of a failed task are incomplete.
    */
   async separateFile(task: SeparateFileTask): Promise<SeparateFileResult> {
-    const answer = await this.pool.run(task);
-    if ("refused" in answer) throw new SeparationError(answer.refused.code, answer.refused.message);
-    return answer.ok;
+    return unwrap((await this.pool.run(task)) as SeparateFileAnswer);
+  }
+
+  /** Writes the encrypted-ZIP copy of a message (zip-part.ts) on a thread. */
+  async replaceWithZip(task: ReplaceWithZipTask): Promise<void> {
+    unwrap((await this.pool.run(task, { name: "replaceWithZip" })) as { ok: null } | SeparationRefusal);
   }
 
   async close(): Promise<void> {
