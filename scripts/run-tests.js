@@ -28,8 +28,20 @@ const env = Object.fromEntries(
     ([name]) => !name.startsWith("SENDGUARD_") || name === "SENDGUARD_SCREENSHOTS",
   ),
 );
-const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...files], {
-  stdio: "inherit",
-  env,
-});
+const r = spawnSync(
+  process.execPath,
+  [
+    "--import",
+    "tsx",
+    "--import",
+    "./test/helpers/one-connection-per-request.ts",
+    "--test",
+    "--test-concurrency=2",
+    ...files,
+  ],
+  {
+    stdio: "inherit",
+    env,
+  },
+);
 process.exit(r.status ?? 1);
