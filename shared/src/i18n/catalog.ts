@@ -91,6 +91,15 @@ export const ja = {
   "downloadCode.expires": "有効期限: {time}",
   "downloadCode.footer":
     "このコードを求めた覚えがなければ、このメールは破棄してください。コードは誰にも教えないでください。",
+  "downloaded.tag": "[ダウンロード通知]",
+  "downloaded.intro": "あなたが送った次のメールの添付ファイルが、受信者に初めてダウンロードされました。",
+  "downloaded.by": "ダウンロードした受信者: {recipient}",
+  "downloaded.at": "日時: {time}",
+  "downloaded.ip": "接続元 IP アドレス: {ip}",
+  "downloaded.file": "ファイル:",
+  "downloaded.all": "ファイル (すべてを 1 つの ZIP で):",
+  "downloaded.footer":
+    "この受信者のリンクについてのお知らせはこの 1 通だけです。ダウンロードの記録は Sendguard の API で確認でき、ダウンロードはそこで停止できます。心当たりのない受信者であれば、すぐに管理者にご連絡ください。",
   "password.tag": "[パスワード通知]",
   "passwordSelf.tag": "[パスワード通知(自分宛)]",
   "password.intro": "{sender} さんから届いた次のメールの添付ファイルのパスワードをお知らせします。",
@@ -297,6 +306,16 @@ export const en: Record<MessageKey, string> = {
   "downloadCode.code": "Code: {code}",
   "downloadCode.expires": "Valid until: {time}",
   "downloadCode.footer": "If you did not ask for a code, delete this mail. Never tell the code to anyone.",
+  "downloaded.tag": "[Downloaded]",
+  "downloaded.intro":
+    "A recipient has downloaded the attachments of the message below, which you sent, for the first time.",
+  "downloaded.by": "Downloaded by: {recipient}",
+  "downloaded.at": "When: {time}",
+  "downloaded.ip": "From IP address: {ip}",
+  "downloaded.file": "File:",
+  "downloaded.all": "Files (all of them as one ZIP):",
+  "downloaded.footer":
+    "This is the only notice about this recipient's link. The download log is in Sendguard's API, where downloads can also be stopped. If you do not know this recipient, tell your administrator at once.",
   "password.tag": "[Password]",
   "passwordSelf.tag": "[Password (to yourself)]",
   "password.intro": "Here is the password for the attachments of the message below from {sender}.",

@@ -52,6 +52,8 @@ export interface CopyTools {
     password: string | null;
     expiresAt: number;
     maxDownloads: number;
+    /** "[ダウンロード通知]" to the sender at each link's first download. */
+    notifySender: boolean;
   }): Promise<{ downloadId: string; links: { recipient: string; url: string }[] }>;
   notice(input: {
     language: Language;
@@ -227,6 +229,7 @@ export class CopyMaker {
       password,
       expiresAt,
       maxDownloads: settings.download.maxDownloads,
+      notifySender: settings.download.notifySender,
     });
     for (const [index, link] of download.links.entries()) {
       const name = `download-${index}.eml`;

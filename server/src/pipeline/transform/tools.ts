@@ -84,6 +84,7 @@ export function createCopyTools(options: CopyToolsOptions): CopyTools {
         auth: input.password ? { mode: "password", password: input.password } : { mode: "otp" },
         expiresAt: input.expiresAt,
         ...(input.maxDownloads > 0 ? { maxDownloads: input.maxDownloads } : {}),
+        notifyFirst: input.notifySender,
       });
       return { downloadId: created.packageId, links: created.links };
     },
