@@ -7,6 +7,7 @@ import type { Links } from "../links.js";
 import { safeEqual } from "../secrets.js";
 import type { HeldAction, MessageRecord, Store } from "../store/types.js";
 import { errorsAsPage, esc, pageLanguage, sendNotFound, sendPage } from "./html.js";
+import { messageHasAttachments } from "./message-attachments.js";
 import { releaseAt } from "./views.js";
 
 export interface HoldPageDeps {
@@ -60,15 +61,22 @@ export function holdRouter(deps: HoldPageDeps): Router {
         : message.bodyMissingAt !== null
           ? bodyGone("body-missing", "page.bodyMissing", message.bodyMissingAt)
           : "";
-    // Shown once some copy is not the message as it came: who gets their attachments how.
-    const attachments = message.batches.some((g) => g.attachmentAction !== "pass")
-      ? `\n<dt>${esc(t(lang, "page.attachments"))}</dt><dd data-testid="attachments">${message.batches
-          .map(
-            (g) =>
-              `<div>${esc(g.recipients.map((r) => r.address).join(", "))}: ${esc(t(lang, `attachments.${g.attachmentAction}`))}</div>`,
-          )
-          .join("")}</dd>`
-      : "";
+    // Shown once some copy would not be the message as it came: who gets their attachments how,
+    // or that there are none to treat.
+    const treated = message.batches.some((g) => g.attachmentAction !== "pass");
+    const has = treated ? await messageHasAttachments(message, store, config.dataDir) : null;
+    const attachments = !treated
+      ? ""
+      : `\n<dt>${esc(t(lang, "page.attachments"))}</dt><dd data-testid="attachments">${
+          has === false
+            ? esc(t(lang, "page.noAttachments"))
+            : message.batches
+                .map(
+                  (g) =>
+                    `<div>${esc(g.recipients.map((r) => r.address).join(", "))}: ${esc(t(lang, `attachments.${g.attachmentAction}`))}</div>`,
+                )
+                .join("")
+        }</dd>`;
     sendPage(res, 200, {
       lang,
       title: t(lang, "page.title"),
