@@ -198,10 +198,11 @@ export const ja = {
   "confirm.warning.unsafeWord": "件名または本文に注意が必要な語句「{word}」が含まれています。",
   "confirm.warning.unsafeFileType": "添付ファイル {name} は注意が必要な種類 (.{extension}) のファイルです。",
   "confirm.warning.largeAttachment": "添付ファイル {name} は大きなファイルです ({size})。",
-  "confirm.warning.webDownload":
-    "社外の宛先には、添付ファイルは Web ダウンロードに変換されます。受信者はダウンロードページから受け取ります。",
-  "confirm.warning.encryptZip":
-    "社外の宛先には、添付ファイルは暗号化された ZIP ファイルに変換されて送信されます。",
+  "confirm.plan.pass": "そのまま",
+  "confirm.plan.web_download": "Web ダウンロードに変換 (受信者はダウンロードページから受け取ります)",
+  "confirm.plan.encrypt_zip": "暗号化 ZIP に変換 (パスワードは別のメールで)",
+  "confirm.plan.unlessTls": " (宛先のメールサーバーが TLS に対応していればそのまま)",
+  "confirm.plan.unlessRule": "。ルール「{rule}」の条件に当てはまれば {action}",
   "separate.title": "【添付ファイル分離のお知らせ】",
   "separate.intro": "このメールの添付ファイルはメールから切り離し、ダウンロードページに保管しました。",
   "separate.url": "ダウンロード: {url}",
@@ -415,10 +416,11 @@ export const en: Record<MessageKey, string> = {
   "confirm.warning.unsafeWord": 'The subject or body contains "{word}", which your organisation flags.',
   "confirm.warning.unsafeFileType": "The attachment {name} is of a flagged file type (.{extension}).",
   "confirm.warning.largeAttachment": "The attachment {name} is large ({size}).",
-  "confirm.warning.webDownload":
-    "For recipients outside the organisation, attachments will be converted to a web download: they fetch them from a download page.",
-  "confirm.warning.encryptZip":
-    "For recipients outside the organisation, attachments will be sent as an encrypted ZIP file.",
+  "confirm.plan.pass": "as they are",
+  "confirm.plan.web_download": "converted to a web download (fetched from a download page)",
+  "confirm.plan.encrypt_zip": "sent as an encrypted ZIP (password in a separate mail)",
+  "confirm.plan.unlessTls": " (as they are if the recipient's mail server has TLS)",
+  "confirm.plan.unlessRule": '; {action} if the conditions of rule "{rule}" hold',
   "separate.title": "[Attachments separated]",
   "separate.intro": "The attachments of this message were removed from it and stored on a download page.",
   "separate.url": "Download: {url}",
