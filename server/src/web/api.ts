@@ -302,6 +302,5 @@ export function apiRouter(deps: ApiDeps): Router {
     });
   }
 
-  router.use((req, _res, next) => next(new ApiError(404, "not_found")));
   return router;
 }

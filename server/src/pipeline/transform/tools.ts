@@ -29,7 +29,8 @@ export function createCopyTools(options: CopyToolsOptions): CopyTools {
   const { separator, downloads, probe, timeZone, language } = options;
   return {
     async extract(inputPath, outputPath, attachmentsDir) {
-      return (await separator.separateFile({ inputPath, outputPath, attachmentsDir, language })).attachments;
+      const task = { inputPath, outputPath, attachmentsDir, language, openTnef: true };
+      return (await separator.separateFile(task)).attachments;
     },
 
     async separate(inputPath, outputPath, notice) {

@@ -14,6 +14,11 @@ const SIGNATURE_PROTOCOL = /^application\/(x-)?pkcs7-(signature|mime)$|^applicat
 const PKCS7_BODY = /^application\/(x-)?pkcs7-mime$/;
 const TNEF = /^application\/(vnd\.)?ms-tnef$/;
 
+/** A TNEF part (Outlook's winmail.dat): by its type, or by its name when sent as octet-stream. */
+export function isTnefPart(contentType: string, filename: string): boolean {
+  return TNEF.test(contentType.toLowerCase()) || filename.toLowerCase() === "winmail.dat";
+}
+
 /** Why this part is S/MIME or PGP/MIME (whose rewriting would break or cannot reach), else null. */
 export function signedOrEncrypted(node: MimeNode): string | null {
   const type = node.contentType || "";

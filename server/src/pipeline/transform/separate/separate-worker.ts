@@ -8,6 +8,7 @@ import { pipeline } from "node:stream/promises";
 import { t, type Language } from "@sendguard/shared";
 import { SeparationError, type SeparationErrorCode } from "./errors.js";
 import { displayName } from "./notice.js";
+import { openTnefFiles } from "./tnef-files.js";
 import {
   rewriteAttachments,
   type SeparatedAttachment,
@@ -25,6 +26,8 @@ export interface SeparateFileTask {
   notice?: { text: string; html: string };
   /** Language of the placeholders. */
   language: Language;
+  /** A winmail.dat's files are handed back in its place (tnef-files.ts); for the stored files. */
+  openTnef?: boolean;
   limits?: Partial<SeparationLimits>;
 }
 
@@ -63,8 +66,9 @@ export async function separateFile(task: SeparateFileTask): Promise<SeparateFile
     ...(task.limits ? { limits: task.limits } : {}),
   };
   const result = await rewriteAttachments(options);
+  const attachments = result.attachments.map((a) => ({ ...a, path: paths[a.index] as string }));
   return {
     ...result,
-    attachments: result.attachments.map((a) => ({ ...a, path: paths[a.index] as string })),
+    attachments: task.openTnef ? await openTnefFiles(attachments, task.attachmentsDir) : attachments,
   };
 }
