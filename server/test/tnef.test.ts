@@ -150,18 +150,24 @@ describe("TNEF reader", () => {
   });
 });
 
+/** Separates a message with `winmail` as its attachment, the stored files' way (openTnef). */
+async function separated(winmail: Buffer) {
+  const dir = mkdtempSync(join(work, "sep-"));
+  const input = join(dir, "in.eml");
+  writeFileSync(input, await withWinmail(winmail));
+  const result = await separateFile({
+    inputPath: input,
+    outputPath: join(dir, "out.eml"),
+    attachmentsDir: dir,
+    language: "ja",
+    openTnef: true,
+  });
+  return { dir, result };
+}
+
 describe("winmail.dat in a message", () => {
   test("the separation hands back the files inside it, each stored on its own", async () => {
-    const dir = mkdtempSync(join(work, "sep-"));
-    const input = join(dir, "in.eml");
-    writeFileSync(input, await withWinmail(SAMPLE));
-    const result = await separateFile({
-      inputPath: input,
-      outputPath: join(dir, "out.eml"),
-      attachmentsDir: dir,
-      language: "ja",
-      openTnef: true,
-    });
+    const { dir, result } = await separated(SAMPLE);
     assert.deepEqual(
       result.attachments.map((a) => [a.filename, a.contentType, a.size]),
       [
@@ -179,17 +185,8 @@ describe("winmail.dat in a message", () => {
   });
 
   test("an unreadable winmail.dat stays one attachment, as it came", async () => {
-    const dir = mkdtempSync(join(work, "bad-"));
-    const input = join(dir, "in.eml");
     const broken = SAMPLE.subarray(0, 200);
-    writeFileSync(input, await withWinmail(broken));
-    const result = await separateFile({
-      inputPath: input,
-      outputPath: join(dir, "out.eml"),
-      attachmentsDir: dir,
-      language: "ja",
-      openTnef: true,
-    });
+    const { result } = await separated(broken);
     assert.deepEqual(
       result.attachments.map((a) => a.filename),
       ["winmail.dat"],

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { simpleParser } from "mailparser";
 import type { Browser } from "playwright-core";
+import { compose } from "../../server/test/fixtures/mime.js";
 import { buildTnef } from "../../server/test/fixtures/tnef.js";
 import { launchChromium } from "../helpers/browser.js";
 import { uniqueId } from "../helpers/fixtures.js";
@@ -74,11 +75,15 @@ describe("attachment actions", () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  async function send(messageId: string, to: string[]): Promise<void> {
+  async function send(
+    messageId: string,
+    to: string[],
+    body: string | Buffer = withAttachment(messageId, to),
+  ): Promise<void> {
     const res = await fetch(`${gw.httpUrl}/api/v1/messages`, {
       method: "POST",
       headers: { "content-type": "message/rfc822", authorization: `Bearer ${token}` },
-      body: withAttachment(messageId, to),
+      body: typeof body === "string" ? body : new Uint8Array(body),
     });
     assert.equal(res.status, 202, await res.text());
   }
@@ -200,34 +205,15 @@ describe("attachment actions", () => {
     ];
     const winmail = buildTnef(inner);
     const messageId = uniqueId("tnef");
-    const b = "=_t";
-    const raw = [
-      `From: ${ALICE}`,
-      "To: tanaka@partner.example, suzuki@zip.example",
-      "Subject: winmail",
-      `Message-ID: <${messageId}>`,
-      "MIME-Version: 1.0",
-      `Content-Type: multipart/mixed; boundary="${b}"`,
-      "",
-      `--${b}`,
-      "Content-Type: text/plain; charset=UTF-8",
-      "",
-      "Outlook から送りました。",
-      `--${b}`,
-      'Content-Type: application/ms-tnef; name="winmail.dat"',
-      "Content-Transfer-Encoding: base64",
-      'Content-Disposition: attachment; filename="winmail.dat"',
-      "",
-      winmail.toString("base64").replace(/.{76}/g, "$&\r\n"),
-      `--${b}--`,
-      "",
-    ].join("\r\n");
-    const res = await fetch(`${gw.httpUrl}/api/v1/messages`, {
-      method: "POST",
-      headers: { "content-type": "message/rfc822", authorization: `Bearer ${token}` },
-      body: raw,
+    const raw = await compose({
+      from: ALICE,
+      to: ["tanaka@partner.example", "suzuki@zip.example"],
+      subject: "winmail",
+      messageId: `<${messageId}>`,
+      text: "Outlook から送りました。",
+      attachments: [{ filename: "winmail.dat", content: winmail, contentType: "application/ms-tnef" }],
     });
-    assert.equal(res.status, 202, await res.text());
+    await send(messageId, ["tanaka@partner.example", "suzuki@zip.example"], raw);
     const copies = await copiesOf(messageId, 2);
 
     const web = await simpleParser(copyTo(copies, "tanaka@partner.example").raw);

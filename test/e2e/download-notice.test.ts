@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { simpleParser, type ParsedMail } from "mailparser";
 import type { Browser, BrowserContext } from "playwright-core";
+import { compose } from "../../server/test/fixtures/mime.js";
 import { launchChromium } from "../helpers/browser.js";
 import { uniqueId } from "../helpers/fixtures.js";
 import { TestGateway, waitFor } from "../helpers/gateway.js";
@@ -18,33 +19,15 @@ const JA_SENDER = "alice@corp.example";
 const EN_SENDER = "bob@corp.example";
 const FILES = { "見積書.pdf": randomBytes(150_000), "memo.txt": Buffer.from("議事録\n") };
 
-function message(from: string, messageId: string, to: string[]): string {
-  const b = "=_b";
-  const parts = Object.entries(FILES).flatMap(([name, data]) => [
-    `--${b}`,
-    `Content-Type: application/octet-stream; name="=?UTF-8?B?${Buffer.from(name).toString("base64")}?="`,
-    "Content-Transfer-Encoding: base64",
-    "Content-Disposition: attachment",
-    "",
-    data.toString("base64").replace(/.{76}/g, "$&\r\n"),
-  ]);
-  return [
-    `From: ${from}`,
-    `To: ${to.join(", ")}`,
-    "Subject: =?UTF-8?B?" + Buffer.from("見積書の送付").toString("base64") + "?=",
-    `Message-ID: <${messageId}>`,
-    "MIME-Version: 1.0",
-    `Content-Type: multipart/mixed; boundary="${b}"`,
-    "",
-    `--${b}`,
-    "Content-Type: text/plain; charset=UTF-8",
-    "",
-    "見積書を添付します。",
-    ...parts,
-    `--${b}--`,
-    "",
-  ].join("\r\n");
-}
+const message = (from: string, messageId: string, to: string[]) =>
+  compose({
+    from,
+    to,
+    subject: "見積書の送付",
+    messageId: `<${messageId}>`,
+    text: "見積書を添付します。",
+    attachments: Object.entries(FILES).map(([filename, content]) => ({ filename, content })),
+  });
 
 describe("download notice to the sender", () => {
   const sink = new SmtpSink();
@@ -94,7 +77,7 @@ describe("download notice to the sender", () => {
     const res = await fetch(`${gw.httpUrl}/api/v1/messages`, {
       method: "POST",
       headers: { "content-type": "message/rfc822", authorization: `Bearer ${token}` },
-      body: message(from, messageId, to),
+      body: new Uint8Array(await message(from, messageId, to)),
     });
     const answer = await res.text();
     assert.equal(res.status, 202, answer);
