@@ -45,6 +45,10 @@ const BENCHES: Record<string, { about: string; load: () => Promise<{ run: () => 
     about: "download of a 100 MB file from the download centre (one file, all as ZIP), vs express.static",
     load: () => import("./download.js"),
   },
+  "outlook-send": {
+    about: "Outlook: Send → handler decision, 200 recipients + 10 attachments, vs 1 recipient; bundle size",
+    load: () => import("./outlook-send.js"),
+  },
   "tb-confirm": {
     about: "Thunderbird: Send → confirm dialog, 200 recipients + 10 attachments, vs 1 recipient",
     load: () => import("./tb-confirm.js"),

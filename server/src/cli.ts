@@ -8,7 +8,7 @@ import type { Config } from "./config/schema.js";
 import { defaultSelector, generateDkimKey } from "./delivery/dkim.js";
 import { DataDirLockedError } from "./store/data-dir-lock.js";
 import { downloadVault, openSpool, openStore, startGateway } from "./gateway.js";
-import { SpoolMissingError } from "./pipeline/intake.js";
+import { SpoolMissingError } from "./pipeline/reconcile.js";
 import { ACCOUNT_RECHECK_MAX_AGE_MS } from "./intake/smtp.js";
 import { createLogger } from "./log.js";
 import { RetentionJob } from "./retention.js";

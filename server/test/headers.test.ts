@@ -342,7 +342,26 @@ describe("summarize: Message-ID and Date", () => {
       cc: [],
       bcc: [],
       hasDate: false,
+      protection: null,
     });
+  });
+
+  test("S/MIME and PGP/MIME by the top-level Content-Type", () => {
+    const protection = (type: string) => summary(`Content-Type: ${type}\r\n`).protection;
+    assert.deepEqual(protection('multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256'), {
+      reason: "multipart/signed with protocol application/pkcs7-signature",
+      opaque: false,
+    });
+    assert.deepEqual(protection("Application/PKCS7-MIME; smime-type=enveloped-data"), {
+      reason: "application/pkcs7-mime (S/MIME)",
+      opaque: true,
+    });
+    assert.deepEqual(protection('multipart/encrypted; protocol="application/pgp-encrypted"'), {
+      reason: "multipart/encrypted (PGP/MIME)",
+      opaque: true,
+    });
+    assert.equal(protection('multipart/signed; protocol="application/x-unknown"'), null);
+    assert.equal(protection("multipart/mixed; boundary=x"), null);
   });
 });
 

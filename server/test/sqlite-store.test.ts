@@ -784,6 +784,43 @@ describe("SqliteStore", () => {
       assert.deepEqual(await claimNoticesOf(m.id, base + 1000 * MIN), []);
     });
 
+    test("a download code leaves its notice's row once the notice is sent or given up", async () => {
+      const base = T + 250_000 * MIN;
+      const codes = ["sent", "failed", "retried"].map((outcome) => ({
+        kind: "download_code" as const,
+        messageId: uid(`pkg-${outcome}-`),
+        recipient: "client@partner.example",
+        language: "ja" as const,
+        data: { code: "123456", expiresAt: base + 10 * MIN },
+      }));
+      await store.queueNotices(codes, base);
+      const claimed = (await store.claimDueNotices(base, 1000)).filter((n) => n.kind === "download_code");
+      const id = (outcome: string) =>
+        claimed.find((n) => n.messageId.startsWith(`pkg-${outcome}-`))?.id ?? assert.fail(outcome);
+      assert.ok(
+        claimed.every((n) => n.data.code === "123456"),
+        "the sender reads the code",
+      );
+      await store.finishNotices([
+        { id: id("sent"), retryAt: null, error: null },
+        { id: id("failed"), retryAt: null, error: "550 no such user" },
+        { id: id("retried"), retryAt: base + MIN, error: "421 busy" },
+      ]);
+      const db = await Db.open(file, true);
+      try {
+        const data = async (outcome: string) =>
+          JSON.parse(
+            (await db.get<{ data: string }>("SELECT data FROM notices WHERE id = ?", [id(outcome)]))?.data ??
+              "null",
+          ) as Record<string, unknown>;
+        assert.deepEqual(await data("sent"), { expiresAt: base + 10 * MIN });
+        assert.deepEqual(await data("failed"), { expiresAt: base + 10 * MIN });
+        assert.equal((await data("retried")).code, "123456", "kept for the next attempt");
+      } finally {
+        await db.close();
+      }
+    });
+
     test("resetLeases frees a notice claimed by a process that died", async () => {
       const base = T + 300_000 * MIN;
       const m = newMessage({ createdAt: base });

@@ -157,6 +157,53 @@ describe("recipient groups", () => {
   });
 });
 
+describe("distribution lists", () => {
+  const list = (address: string, name?: string): DraftRecipient => ({
+    address,
+    ...(name ? { name } : {}),
+    field: "to",
+    list: true,
+  });
+
+  test("an unexpanded list is external even at an internal address, must be ticked and is named (ja, en)", () => {
+    const d = draft({ recipients: [to("hanako@corp.example"), list("sales@corp.example", "営業部")] });
+    const m = buildConfirmModel(d, policy(), "ja");
+    assert.deepEqual(
+      m.groups.map((g) => [g.class, g.domains.map((x) => x.recipients.map((r) => r.address))]),
+      [
+        ["internal", [["hanako@corp.example"]]],
+        ["external", [["sales@corp.example"]]],
+      ],
+    );
+    assert.equal(m.skip, false, "internal recipients only is no longer true");
+    assert.deepEqual(m.mustTick, ["sales@corp.example"]);
+    const [w] = only(m, "distribution_list");
+    assert.equal(w?.severity, "warn");
+    assert.equal(w?.subject, "営業部");
+    assert.match(w?.text ?? "", /営業部 は配布リストです/);
+    const [en] = only(buildConfirmModel(d, policy(), "en"), "distribution_list");
+    assert.match(en?.text ?? "", /営業部 is a distribution list/);
+  });
+
+  test("a list without a name is named by its address, is no new domain, and moves to Bcc", () => {
+    const d = draft({
+      recipients: [to("hanako@corp.example"), list("all@corp.example")],
+      replyTo: { addresses: ["hanako@corp.example"] },
+    });
+    const m = buildConfirmModel(d, policy(), "en");
+    assert.equal(only(m, "distribution_list")[0]?.subject, "all@corp.example");
+    assert.deepEqual(only(m, "new_domain"), [], "the list's own domain is the organisation's");
+    const converted = convertExternalToBcc(d, policy());
+    assert.deepEqual(
+      converted.recipients.map((r) => [r.address, r.field]),
+      [
+        ["hanako@corp.example", "to"],
+        ["all@corp.example", "bcc"],
+      ],
+    );
+  });
+});
+
 describe("ticks", () => {
   const recipients = [
     to("a@partner.example"),
@@ -726,7 +773,12 @@ describe("warnings overall", () => {
     );
     return [
       draft({
-        recipients: [to("a@partner.example"), to("b@partner.example"), to("c@evil.example")],
+        recipients: [
+          to("a@partner.example"),
+          to("b@partner.example"),
+          to("c@evil.example"),
+          { address: "all@corp.example", name: "全社員", field: "cc", list: true },
+        ],
         subject: "極秘",
         body: "資料は別途お送りします。",
         replyTo: { addresses: ["a@partner.example"] },
@@ -750,6 +802,7 @@ describe("warnings overall", () => {
     }
     assert.deepEqual([...seen].sort(), [
       "attachment_forgotten",
+      "distribution_list",
       "large_attachment",
       "many_external",
       "new_domain",
@@ -768,6 +821,7 @@ describe("warnings overall", () => {
       "unsafe_word",
       "attachment_forgotten",
       "unsafe_domain",
+      "distribution_list",
     ]);
   });
 });

@@ -237,6 +237,20 @@ describe("real-world policies through SMTP", () => {
       attachments: [{ filename: "名簿.csv", content: phones(4) }],
     });
     assert.ok(nine.ok, nine.reply);
+    // the content was analysed for the rule, so the audit names what left the company
+    const audit = await gw.api<{
+      entries: { action: string; detail: { attachments?: { filename: string; size: number }[] } }[];
+    }>(admin, "GET", "/admin/audit?limit=100");
+    assert.ok(
+      audit.body.entries.some(
+        (e) =>
+          e.action === "accepted" &&
+          e.detail.attachments?.some(
+            (a) => a.filename === "名簿.csv" && a.size === Buffer.byteLength(phones(4)),
+          ),
+      ),
+      JSON.stringify(audit.body.entries.map((e) => e.detail.attachments)),
+    );
     const addresses = Array.from(
       { length: 10 },
       (_, i) => `〒100-000${i % 10} 東京都千代田区千代田${i}-1`,

@@ -1,6 +1,7 @@
 // Parses and checks the header block of a message (RFC 5322 §2.2, §3.6).
 import libmime from "libmime";
 import addressparser from "nodemailer/lib/addressparser";
+import { protectionOf } from "./protection.js";
 
 export interface HeaderField {
   name: string;
@@ -16,6 +17,8 @@ export interface HeaderSummary {
   cc: string[];
   bcc: string[];
   hasDate: boolean;
+  /** Signed or encrypted (S/MIME, PGP/MIME) by the top-level Content-Type, else null. */
+  protection: { reason: string; opaque: boolean } | null;
 }
 
 export class HeaderError extends Error {}
@@ -111,7 +114,15 @@ export function summarize(fields: HeaderField[]): HeaderSummary {
     cc: addresses(fields, "Cc"),
     bcc: addresses(fields, "Bcc"),
     hasDate: fieldValue(fields, "Date") !== undefined,
+    protection: protectionOfHeader(fieldValue(fields, "Content-Type")),
   };
+}
+
+function protectionOfHeader(contentType: string | undefined): HeaderSummary["protection"] {
+  if (!contentType) return null;
+  const parsed = libmime.parseHeaderValue(decodeCharset(contentType));
+  const protocol = typeof parsed.params.protocol === "string" ? parsed.params.protocol : "";
+  return protectionOf(parsed.value, protocol);
 }
 
 /** The boundary of a multipart top-level Content-Type, or null (not multipart, or unparsable). */

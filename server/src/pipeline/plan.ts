@@ -9,16 +9,11 @@ import {
   type RecipientClass,
 } from "@sendguard/shared";
 import { mailboxKey, uniqueRecipients } from "../address.js";
-import type { HeaderRewrite, UserRecord } from "../store/types.js";
+import { newId } from "../secrets.js";
+import type { HeaderRewrite, Store, UserRecord } from "../store/types.js";
+import type { DecidedMessage, PlannedGroup, PlannedMessage } from "./message.js";
 
-export interface PlannedBatch {
-  /** The recipient classes in the batch, e.g. "internal" or "internal,external". */
-  name: string;
-  releaseAt: number;
-  /** What happens to the attachments of this batch's copy. */
-  attachmentAction: AttachmentAction;
-  recipients: string[];
-}
+export type PlannedBatch = Omit<PlannedGroup, "id">;
 
 const ORDER: RecipientClass[] = ["internal", "semi_internal", "external"];
 
@@ -90,4 +85,27 @@ export function approversFor(
     for (const own of [sender, user?.email ?? "", ...(user?.aliases ?? [])]) set.delete(own.toLowerCase());
   }
   return [...set];
+}
+
+/**
+ * The plan step of the pipeline. A message for approval whose policy names no approver goes to
+ * the admins (other than the sender); `approvers` stays empty only when there are none.
+ */
+export async function planMessage(
+  message: DecidedMessage,
+  store: Pick<Store, "listUsers">,
+): Promise<PlannedMessage> {
+  const { policy, decision, request, actor } = message;
+  let approvers = approversFor(policy, decision, request.user, request.mailFrom);
+  if (decision.approval && !approvers.length) {
+    approvers = (await store.listUsers())
+      .filter((u) => u.role === "admin" && u.email !== actor)
+      .map((u) => u.email);
+  }
+  return {
+    ...message,
+    groups: planBatches(policy, decision, message.receivedAt).map((g) => ({ ...g, id: newId() })),
+    approvers,
+    headerRewrite: headerRewrite(decision),
+  };
 }

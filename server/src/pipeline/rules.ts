@@ -1,6 +1,7 @@
 // The rules step: builds the facts the policy's rules look at (parsing the body and attachments
 // only when a rule needs them) and evaluates the sender's effective policy.
 import {
+  type Language,
   countPii,
   evaluate,
   needsContent,
@@ -10,9 +11,15 @@ import {
   type RuleAttachment,
 } from "@sendguard/shared";
 import { mailboxKey } from "../address.js";
+import type { Config } from "../config/schema.js";
+import type { PolicyService } from "../policy/service.js";
+import { spoolName, type Spool } from "../store/spool.js";
 import type { AttachmentFacts, MessageFacts } from "./analyze.js";
+import type { Analyzer } from "./analyzer.js";
 import { analysisGaps } from "./extract/gaps.js";
 import type { HeaderSummary } from "./headers.js";
+import type { DecidedMessage, ParsedMessage } from "./message.js";
+import { protectedDecision } from "./protection.js";
 
 export interface RulesInput {
   policy: EffectivePolicy;
@@ -73,4 +80,46 @@ export async function applyRules(
     analysisGaps: facts ? analysisGaps(facts) : [],
   });
   return { decision, facts };
+}
+
+export interface RulesDeps {
+  config: Config;
+  policies: Pick<PolicyService, "effectiveFor">;
+  /** Content analysis, on this thread or in the analysis threads. */
+  analyzer: Pick<Analyzer, "analyze">;
+  spool: Pick<Spool, "path">;
+}
+
+/** The rules step of the pipeline: the sender's effective policy applied to the parsed message. */
+export async function decideMessage(message: ParsedMessage, deps: RulesDeps): Promise<DecidedMessage> {
+  const { config, policies, analyzer, spool } = deps;
+  const { id, request, body } = message;
+  const user = request.user;
+  const language: Language = user?.language ?? config.organization.language;
+  const { policy } = await policies.effectiveFor(user, request.mailFrom);
+  const analyze = () =>
+    analyzer.analyze(
+      id,
+      body.inline ? { bytes: body.inline } : { file: spool.path(spoolName(id)) },
+      body.size,
+    );
+  const rules = await applyRules({
+    policy,
+    sender: request.mailFrom,
+    senderGroups: user?.groups ?? [],
+    headers: message.headers,
+    envelope: message.recipients,
+    size: body.size,
+    now: new Date(message.receivedAt),
+    timeZone: config.organization.timezone,
+    analyze,
+  });
+  let { decision, facts } = rules;
+  const protection = message.headers.protection;
+  if (protection && decision.recipients.some((r) => r.attachmentAction !== "pass")) {
+    // whether there is anything to convert decides what a signature allows
+    facts ??= await analyze();
+    decision = protectedDecision(decision, policy, protection, facts.attachments);
+  }
+  return { ...message, policy, language, actor: user?.email ?? request.mailFrom, facts, decision };
 }

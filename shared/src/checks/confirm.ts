@@ -14,6 +14,11 @@ export interface DraftRecipient {
   address: string;
   name?: string;
   field: RecipientField;
+  /**
+   * An unexpanded distribution list (Outlook's recipientType "distributionList"): its members are
+   * not known here, so it counts as external whatever its own address, and is named in a warning.
+   */
+  list?: boolean;
 }
 
 export interface DraftAttachment {
@@ -43,6 +48,7 @@ export type Severity = "warn" | "confirm" | "block";
 /** Stable identifiers: the add-ins may pick icons or place warnings by them; the text is for people. */
 export type ConfirmWarningCode =
   | "unsafe_domain"
+  | "distribution_list"
   | "new_domain"
   | "many_external"
   | "unsafe_word"
@@ -140,6 +146,15 @@ function classifier(policy: ClientPolicy): (domain: string, address: string) => 
   };
 }
 
+/** A list's members may be anywhere: it is external even at an internal address. */
+function recipientClass(
+  r: DraftRecipient,
+  address: string,
+  classOf: (domain: string, address: string) => RecipientClass,
+): RecipientClass {
+  return r.list ? "external" : classOf(domainOf(address), address);
+}
+
 interface Entry {
   recipient: DraftRecipient;
   domain: string;
@@ -163,9 +178,9 @@ function uniqueRecipients(draft: Draft, classOf: (domain: string, address: strin
       if (!seen.recipient.name && name) seen.recipient.name = name;
       continue;
     }
-    const domain = domainOf(address);
     const recipient: DraftRecipient = name ? { address, name, field: r.field } : { address, field: r.field };
-    byKey.set(key, { recipient, domain, cls: classOf(domain, address) });
+    if (r.list) recipient.list = true;
+    byKey.set(key, { recipient, domain: domainOf(address), cls: recipientClass(r, address, classOf) });
   }
   return [...byKey.values()];
 }
@@ -267,8 +282,8 @@ export function buildConfirmModel(draft: Draft, policy: ClientPolicy, lang: Lang
   };
 
   // Recipients. Domains are checked once each, in dialog order.
-  const domains: { domain: string; cls: RecipientClass }[] = groups.flatMap((g) =>
-    g.domains.map((d) => ({ domain: d.domain, cls: g.class })),
+  const domains: { domain: string; cls: RecipientClass; listsOnly: boolean }[] = groups.flatMap((g) =>
+    g.domains.map((d) => ({ domain: d.domain, cls: g.class, listsOnly: d.recipients.every((r) => r.list) })),
   );
   const unsafeDomains = client.unsafeDomains ?? [];
   for (const { domain } of domains) {
@@ -279,12 +294,18 @@ export function buildConfirmModel(draft: Draft, policy: ClientPolicy, lang: Lang
     }
     if (severity) warn("unsafe_domain", severity, "confirm.warning.unsafeDomain", { domain }, domain);
   }
+  for (const { recipient } of entries) {
+    if (!recipient.list) continue;
+    const name = recipient.name ?? recipient.address;
+    warn("distribution_list", "warn", "confirm.warning.distributionList", { name }, name);
+  }
   // A colleague added to a reply is no leak; a new outside domain may be (semi-internal included).
   const earlier = draft.replyTo?.addresses ?? [];
   if (client.warnNewDomainInReply && earlier.length > 0) {
     const known = new Set(earlier.map((a) => domainOf(splitAddress(a).address)));
-    for (const { domain, cls } of domains) {
-      if (cls !== "internal" && !known.has(domain))
+    // A list is external for its unknown members, not for its own (often internal) domain.
+    for (const { domain, cls, listsOnly } of domains) {
+      if (cls !== "internal" && !listsOnly && !known.has(domain))
         warn("new_domain", "confirm", "confirm.warning.newDomain", { domain }, domain);
     }
   }
@@ -398,7 +419,7 @@ export function convertExternalToBcc(draft: Draft, policy: ClientPolicy): Draft 
     const { address } = splitAddress(r.address);
     if (!address) continue;
     let field = r.field;
-    if (field !== "bcc" && classOf(domainOf(address), address) === "external") {
+    if (field !== "bcc" && recipientClass(r, address, classOf) === "external") {
       field = "bcc";
       moved = true;
     }

@@ -203,6 +203,23 @@ export const ja = {
   "confirm.plan.encrypt_zip": "暗号化 ZIP に変換 (パスワードは別のメールで)",
   "confirm.plan.unlessTls": " (宛先のメールサーバーが TLS に対応していればそのまま)",
   "confirm.plan.unlessRule": "。ルール「{rule}」の条件に当てはまれば {action}",
+  "confirm.warning.distributionList":
+    "{name} は配布リストです。メンバーを確認できないため、社外の宛先として扱います。",
+  "outlook.alert.confirm": "Sendguard: 送信する前に確認が必要です。",
+  "outlook.alert.external": "社外の宛先 {count} 件: {domains}",
+  "outlook.alert.recipients": "宛先 {count} 件: {domains}",
+  "outlook.alert.more": "ほか {count} 件",
+  "outlook.alert.attachments": "添付ファイル {count} 件",
+  "outlook.alert.failClosed":
+    "ゲートウェイに接続できず、保存されたポリシーもないため、すべての宛先を社外として確認します。",
+  "outlook.alert.openPane":
+    "[確認する] を押すと Sendguard の確認画面が開きます。確認したら、そこから送信してください。",
+  "outlook.alert.openPaneManually":
+    "リボンの [Sendguard] から確認画面を開き、確認したら、そこから送信してください。",
+  "outlook.alert.button": "確認する",
+  "outlook.alert.failed":
+    "Sendguard はこのメールを確認できませんでした ({detail})。もう一度 [送信] を押すか、Sendguard の確認画面から送信してください。",
+  "outlook.alert.slowHost": "Outlook から {seconds} 秒以内にメールの内容を受け取れませんでした",
   "separate.title": "【添付ファイル分離のお知らせ】",
   "separate.intro": "このメールの添付ファイルはメールから切り離し、ダウンロードページに保管しました。",
   "separate.url": "ダウンロード: {url}",
@@ -421,6 +438,23 @@ export const en: Record<MessageKey, string> = {
   "confirm.plan.encrypt_zip": "sent as an encrypted ZIP (password in a separate mail)",
   "confirm.plan.unlessTls": " (as they are if the recipient's mail server has TLS)",
   "confirm.plan.unlessRule": '; {action} if the conditions of rule "{rule}" hold',
+  "confirm.warning.distributionList":
+    "{name} is a distribution list: its members cannot be checked here, so it counts as external.",
+  "outlook.alert.confirm": "Sendguard: this message needs checking before it is sent.",
+  "outlook.alert.external": "External recipients: {count} ({domains})",
+  "outlook.alert.recipients": "Recipients: {count} ({domains})",
+  "outlook.alert.more": "and {count} more",
+  "outlook.alert.attachments": "Attachments: {count}",
+  "outlook.alert.failClosed":
+    "The gateway cannot be reached and no policy is saved, so every recipient is checked as external.",
+  "outlook.alert.openPane":
+    "Press Review to open the Sendguard pane; check the message there and send it from the pane.",
+  "outlook.alert.openPaneManually":
+    "Open the Sendguard pane from the ribbon, check the message there and send it from the pane.",
+  "outlook.alert.button": "Review",
+  "outlook.alert.failed":
+    "Sendguard could not check this message ({detail}). Press Send again, or send it from the Sendguard pane.",
+  "outlook.alert.slowHost": "Outlook did not hand over the message within {seconds} s",
   "separate.title": "[Attachments separated]",
   "separate.intro": "The attachments of this message were removed from it and stored on a download page.",
   "separate.url": "Download: {url}",

@@ -21,7 +21,7 @@ export interface AttachmentSettings {
   zip: { encryption: "aes256" | "zipcrypto" };
   password: { length: number; notify: "recipients" | "sender"; delayMinutes: number };
   download: { auth: "password" | "code"; expiryDays: number; maxDownloads: number; notifySender: boolean };
-  signedMessages: "pass" | "reject";
+  signedMessages: "pass" | "approval" | "reject";
 }
 
 export interface EffectivePolicy {

@@ -228,8 +228,11 @@ export const policyDocumentSchema = z.strictObject({
           notifySender: z.boolean().optional(),
         })
         .optional(),
-      /** S/MIME or PGP messages cannot be rewritten: their copies go as they are, or the message is refused. */
-      signedMessages: z.enum(["pass", "reject"]).optional(),
+      /**
+       * S/MIME or PGP messages with attachments cannot be rewritten: their copies go as they are
+       * (pass), only once an approver agrees (approval), or the message is refused at intake (reject).
+       */
+      signedMessages: z.enum(["pass", "approval", "reject"]).optional(),
     })
     .optional(),
   approval: z

@@ -41,6 +41,12 @@ export async function releaseNoticeLeases(db: Db): Promise<void> {
   await db.run("UPDATE notices SET leased = 0 WHERE leased = 1");
 }
 
+/**
+ * A download code is in its notice's data only until the mail is sent (or given up): the row stays
+ * for the record (retention), the code does not, so a copy of the database holds no live code.
+ */
+const FORGET_SECRETS = "data = CASE kind WHEN 'download_code' THEN json_remove(data, '$.code') ELSE data END";
+
 export class Notices {
   constructor(private readonly writer: Db) {}
 
@@ -96,7 +102,7 @@ export class Notices {
       return [
         retryAt === null
           ? {
-              sql: "UPDATE notices SET status = 'failed', leased = 0, last_error = ? WHERE id = ?",
+              sql: `UPDATE notices SET status = 'failed', leased = 0, last_error = ?, ${FORGET_SECRETS} WHERE id = ?`,
               params: [error, id],
             }
           : {
@@ -109,7 +115,7 @@ export class Notices {
       ...(sent.length
         ? [
             {
-              sql: `UPDATE notices SET status = 'sent', leased = 0, last_error = NULL WHERE id IN (${placeholders(sent.length)})`,
+              sql: `UPDATE notices SET status = 'sent', leased = 0, last_error = NULL, ${FORGET_SECRETS} WHERE id IN (${placeholders(sent.length)})`,
               params: sent,
             },
           ]

@@ -2,6 +2,7 @@
 // headers alone (mailsplit's MimeNode), plus the cid: references of the HTML seen before it.
 import type { MimeNode } from "@zone-eu/mailsplit";
 import libmime from "libmime";
+import { protectionOf } from "../../protection.js";
 import type { CidReferences } from "./html.js";
 
 /** A Content-Type (or Content-Disposition) header's parameters, lower-case keys. */
@@ -10,8 +11,6 @@ function params(node: MimeNode, header: string): Record<string, string> {
   return value ? libmime.parseHeaderValue(value).params : {};
 }
 
-const SIGNATURE_PROTOCOL = /^application\/(x-)?pkcs7-(signature|mime)$|^application\/pgp-/i;
-const PKCS7_BODY = /^application\/(x-)?pkcs7-mime$/;
 const TNEF = /^application\/(vnd\.)?ms-tnef$/;
 
 /** A TNEF part (Outlook's winmail.dat): by its type, or by its name when sent as octet-stream. */
@@ -22,13 +21,8 @@ export function isTnefPart(contentType: string, filename: string): boolean {
 /** Why this part is S/MIME or PGP/MIME (whose rewriting would break or cannot reach), else null. */
 export function signedOrEncrypted(node: MimeNode): string | null {
   const type = node.contentType || "";
-  if (PKCS7_BODY.test(type)) return `${type} (S/MIME)`;
-  if (type === "multipart/encrypted") return "multipart/encrypted (PGP/MIME)";
-  if (type === "multipart/signed") {
-    const protocol = params(node, "content-type").protocol ?? "";
-    if (SIGNATURE_PROTOCOL.test(protocol)) return `multipart/signed with protocol ${protocol}`;
-  }
-  return null;
+  const protocol = type === "multipart/signed" ? (params(node, "content-type").protocol ?? "") : "";
+  return protectionOf(type, protocol)?.reason ?? null;
 }
 
 /** The part's Content-ID without angle brackets, if it has one. */
