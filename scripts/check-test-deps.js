@@ -13,6 +13,7 @@ if (spawnSync("sh", ["-c", "command -v xvfb-run"]).status !== 0) missing.push("x
 if (spawnSync("sh", ["-c", "command -v xauth"]).status !== 0) missing.push("xauth");
 if (spawnSync("7z", ["i"]).error) missing.push("7z (p7zip-full)");
 if (spawnSync("unzip", ["-v"]).error) missing.push("unzip");
+if (spawnSync("tnef", ["--version"]).error) missing.push("tnef");
 if (missing.length) {
   console.error(`Missing test tools: ${missing.join(", ")}. Install them with: scripts/install-test-deps.sh`);
   process.exit(1);

@@ -22,7 +22,7 @@ import { PolicyService } from "./policy/service.js";
 import { RetentionJob } from "./retention.js";
 import { closeHttp, closeSmtp } from "./shutdown.js";
 import { lockDataDir } from "./store/data-dir-lock.js";
-import { Spool } from "./store/spool.js";
+import { Spool, spoolDir } from "./store/spool.js";
 import { SqliteStore } from "./store/sqlite.js";
 import type { Store } from "./store/types.js";
 import { createApp } from "./web/app.js";
@@ -58,7 +58,7 @@ export function openStore(config: Config): Promise<SqliteStore> {
 
 /** The spool of message bodies, ready for use (its directory exists). */
 export async function openSpool(config: Config): Promise<Spool> {
-  const spool = new Spool(join(config.dataDir, "spool"), config.spool);
+  const spool = new Spool(spoolDir(config.dataDir), config.spool);
   await spool.init();
   return spool;
 }

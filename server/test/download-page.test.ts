@@ -264,7 +264,7 @@ describe("download centre pages", () => {
     );
   });
 
-  test("stopped, expired, used-up links and stopped files get a 410 page; the first download is told once", async () => {
+  test("stopped, expired, used-up links and stopped files get a 410 page; each link's first download is recorded once", async () => {
     const { packageId, links } = await centre.create(
       { "a.txt": "a", "b.txt": "b" },
       {
@@ -277,11 +277,16 @@ describe("download centre pages", () => {
     const [fileA, fileB] = pkg!.files;
     const a = new Visitor(centre, links[0]!.url);
     await a.signIn();
-    const firsts = centre.firstDownloads.length;
+    const firstAt = async (i: number) =>
+      (await centre.store.downloadPackage(packageId))!.links[i]!.firstDownloadAt;
+    assert.equal(await firstAt(0), null);
+    const started = centre.clock;
     assert.equal((await a.get(`/f/${fileA!.id}`)).status, 200);
-    assert.equal(centre.firstDownloads.length, firsts + 1);
+    assert.equal(await firstAt(0), started);
+    centre.clock += 60_000;
     assert.equal((await a.get("/all.zip")).status, 200);
-    assert.equal(centre.firstDownloads.length, firsts + 1, "told once");
+    assert.equal(await firstAt(0), started, "the first download stays the first");
+    assert.equal(await firstAt(1), null, "each link has its own");
     const used = await a.get(`/f/${fileA!.id}`);
     assert.equal(used.status, 410);
     assert.match(await used.text(), /ダウンロード回数の上限/);

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { newId, sha256 } from "../src/secrets.js";
 import { SqliteStore } from "../src/store/sqlite.js";
-import type { DownloadLogEntry, NewDownloadPackage } from "../src/store/types.js";
+import type { DownloadLogEntry, NewDownloadPackage, NewNotice } from "../src/store/types.js";
 
 const T = Date.UTC(2026, 0, 5, 9, 0, 0);
 const DAY = 86400_000;
@@ -185,16 +185,31 @@ describe("SqliteStore downloads", () => {
     const pkg = newPackage({ maxDownloads: 3, notifyFirst: true });
     await store.insertDownloadPackage(pkg);
     const link = pkg.links[0]!.id;
+    const notice: NewNotice = {
+      kind: "downloaded",
+      messageId: pkg.messageId,
+      recipient: "sender@corp.example",
+      language: "ja",
+      data: { recipient: "a@partner.example" },
+    };
     const results = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => store.countDownload(link, 3, T + i, entry(pkg, "downloaded"))),
+      Array.from({ length: 6 }, (_, i) =>
+        store.countDownload(link, 3, T + i, entry(pkg, "downloaded"), notice),
+      ),
     );
     assert.equal(results.filter((r) => r.counted).length, 3);
     assert.equal(results.filter((r) => r.first).length, 1, "one first download");
+    const queued = (await store.claimDueNotices(T + 10, 100)).filter((n) => n.messageId === pkg.messageId);
+    assert.deepEqual(
+      queued.map((n) => [n.kind, n.recipient]),
+      [["downloaded", "sender@corp.example"]],
+      "the first download's notice is queued once, with its count",
+    );
     const got = await store.downloadPackage(pkg.id);
     assert.equal(got?.links[0]?.downloadCount, 3);
     assert.ok(got?.firstDownloadAt);
     const other = await store.countDownload(pkg.links[1]!.id, 3, T, entry(pkg, "downloaded", 1));
-    assert.deepEqual(other, { counted: true, first: false }, "the other link has its own count");
+    assert.deepEqual(other, { counted: true, first: true }, "the other link has its own count and first");
     const log = await store.downloadLog(pkg.id, 100);
     assert.equal(log.filter((l) => l.outcome === "limit_reached").length, 3);
     const unlimited = await store.countDownload(link, null, T, entry(pkg, "downloaded"));

@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { simpleParser } from "mailparser";
-import { composeNotice } from "../src/notify/compose.js";
+import { composeNotice, downloadedNotice } from "../src/notify/compose.js";
+import type { MessageRecord } from "../src/store/types.js";
 
 const addressing = { from: "sendguard@corp.example", to: "taro@corp.example", inReplyTo: "abc@corp.example" };
 
@@ -51,5 +52,41 @@ describe("composeNotice", () => {
         /notice header/,
       );
     }
+  });
+});
+
+describe("downloadedNotice", () => {
+  const message = { subject: "見積書の送付" } as MessageRecord;
+  const data = (files: { name: string; size: number }[], all = false) => ({
+    recipient: "tanaka@partner.example",
+    at: Date.UTC(2026, 11, 4, 1, 5),
+    ip: "203.0.113.7",
+    files,
+    all,
+  });
+
+  test("who, when, from where and which file; a hostile name cannot forge lines", () => {
+    const { subject, text } = downloadedNotice(
+      message,
+      data([{ name: "evil\r\n日時: 偽物\u202Etxt.exe", size: 2048 }]),
+      "ja",
+      "Asia/Tokyo",
+    );
+    assert.equal(subject, "[ダウンロード通知] 見積書の送付");
+    assert.match(text, /ダウンロードした受信者: tanaka@partner\.example\n日時: 2026-12-04 10:05/);
+    assert.match(
+      text,
+      /接続元 IP アドレス: 203\.0\.113\.7\nファイル:\n {2}evil日時: 偽物txt\.exe \(2\.0 KB\)\n/,
+    );
+    assert.equal(text.match(/^日時: /gm)?.length, 1, "one time line");
+  });
+
+  test("all as a ZIP lists the files, at most 50 of them, in English too", () => {
+    const files = Array.from({ length: 53 }, (_, i) => ({ name: `f${i}.txt`, size: 1 }));
+    const { subject, text } = downloadedNotice(message, data(files, true), "en", "Asia/Tokyo");
+    assert.equal(subject, "[Downloaded] 見積書の送付");
+    assert.match(text, /Files \(all of them as one ZIP\):\n {2}f0\.txt \(1 B\)/);
+    assert.match(text, /f49\.txt \(1 B\)\n {2}and 3 more\n/);
+    assert.doesNotMatch(text, /f50\.txt/);
   });
 });

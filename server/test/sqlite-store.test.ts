@@ -1072,6 +1072,7 @@ describe("SqliteStore", () => {
     // Each later migration undone, newest first, to make a database as an older version left it.
     // A new migration adds its undo here.
     const UNDO: Record<number, string> = {
+      11: "ALTER TABLE download_links DROP COLUMN first_download_at;",
       10: "DROP TABLE copies;",
       9: "DROP TABLE download_log; DROP TABLE download_links; DROP TABLE download_files; DROP TABLE download_packages;",
       8: "ALTER TABLE batches DROP COLUMN attachment_action;",

@@ -659,7 +659,7 @@ describe("attachments: size, large, unknown size, what the gateway will do", () 
     const attachments = [{ name: "image.png", size: -1 }];
     const ja = buildConfirmModel(draft({ attachments }), policy({}, { largeAttachmentBytes: 1 }), "ja");
     assert.deepEqual(ja.attachments, [
-      { name: "image.png", size: -1, sizeText: "サイズ不明", mustTick: true, action: "pass" },
+      { name: "image.png", size: -1, sizeText: "サイズ不明", mustTick: true },
     ]);
     assert.deepEqual(codes(ja), []);
     assert.equal(
@@ -668,50 +668,79 @@ describe("attachments: size, large, unknown size, what the gateway will do", () 
     );
   });
 
-  test("web download: every attachment's action, and an info-level notice (ja, en)", () => {
+  const plan = (m: ConfirmModel) => m.attachmentPlan.map((l) => l.text);
+
+  test("what happens to the attachments, per recipient group (ja, en); nothing without attachments", () => {
     const p = policy({ attachmentAction: "web_download" });
-    const d = draft({ attachments: [{ name: "a.pdf", size: 1536 }] });
+    const d = draft({
+      recipients: [
+        to("hanako@corp.example"),
+        to("a@partner.example"),
+        cc("b@zeta.example"),
+        to("c@group.example"),
+      ],
+      attachments: [{ name: "a.pdf", size: 1536 }],
+    });
     const ja = buildConfirmModel(d, p, "ja");
-    assert.deepEqual(ja.attachments, [
-      { name: "a.pdf", size: 1536, sizeText: "1.5 KB", mustTick: true, action: "web_download" },
+    assert.deepEqual(ja.attachments, [{ name: "a.pdf", size: 1536, sizeText: "1.5 KB", mustTick: true }]);
+    assert.deepEqual(plan(ja), [
+      "社内: そのまま",
+      "グループ会社 (group.example): Web ダウンロードに変換 (受信者はダウンロードページから受け取ります)",
+      "社外 (partner.example, zeta.example): Web ダウンロードに変換 (受信者はダウンロードページから受け取ります)",
     ]);
-    assert.deepEqual(ja.warnings, [
-      {
-        code: "attachment_web_download",
-        severity: "warn",
-        text: "社外の宛先には、添付ファイルは Web ダウンロードに変換されます。受信者はダウンロードページから受け取ります。",
-      },
+    assert.deepEqual(codes(ja), [], "said in the attachment lines, not as a warning");
+    assert.deepEqual(plan(buildConfirmModel(d, p, "en")), [
+      "Internal: as they are",
+      "Group companies (group.example): converted to a web download (fetched from a download page)",
+      "External (partner.example, zeta.example): converted to a web download (fetched from a download page)",
     ]);
-    assert.equal(ja.skip, false);
-    assert.equal(
-      buildConfirmModel(d, p, "en").warnings[0]?.text,
-      "For recipients outside the organisation, attachments will be converted to a web download: they fetch them from a download page.",
-    );
-    assert.deepEqual(codes(buildConfirmModel(draft(), p, "ja")), [], "no attachments, no notice");
+    assert.deepEqual(plan(buildConfirmModel({ ...d, attachments: [] }, p, "ja")), []);
     const internal = buildConfirmModel({ ...d, recipients: [to("hanako@corp.example")] }, p, "ja");
-    assert.deepEqual(codes(internal), [], "colleagues get the files as they are: nothing to announce");
-    assert.equal(internal.attachments[0]?.action, "pass");
+    assert.deepEqual(plan(internal), ["社内: そのまま"]);
   });
 
-  test("encrypted ZIP: an info-level notice (ja, en)", () => {
-    const p = policy({ attachmentAction: "encrypt_zip" });
-    const d = draft({ attachments: [{ name: "a.pdf", size: 10 }] });
-    const ja = buildConfirmModel(d, p, "ja");
-    assert.deepEqual(
-      ja.warnings.map((w) => [w.code, w.severity, w.text]),
-      [
-        [
-          "attachment_encrypt_zip",
-          "warn",
-          "社外の宛先には、添付ファイルは暗号化された ZIP ファイルに変換されて送信されます。",
-        ],
+  test("rules choose per recipient as the gateway's do: a domain, an address, colleagues too", () => {
+    const p = policy({
+      attachmentAction: "web_download",
+      attachmentRules: [
+        { name: "partner zip", recipientDomain: ["partner.jp"], action: "encrypt_zip", conditional: false },
+        { name: "boss plain", recipientAddress: ["boss@*"], action: "pass", conditional: false },
+        { name: "internal too", recipientClass: ["internal"], action: "web_download", conditional: false },
       ],
-    );
-    assert.equal(ja.attachments[0]?.action, "encrypt_zip");
-    assert.equal(
-      buildConfirmModel(d, p, "en").warnings[0]?.text,
-      "For recipients outside the organisation, attachments will be sent as an encrypted ZIP file.",
-    );
+    });
+    const d = draft({
+      recipients: [
+        to("hanako@corp.example"),
+        to("a@example.com"),
+        to("b@partner.jp"),
+        to("boss@example.com"),
+      ],
+      attachments: [{ name: "a.pdf", size: 10 }],
+    });
+    assert.deepEqual(plan(buildConfirmModel(d, p, "ja")), [
+      "社内: Web ダウンロードに変換 (受信者はダウンロードページから受け取ります)",
+      "社外 (example.com): Web ダウンロードに変換 (受信者はダウンロードページから受け取ります)",
+      "社外 (example.com): そのまま",
+      "社外 (partner.jp): 暗号化 ZIP に変換 (パスワードは別のメールで)",
+    ]);
+  });
+
+  test("a rule decided on the message says 'if'; TLS exemption is said (ja, en)", () => {
+    const p = policy({
+      attachmentAction: "pass",
+      attachmentUnlessTls: "verified",
+      attachmentRules: [
+        { name: "large", recipientClass: ["external"], action: "web_download", conditional: true },
+      ],
+    });
+    const d = draft({ attachments: [{ name: "a.pdf", size: 10 }] });
+    assert.deepEqual(plan(buildConfirmModel(d, p, "ja")), [
+      "社外 (partner.example): そのまま。ルール「large」の条件に当てはまれば Web ダウンロードに変換 (受信者はダウンロードページから受け取ります)",
+    ]);
+    const zip = policy({ attachmentAction: "encrypt_zip", attachmentUnlessTls: "offered" });
+    assert.deepEqual(plan(buildConfirmModel(d, zip, "en")), [
+      "External (partner.example): sent as an encrypted ZIP (password in a separate mail) (as they are if the recipient's mail server has TLS)",
+    ]);
   });
 
   const sizes: [number, string][] = [
@@ -772,9 +801,7 @@ describe("warnings overall", () => {
       }
     }
     assert.deepEqual([...seen].sort(), [
-      "attachment_encrypt_zip",
       "attachment_forgotten",
-      "attachment_web_download",
       "distribution_list",
       "large_attachment",
       "many_external",

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { mergePolicies, presetPolicy, type Conditions, type PolicyDocument } from "../src/policy/index.js";
+import { clientAttachmentRules } from "../src/rules/attachment-rules.js";
 import { evaluate, needsContent, type RuleInput } from "../src/rules/evaluate.js";
 
 const ZERO_PII = { phone: 0, postal_address: 0, my_number: 0, credit_card: 0, email: 0 };
@@ -498,5 +499,54 @@ describe("analysis incomplete", () => {
     });
     assert.equal(needsContent(only), false);
     assert.equal(needsContent(policyWith({ rules: [keyword] })), true);
+  });
+});
+
+describe("clientAttachmentRules (GET /policy, for the confirm dialog)", () => {
+  test("the attachment rules this sender can meet, in order, with whether more than recipients decide", () => {
+    const policy = policyWith({
+      rules: [
+        {
+          name: "zip",
+          enabled: true,
+          when: { recipientDomain: ["partner.jp"] },
+          then: { attachments: { action: "encrypt_zip" } },
+        },
+        { name: "no attachment action", enabled: true, when: {}, then: { hold: { minutes: 5 } } },
+        {
+          name: "large",
+          enabled: true,
+          when: { recipientClass: ["external"], attachmentSizeAtLeast: 2_000_000 },
+          then: { attachments: { action: "web_download" } },
+        },
+        {
+          name: "sales only",
+          enabled: true,
+          when: { senderGroup: ["sales"] },
+          then: { attachments: { action: "pass" } },
+        },
+        {
+          name: "off",
+          enabled: false,
+          when: {},
+          then: { attachments: { action: "pass" } },
+        },
+        {
+          name: "me",
+          enabled: true,
+          when: { sender: ["taro@*"] },
+          then: { attachments: { action: "pass" } },
+        },
+      ],
+    });
+    assert.deepEqual(clientAttachmentRules(policy, "Taro@corp.example", ["dev"]), [
+      { name: "zip", recipientDomain: ["partner.jp"], action: "encrypt_zip", conditional: false },
+      { name: "large", recipientClass: ["external"], action: "web_download", conditional: true },
+      { name: "me", action: "pass", conditional: false },
+    ]);
+    assert.deepEqual(
+      clientAttachmentRules(policy, "hanako@corp.example", ["sales"]).map((r) => r.name),
+      ["zip", "large", "sales only"],
+    );
   });
 });

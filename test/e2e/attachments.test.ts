@@ -1,16 +1,19 @@
 // Attachment actions end to end: a message submitted over SMTP is delivered into a real SMTP sink
 // as one copy per attachment action — colleagues get it as it came, external recipients a copy
 // without the file and with their own download link (fetched in Chromium with a one-time code
-// mailed to them), a partner an AES-256 ZIP that 7-Zip opens with the password mailed apart.
+// mailed to them), a partner an AES-256 ZIP that 7-Zip opens with the password mailed apart; the
+// files inside an Outlook winmail.dat are stored, listed and zipped one by one.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { simpleParser } from "mailparser";
 import type { Browser } from "playwright-core";
+import { compose } from "../../server/test/fixtures/mime.js";
+import { buildTnef } from "../../server/test/fixtures/tnef.js";
 import { launchChromium } from "../helpers/browser.js";
 import { deliveredCopies, messageWithAttachment, uniqueId } from "../helpers/fixtures.js";
 import { TestGateway, waitFor } from "../helpers/gateway.js";
@@ -45,11 +48,15 @@ describe("attachment actions", () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  async function send(messageId: string, to: string[]): Promise<void> {
+  async function send(
+    messageId: string,
+    to: string[],
+    body: string | Buffer = messageWithAttachment({ from: ALICE, to, messageId, pdf: PDF }),
+  ): Promise<void> {
     const res = await fetch(`${gw.httpUrl}/api/v1/messages`, {
       method: "POST",
       headers: { "content-type": "message/rfc822", authorization: `Bearer ${token}` },
-      body: messageWithAttachment({ from: ALICE, to, messageId, pdf: PDF }),
+      body: typeof body === "string" ? body : new Uint8Array(body),
     });
     assert.equal(res.status, 202, await res.text());
   }
@@ -154,5 +161,55 @@ describe("attachment actions", () => {
     const out = join(work, "unzipped");
     execFileSync("7z", ["x", `-p${password}`, `-o${out}`, zipPath], { stdio: "ignore" });
     assert.deepEqual(readFileSync(join(out, "見積書.pdf")), PDF, "7-Zip extracts the original bytes");
+  });
+
+  test("the files in a winmail.dat are stored, listed and zipped one by one", async () => {
+    const inner = [
+      { name: "見積書 2026年度.xlsx", data: randomBytes(40_000) },
+      { name: "memo.txt", data: Buffer.from("議事録\n") },
+    ];
+    const winmail = buildTnef(inner);
+    const messageId = uniqueId("tnef");
+    const raw = await compose({
+      from: ALICE,
+      to: ["tanaka@partner.example", "suzuki@zip.example"],
+      subject: "winmail",
+      messageId: `<${messageId}>`,
+      text: "Outlook から送りました。",
+      attachments: [{ filename: "winmail.dat", content: winmail, contentType: "application/ms-tnef" }],
+    });
+    await send(messageId, ["tanaka@partner.example", "suzuki@zip.example"], raw);
+    const copies = await copiesOf(messageId, 2);
+
+    const web = await simpleParser(copyTo(copies, "tanaka@partner.example").raw);
+    assert.equal(web.attachments.length, 0);
+    assert.match(web.text ?? "", /見積書 2026年度\.xlsx \(39\.1 KB\)/, "the notice lists the files inside");
+    assert.match(web.text ?? "", /memo\.txt \(10 B\)/);
+    const view = await gw.api<{ groups: { attachments: { copies: { downloadId?: string }[] } }[] }>(
+      token,
+      "GET",
+      `/messages/by-message-id/${messageId}`,
+    );
+    const downloadId = view.body.groups
+      .flatMap((g) => g.attachments.copies)
+      .find((c) => c.downloadId)?.downloadId;
+    const pkg = await gw.api<{ files: { name: string; size: number; sha256: string }[] }>(
+      token,
+      "GET",
+      `/downloads/${downloadId ?? assert.fail("no download")}`,
+    );
+    assert.equal(pkg.status, 200, "the sender reads their download through the gateway's API");
+    assert.deepEqual(
+      pkg.body.files.map((f) => [f.name, f.size, f.sha256]),
+      inner.map((f) => [f.name, f.data.length, createHash("sha256").update(f.data).digest("hex")]),
+      "the download centre holds each file, not the winmail.dat",
+    );
+
+    const zipped = await simpleParser(copyTo(copies, "suzuki@zip.example").raw);
+    const zipPath = join(work, "tnef.zip");
+    writeFileSync(zipPath, zipped.attachments[0]!.content);
+    const listing = execFileSync("7z", ["l", "-slt", "-pnone", zipPath]).toString();
+    const names = [...listing.matchAll(/^Path = (.+)$/gm)].map((m) => m[1]).slice(1);
+    assert.deepEqual(names, ["見積書 2026年度.xlsx", "memo.txt"], "the ZIP holds the files inside");
   });
 });

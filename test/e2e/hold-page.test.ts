@@ -34,11 +34,15 @@ describe("hold page in Chromium", () => {
   });
 
   /** Submits a message and returns the hold link from the notice the sender received. */
-  async function heldLink(subject: string): Promise<{ id: string; url: string; messageId: string }> {
+  async function heldLink(
+    subject: string,
+    more: Record<string, unknown> = {},
+  ): Promise<{ id: string; url: string; messageId: string }> {
     const r = await gw.api<{ id: string }>(token, "POST", "/messages", {
       to: "client@partner.example",
       subject,
       text: "本文",
+      ...more,
     });
     assert.equal(r.status, 202);
     const view = await gw.api<{ messageId: string }>(token, "GET", `/messages/${r.body.id}`);
@@ -59,8 +63,8 @@ describe("hold page in Chromium", () => {
     assert.equal(await page.textContent("[data-testid=status]"), "保留中");
     assert.equal(
       await page.textContent("[data-testid=attachments]"),
-      "client@partner.example: Web ダウンロード (宛先ごとのリンク)",
-      "the standard preset's action for a recipient outside",
+      "添付ファイルなし",
+      "no planned action for a message without attachments",
     );
     const first = await page.textContent("[data-testid=countdown]");
     assert.match(first ?? "", /^(10|9):\d\d$/);
@@ -73,6 +77,31 @@ describe("hold page in Chromium", () => {
     await page.waitForSelector("text=送信を開始しました。");
     await waitFor(() => sink.messages.find((m) => m.messageId === messageId), 5000, "relayed after Send now");
     await page.close();
+  });
+
+  test("a message with an attachment shows what its recipients get; text and HTML alone are no attachments", async () => {
+    const { url } = await heldLink("見積書", {
+      attachments: [{ filename: "見積書.pdf", content: Buffer.from("%PDF-1.4 quote").toString("base64") }],
+    });
+    const page = await browser.newPage({ locale: "ja-JP" });
+    await page.goto(url);
+    assert.equal(
+      await page.textContent("[data-testid=attachments]"),
+      "client@partner.example: Web ダウンロード (宛先ごとのリンク)",
+      "the standard preset's action for a recipient outside",
+    );
+    await page.goto(`${url}?lang=en`);
+    assert.equal(
+      await page.textContent("[data-testid=attachments]"),
+      "client@partner.example: web download (a link per recipient)",
+    );
+    await page.close();
+
+    const alternative = await heldLink("HTML only", { html: "<p>本文</p>" });
+    const english = await browser.newPage({ locale: "en-US" });
+    await english.goto(`${alternative.url}?lang=en`);
+    assert.equal(await english.textContent("[data-testid=attachments]"), "no attachments");
+    await english.close();
   });
 
   test("Cancel sending asks for confirmation, then the message is discarded and never relayed", async () => {

@@ -339,6 +339,9 @@ describe("HTTP API", () => {
     assert.deepEqual(r.body.hold, { internal: 60, semiInternal: 60, external: 60 });
     assert.equal(r.body.client.confirmExternal, true);
     assert.ok(r.body.client.attachmentReminderWords.includes("添付"));
+    assert.equal(r.body.attachmentAction, "web_download", "the standard preset");
+    assert.deepEqual(r.body.attachmentRules, [], "no rule chooses an attachment action");
+    assert.equal(r.body.attachmentUnlessTls, null);
   });
 
   test("admin endpoints are for admins only; admins can add users", async () => {

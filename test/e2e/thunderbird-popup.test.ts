@@ -24,6 +24,10 @@ const policy: ClientPolicy = {
   domains: { internal: ["corp.example"], semiInternal: ["group.example"] },
   hold: { internal: 5, semiInternal: 5, external: 5 },
   holdMinutes: 5,
+  attachmentAction: "web_download",
+  attachmentRules: [
+    { name: "client2 zip", recipientDomain: ["client2.example"], action: "encrypt_zip", conditional: false },
+  ],
   client: { ...FALLBACK_CLIENT_POLICY.client, bccSuggestThreshold: 2 },
 };
 
@@ -127,6 +131,12 @@ describe("Thunderbird confirm window in Chromium", () => {
       /社外 \(2\).*client1\.example.*client2\.example/,
     );
     assert.ok(await page.isVisible("[data-testid=warning-many_external]"));
+    assert.deepEqual(await page.locator("[data-testid=attachment-plan]").allTextContents(), [
+      "社内: そのまま",
+      "グループ会社 (group.example): Web ダウンロードに変換 (受信者はダウンロードページから受け取ります)",
+      "社外 (client1.example): Web ダウンロードに変換 (受信者はダウンロードページから受け取ります)",
+      "社外 (client2.example): 暗号化 ZIP に変換 (パスワードは別のメールで)",
+    ]);
     assert.ok(await page.isDisabled("[data-testid=send]"));
     assert.match(
       (await page.textContent("[data-testid=hint]")) ?? "",
@@ -152,6 +162,10 @@ describe("Thunderbird confirm window in Chromium", () => {
     await page.click("[data-testid=convert-bcc]");
     await page.waitForSelector("[data-testid=convert-bcc]", { state: "detached" });
     assert.match((await page.textContent("[data-testid=group-external]")) ?? "", /BCC: .*a@client1\.example/);
+    assert.match(
+      (await page.locator("[data-testid=attachment-plan]").allTextContents()).join("\n"),
+      /^Internal: as they are\n.*\nExternal \(client1\.example\): converted to a web download .*\nExternal \(client2\.example\): sent as an encrypted ZIP/,
+    );
     assert.ok((await sent(page)).some((m) => m.type === "sendguard:convertBcc"));
     await page.screenshot({ path: `${SHOTS}/thunderbird-confirm-en-bcc.png`, fullPage: true });
     await page.close();

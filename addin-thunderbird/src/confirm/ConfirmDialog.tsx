@@ -235,6 +235,11 @@ export function ConfirmDialog({
                 <Body1 key={a.name} as="p">{`${a.name} (${a.sizeText})`}</Body1>
               ),
             )}
+          {model.attachmentPlan.map((line) => (
+            <Caption1 key={line.text} as="p" data-testid="attachment-plan">
+              {line.text}
+            </Caption1>
+          ))}
         </section>
       )}
       <div className={styles.footer}>

@@ -1,11 +1,12 @@
-// Builds notification mails (hold, bounce, reject, approval request, denial, password) in the
-// recipient's language.
+// Builds notification mails (hold, bounce, reject, approval request, denial, password, first
+// download) in the recipient's language.
 // Non-ASCII headers become RFC 2047 words, so Japanese subjects survive any relay.
 import { randomUUID } from "node:crypto";
-import { formatLocalTime, t, type Language, type MessageKey } from "@sendguard/shared";
+import { formatLocalTime, formatSize, t, type Language, type MessageKey } from "@sendguard/shared";
 import { wrap } from "nodemailer/lib/base64";
 import { encodeWords, foldLines } from "nodemailer/lib/mime-funcs";
 import { localMinute } from "../local-time.js";
+import { displayName } from "../pipeline/transform/separate/notice.js";
 import type { CopyRecord, MessageRecord } from "../store/types.js";
 
 export interface NoticeContent {
@@ -27,7 +28,7 @@ function safeSubject(subject: string): string {
 /** Every notice has the same shape: tag + subject, an intro, the facts, an optional link, a footer. */
 function notice(
   lang: Language,
-  kind: "hold" | "bounce" | "reject" | "approval" | "denied" | "password" | "passwordSelf",
+  kind: "hold" | "bounce" | "reject" | "approval" | "denied" | "password" | "passwordSelf" | "downloaded",
   subject: string,
   parts: { intro: string; facts: string[]; link?: { text: string; url: string }; footer?: MessageKey },
 ): NoticeContent {
@@ -244,4 +245,42 @@ export function downloadCodeNotice(
       "",
     ].join("\n"),
   };
+}
+
+/** What the "downloaded" notice says: taken when the link's first download was counted. */
+export interface DownloadedData {
+  /** The recipient the link belongs to. */
+  recipient: string;
+  /** Epoch milliseconds. */
+  at: number;
+  ip: string;
+  /** The file downloaded, or every file when `all` (the ZIP of all). */
+  files: { name: string; size: number }[];
+  all: boolean;
+}
+
+/** Files listed by name in the notice; the rest are counted. */
+const MAX_DOWNLOADED_LISTED = 50;
+
+/** "[ダウンロード通知]": to the sender, once per recipient's link, at its first download. */
+export function downloadedNotice(
+  message: MessageRecord,
+  data: DownloadedData,
+  lang: Language,
+  timeZone: string,
+): NoticeContent {
+  const listed = data.files.slice(0, MAX_DOWNLOADED_LISTED);
+  const more = data.files.length - listed.length;
+  return notice(lang, "downloaded", message.subject, {
+    intro: t(lang, "downloaded.intro"),
+    facts: [
+      t(lang, "downloaded.by", { recipient: data.recipient }),
+      t(lang, "downloaded.at", { time: formatLocalTime(new Date(data.at), timeZone) }),
+      t(lang, "downloaded.ip", { ip: data.ip || "-" }),
+      t(lang, data.all ? "downloaded.all" : "downloaded.file"),
+      ...listed.map((f) => `  ${displayName(f.name)} (${formatSize(f.size, lang)})`),
+      ...(more > 0 ? [`  ${t(lang, "separate.more", { count: more })}`] : []),
+    ],
+    footer: "downloaded.footer",
+  });
 }

@@ -12,9 +12,11 @@ import {
   composeNotice,
   deniedNotice,
   downloadCodeNotice,
+  downloadedNotice,
   holdNotice,
   passwordNotice,
   rejectNotice,
+  type DownloadedData,
   type FailedRecipient,
   type NoticeContent,
   type RejectData,
@@ -90,6 +92,11 @@ export class NoticeSender {
             String(notice.data.approver ?? ""),
             String(notice.data.comment ?? ""),
           ),
+          messageId,
+        };
+      case "downloaded":
+        return {
+          ...downloadedNotice(message, notice.data as unknown as DownloadedData, lang, tz),
           messageId,
         };
       case "password": {

@@ -14,9 +14,12 @@ import {
   addProblem,
   errorText,
   newFacts,
+  type Collected,
   type TextBuilder,
 } from "./extract/context.js";
 import { analyzeFile, metaCharset } from "./extract/file.js";
+import { openTnef } from "./extract/tnef.js";
+import { isTnefPart } from "./transform/separate/classify.js";
 import { htmlToText } from "@sendguard/shared";
 import { transferDecoder, type TransferDecoder } from "./extract/transfer.js";
 
@@ -180,6 +183,7 @@ class MessageWalk {
     if (rest) leaf.collector.push(rest);
     const content = leaf.collector.finish();
     if (leaf.facts) {
+      if (await this.openedTnef(leaf.facts, content)) return;
       await analyzeFile(leaf.facts, content, this.depth, this.ctx, leaf.node.charset);
       return;
     }
@@ -202,6 +206,29 @@ class MessageWalk {
     }
     this.addBody(leaf.node, text);
     if (cut) this.ctx.reportTextLimit();
+  }
+
+  /**
+   * A winmail.dat's files take its place among the attachments (it stays beside them when it holds
+   * more than files); true when nothing is left to analyse of it. Unreadable, it is noted so.
+   */
+  private async openedTnef(facts: AttachmentFacts, content: Collected): Promise<boolean> {
+    if (!content.data || !isTnefPart(facts.contentType, facts.filename)) return false;
+    const opened = await openTnef(content.data, this.ctx.limits.maxAttachmentBytes);
+    if ("problem" in opened) {
+      addProblem(facts.problems, opened.problem);
+      return false;
+    }
+    if (!opened.files.length) return false;
+    const at = this.facts.attachments.indexOf(facts);
+    const inner = opened.files.map((f) => f.facts);
+    if (opened.keep) this.facts.attachments.splice(at + 1, 0, ...inner);
+    else {
+      this.facts.attachments.splice(at, 1, ...inner);
+      this.ctx.done(facts);
+    }
+    for (const file of opened.files) await analyzeFile(file.facts, file.content, this.depth, this.ctx);
+    return !opened.keep;
   }
 
   /** Appends a body part, unless it repeats an alternative of the same multipart/alternative. */

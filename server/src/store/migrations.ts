@@ -246,6 +246,8 @@ const migrations: string[] = [
      created_at INTEGER NOT NULL
    );
    CREATE INDEX copies_by_batch ON copies(batch_id);`,
+  // "[ダウンロード通知]" goes to the sender once per recipient's link, at its first download.
+  `ALTER TABLE download_links ADD COLUMN first_download_at INTEGER;`,
 ];
 
 /** The schema version a database has once migrate() is done. */

@@ -21,6 +21,11 @@ const BODY_SUFFIX = ".eml";
 /** Where the copies of a message made for its attachments live (transform/copies.ts): COPIES_DIR/ID/. */
 export const COPIES_DIR = "copies";
 
+/** The spool's directory in the data directory. */
+export function spoolDir(dataDir: string): string {
+  return join(dataDir, "spool");
+}
+
 /** The name of a message's body file in the spool. */
 export function spoolName(id: string): string {
   return `${id}${BODY_SUFFIX}`;

@@ -59,7 +59,15 @@ export interface AuditRecord extends Required<AuditEntry> {
 }
 
 export type NoticeKind =
-  "hold" | "bounce" | "reject" | "approval_request" | "denied" | "password" | "download_code";
+  | "hold"
+  | "bounce"
+  | "reject"
+  | "approval_request"
+  | "denied"
+  | "password"
+  | "download_code"
+  /** A recipient's link was used for the first time ("[ダウンロード通知]"); data: DownloadedData. */
+  | "downloaded";
 
 export interface NewNotice {
   kind: NoticeKind;
@@ -298,6 +306,8 @@ export interface DownloadLinkRecord {
   /** The one-time code last mailed (otp mode), hashed, and until when it is valid. */
   codeHash: string | null;
   codeExpiresAt: number | null;
+  /** When the link was first used to download; null before. */
+  firstDownloadAt: number | null;
 }
 
 export interface DownloadPackageRecord {
@@ -554,13 +564,15 @@ export interface Store {
   setDownloadCode(linkId: string, codeHash: string, expiresAt: number, log: DownloadLogEntry): Promise<void>;
   /**
    * Counts one download on a link if it is under `maxDownloads` (null: no limit), atomically, and
-   * logs it (or limit_reached). first: this was the package's first download (for notifyFirst).
+   * logs it (or limit_reached). first: this was the link's first download; `firstNotice` is then
+   * queued in the same transaction (once per link, however many downloads run at once).
    */
   countDownload(
     linkId: string,
     maxDownloads: number | null,
     now: number,
     log: DownloadLogEntry,
+    firstNotice?: NewNotice | null,
   ): Promise<{ counted: boolean; first: boolean }>;
   logDownloads(entries: DownloadLogEntry[], now: number): Promise<void>;
   /** A package's log, newest first. */

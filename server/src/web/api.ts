@@ -1,5 +1,11 @@
 // /api/v1: sign-in, tokens, policy, message submission and the sender's own messages.
-import type { ClientPolicy, Language, MessageStatus, TokenResponse } from "@sendguard/shared";
+import {
+  clientAttachmentRules,
+  type ClientPolicy,
+  type Language,
+  type MessageStatus,
+  type TokenResponse,
+} from "@sendguard/shared";
 import express, { type Request, type Response, Router } from "express";
 import type { PasswordChecker } from "../auth/passwords.js";
 import type { Config } from "../config/schema.js";
@@ -148,6 +154,8 @@ export function apiRouter(deps: ApiDeps): Router {
       holdMinutes: Math.max(policy.hold.internal, policy.hold.semiInternal, policy.hold.external),
       forcedBcc: policy.forcedBcc,
       attachmentAction: policy.attachments.action,
+      attachmentRules: clientAttachmentRules(policy, user.email, user.groups),
+      attachmentUnlessTls: policy.attachments.unlessTls,
       client: policy.client,
     };
     res.json(body);
@@ -294,6 +302,5 @@ export function apiRouter(deps: ApiDeps): Router {
     });
   }
 
-  router.use((req, _res, next) => next(new ApiError(404, "not_found")));
   return router;
 }

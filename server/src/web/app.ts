@@ -73,6 +73,8 @@ export function createApp(deps: WebDeps): Express {
       log,
       vault: deps.downloadVault,
       access: deps.downloadAccess,
+      // wakes the scheduler, as a release does
+      onNoticeQueued: deps.onReleased,
     }),
   );
   app.use("/api/v1", authenticate(store));

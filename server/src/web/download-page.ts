@@ -8,6 +8,7 @@ import { pipeline } from "node:stream/promises";
 import type { Config } from "../config/schema.js";
 import { linkEnd, liveFiles, type DownloadAccess, type FoundLink } from "../downloads/access.js";
 import type { Vault } from "../downloads/vault.js";
+import { firstDownloadNotice } from "../downloads/first-download.js";
 import { writeZip } from "../downloads/zip-all.js";
 import type { Links } from "../links.js";
 import type { Logger } from "../log.js";
@@ -24,8 +25,8 @@ export interface DownloadPageDeps {
   links: Links;
   access: DownloadAccess;
   log: Logger;
-  /** Called once, at a package's first download, when its sender asked to be told. */
-  onFirstDownload?: (found: FoundLink) => void;
+  /** A notice was queued (the sender's "[ダウンロード通知]"): the scheduler sends it now. */
+  onNoticeQueued?: () => void;
   /** How long a session lasts after the right password or code; default 30 minutes. */
   sessionMinutes?: number;
   now?: () => number;
@@ -179,6 +180,7 @@ export function downloadRouter(deps: DownloadPageDeps): Router {
 
   /** Counts one download on the link (410 when the limit is reached) and logs it. */
   async function counted(req: Request, res: Response, found: FoundLink, file: DownloadFileRecord | null) {
+    const at = now();
     const entry: DownloadLogEntry = {
       packageId: found.package.id,
       linkId: found.link.id,
@@ -187,17 +189,19 @@ export function downloadRouter(deps: DownloadPageDeps): Router {
       ip: req.ip ?? "",
       outcome: file ? "downloaded" : "downloaded_all",
     };
+    const notice = await firstDownloadNotice(store, found, file, entry.ip, at);
     const { counted: ok, first } = await store.countDownload(
       found.link.id,
       found.package.maxDownloads,
-      now(),
+      at,
       entry,
+      notice,
     );
     if (!ok) {
       sendEnded(res, languageOf(req, res), timeZone, "limit", found.package);
       return null;
     }
-    if (first && found.package.notifyFirst) deps.onFirstDownload?.(found);
+    if (first && notice) deps.onNoticeQueued?.();
     return entry;
   }
 

@@ -7,6 +7,7 @@ import type { Links } from "../links.js";
 import { safeEqual } from "../secrets.js";
 import type { HeldAction, MessageRecord, Store } from "../store/types.js";
 import { errorsAsPage, esc, pageLanguage, sendNotFound, sendPage } from "./html.js";
+import { messageHasAttachments } from "./message-attachments.js";
 import { copyView, releaseAt } from "./views.js";
 
 export interface HoldPageDeps {
@@ -60,34 +61,41 @@ export function holdRouter(deps: HoldPageDeps): Router {
         : message.bodyMissingAt !== null
           ? bodyGone("body-missing", "page.bodyMissing", message.bodyMissingAt)
           : "";
-    // Shown once some copy is not the message as it came: who gets their attachments how — as
-    // planned, and once the copies are made, as made (with the TLS checks that decided them).
+    // Shown once some copy would not be the message as it came: who gets their attachments how —
+    // as planned, and once the copies are made, as made (with the TLS checks that decided them) —
+    // or that there are none to treat.
     const attachmentLine = (recipients: string[], action: AttachmentAction, tls: string[] = []) =>
       `<div>${esc(recipients.join(", "))}: ${esc(t(lang, `attachments.${action}`))}${tls
         .map((summary) => `<div class="tls" data-testid="tls">${esc(summary)}</div>`)
         .join("")}</div>`;
-    const attachments = message.batches.some((g) => g.attachmentAction !== "pass")
-      ? `\n<dt>${esc(t(lang, "page.attachments"))}</dt><dd data-testid="attachments">${message.batches
-          .flatMap((g) =>
-            g.copies.length
-              ? g.copies
-                  .map((c) => copyView(c, lang))
-                  .map((c) =>
-                    attachmentLine(
-                      c.recipients,
-                      c.action,
-                      c.tls?.map((check) => check.summary),
-                    ),
-                  )
-              : [
+    const treated = message.batches.some((g) => g.attachmentAction !== "pass");
+    const has = treated ? await messageHasAttachments(message, store, config.dataDir) : null;
+    const lines = () =>
+      message.batches
+        .flatMap((g) =>
+          g.copies.length
+            ? g.copies
+                .map((c) => copyView(c, lang))
+                .map((c) =>
                   attachmentLine(
-                    g.recipients.map((r) => r.address),
-                    g.attachmentAction,
+                    c.recipients,
+                    c.action,
+                    c.tls?.map((check) => check.summary),
                   ),
-                ],
-          )
-          .join("")}</dd>`
-      : "";
+                )
+            : [
+                attachmentLine(
+                  g.recipients.map((r) => r.address),
+                  g.attachmentAction,
+                ),
+              ],
+        )
+        .join("");
+    const attachments = !treated
+      ? ""
+      : `\n<dt>${esc(t(lang, "page.attachments"))}</dt><dd data-testid="attachments">${
+          has === false ? esc(t(lang, "page.noAttachments")) : lines()
+        }</dd>`;
     sendPage(res, 200, {
       lang,
       title: t(lang, "page.title"),

@@ -149,6 +149,17 @@ export interface JsonMessage {
   attachments?: { filename: string; contentType?: string; content: string }[];
 }
 
+/** A rule's attachment action and the recipients it is about (GET /policy). */
+export interface ClientAttachmentRule {
+  name: string;
+  recipientClass?: ("internal" | "semi_internal" | "external")[];
+  recipientDomain?: string[];
+  recipientAddress?: string[];
+  action: "pass" | "encrypt_zip" | "web_download";
+  /** It has other conditions (content, size, time …), decided by the gateway on the message. */
+  conditional: boolean;
+}
+
 /** GET /api/v1/policy: what the add-ins need of the sender's effective policy. */
 export interface ClientPolicy {
   organization: { name: string; timezone: string; language: Language };
@@ -161,6 +172,14 @@ export interface ClientPolicy {
   forcedBcc: { threshold: number; to: "sender" | "undisclosed" };
   /** What the gateway does with attachments for recipients outside the organisation (rules may change it). */
   attachmentAction: "pass" | "encrypt_zip" | "web_download";
+  /**
+   * The rules that choose an attachment action, in the order the gateway applies them (a later one
+   * wins), those about other senders left out. Absent from gateways before it: then only
+   * attachmentAction is known.
+   */
+  attachmentRules?: ClientAttachmentRule[];
+  /** A copy to a domain whose mail server offers (or verifiably offers) TLS keeps its files. */
+  attachmentUnlessTls?: "offered" | "verified" | null;
   client: {
     confirmExternal: boolean;
     skipWhenInternalOnly: boolean;

@@ -4,9 +4,9 @@
 import type { ClientPolicy, Language } from "../api/types.js";
 import { classifyAddress, domainMatches, domainOf, type RecipientClass } from "../classify/address.js";
 import { t, type MessageKey } from "../i18n/index.js";
-import type { AttachmentAction } from "../policy/effective.js";
 import type { RecipientField } from "../rules/evaluate.js";
 import { normalizeText } from "../rules/patterns.js";
+import { attachmentPlan, type AttachmentPlanLine } from "./attachment-plan.js";
 import { formatSize, ownText } from "./text.js";
 
 export interface DraftRecipient {
@@ -54,9 +54,7 @@ export type ConfirmWarningCode =
   | "unsafe_word"
   | "attachment_forgotten"
   | "unsafe_file_type"
-  | "large_attachment"
-  | "attachment_web_download"
-  | "attachment_encrypt_zip";
+  | "large_attachment";
 
 export interface ConfirmWarning {
   code: ConfirmWarningCode;
@@ -79,8 +77,6 @@ export interface ConfirmAttachment {
   /** "1.2 MB", or "size unknown" / "サイズ不明" for -1. */
   sizeText: string;
   mustTick: boolean;
-  /** What the gateway will do with it, from the policy. */
-  action: AttachmentAction;
 }
 
 export interface ConfirmModel {
@@ -97,6 +93,8 @@ export interface ConfirmModel {
   mustTick: string[];
   allowTickAll: boolean;
   attachments: ConfirmAttachment[];
+  /** What the gateway will do with the attachments, per recipient group; empty without attachments. */
+  attachmentPlan: AttachmentPlanLine[];
   /** Most severe first; in a fixed order (recipients, content, attachments) within a severity. */
   warnings: ConfirmWarning[];
   /** Suggest "convert to Bcc": external To/Cc ≥ bccSuggestThreshold (and the threshold ≥ 1). */
@@ -356,8 +354,6 @@ export function buildConfirmModel(draft: Draft, policy: ClientPolicy, lang: Lang
     (f) => f.action,
   );
   const large = client.largeAttachmentBytes;
-  // The gateway applies the policy's action to copies leaving the organisation only.
-  const action: AttachmentAction = internalOnly ? "pass" : (policy.attachmentAction ?? "pass");
   const attachments: ConfirmAttachment[] = draft.attachments.map((a) => {
     const sizeText = formatSize(a.size, lang);
     const type = fileTypeOf(a.name, fileTypes);
@@ -378,12 +374,8 @@ export function buildConfirmModel(draft: Draft, policy: ClientPolicy, lang: Lang
         { name: a.name, size: sizeText },
         a.name,
       );
-    return { name: a.name, size: a.size, sizeText, mustTick: hasExternal, action };
+    return { name: a.name, size: a.size, sizeText, mustTick: hasExternal };
   });
-  if (attachments.length > 0 && action === "web_download")
-    warn("attachment_web_download", "warn", "confirm.warning.webDownload");
-  if (attachments.length > 0 && action === "encrypt_zip")
-    warn("attachment_encrypt_zip", "warn", "confirm.warning.encryptZip");
 
   // Stable sort: most severe first, the order above within a severity.
   warnings.sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
@@ -405,6 +397,7 @@ export function buildConfirmModel(draft: Draft, policy: ClientPolicy, lang: Lang
     mustTick,
     allowTickAll: client.allowTickAll,
     attachments,
+    attachmentPlan: attachments.length ? attachmentPlan(policy, groups, lang) : [],
     warnings,
     suggestBcc,
     blocked,

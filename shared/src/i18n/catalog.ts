@@ -17,6 +17,7 @@ export const ja = {
   "page.subject": "件名",
   "page.recipients": "宛先",
   "page.attachments": "添付ファイル",
+  "page.noAttachments": "添付ファイルなし",
   "attachments.pass": "そのまま",
   "attachments.web_download": "Web ダウンロード (宛先ごとのリンク)",
   "attachments.encrypt_zip": "暗号化 ZIP (パスワードは別のメールで)",
@@ -98,6 +99,15 @@ export const ja = {
   "downloadCode.expires": "有効期限: {time}",
   "downloadCode.footer":
     "このコードを求めた覚えがなければ、このメールは破棄してください。コードは誰にも教えないでください。",
+  "downloaded.tag": "[ダウンロード通知]",
+  "downloaded.intro": "あなたが送った次のメールの添付ファイルが、受信者に初めてダウンロードされました。",
+  "downloaded.by": "ダウンロードした受信者: {recipient}",
+  "downloaded.at": "日時: {time}",
+  "downloaded.ip": "接続元 IP アドレス: {ip}",
+  "downloaded.file": "ファイル:",
+  "downloaded.all": "ファイル (すべてを 1 つの ZIP で):",
+  "downloaded.footer":
+    "この受信者のリンクについてのお知らせはこの 1 通だけです。ダウンロードの記録は Sendguard の API で確認でき、ダウンロードはそこで停止できます。心当たりのない受信者であれば、すぐに管理者にご連絡ください。",
   "password.tag": "[パスワード通知]",
   "passwordSelf.tag": "[パスワード通知(自分宛)]",
   "password.intro": "{sender} さんから届いた次のメールの添付ファイルのパスワードをお知らせします。",
@@ -195,10 +205,11 @@ export const ja = {
   "confirm.warning.unsafeWord": "件名または本文に注意が必要な語句「{word}」が含まれています。",
   "confirm.warning.unsafeFileType": "添付ファイル {name} は注意が必要な種類 (.{extension}) のファイルです。",
   "confirm.warning.largeAttachment": "添付ファイル {name} は大きなファイルです ({size})。",
-  "confirm.warning.webDownload":
-    "社外の宛先には、添付ファイルは Web ダウンロードに変換されます。受信者はダウンロードページから受け取ります。",
-  "confirm.warning.encryptZip":
-    "社外の宛先には、添付ファイルは暗号化された ZIP ファイルに変換されて送信されます。",
+  "confirm.plan.pass": "そのまま",
+  "confirm.plan.web_download": "Web ダウンロードに変換 (受信者はダウンロードページから受け取ります)",
+  "confirm.plan.encrypt_zip": "暗号化 ZIP に変換 (パスワードは別のメールで)",
+  "confirm.plan.unlessTls": " (宛先のメールサーバーが TLS に対応していればそのまま)",
+  "confirm.plan.unlessRule": "。ルール「{rule}」の条件に当てはまれば {action}",
   "confirm.warning.distributionList":
     "{name} は配布リストです。メンバーを確認できないため、社外の宛先として扱います。",
   "outlook.alert.confirm": "Sendguard: 送信する前に確認が必要です。",
@@ -250,6 +261,7 @@ export const en: Record<MessageKey, string> = {
   "page.subject": "Subject",
   "page.recipients": "Recipients",
   "page.attachments": "Attachments",
+  "page.noAttachments": "no attachments",
   "attachments.pass": "as they are",
   "attachments.web_download": "web download (a link per recipient)",
   "attachments.encrypt_zip": "encrypted ZIP (password in a separate mail)",
@@ -328,6 +340,16 @@ export const en: Record<MessageKey, string> = {
   "downloadCode.code": "Code: {code}",
   "downloadCode.expires": "Valid until: {time}",
   "downloadCode.footer": "If you did not ask for a code, delete this mail. Never tell the code to anyone.",
+  "downloaded.tag": "[Downloaded]",
+  "downloaded.intro":
+    "A recipient has downloaded the attachments of the message below, which you sent, for the first time.",
+  "downloaded.by": "Downloaded by: {recipient}",
+  "downloaded.at": "When: {time}",
+  "downloaded.ip": "From IP address: {ip}",
+  "downloaded.file": "File:",
+  "downloaded.all": "Files (all of them as one ZIP):",
+  "downloaded.footer":
+    "This is the only notice about this recipient's link. The download log is in Sendguard's API, where downloads can also be stopped. If you do not know this recipient, tell your administrator at once.",
   "password.tag": "[Password]",
   "passwordSelf.tag": "[Password (to yourself)]",
   "password.intro": "Here is the password for the attachments of the message below from {sender}.",
@@ -425,10 +447,11 @@ export const en: Record<MessageKey, string> = {
   "confirm.warning.unsafeWord": 'The subject or body contains "{word}", which your organisation flags.',
   "confirm.warning.unsafeFileType": "The attachment {name} is of a flagged file type (.{extension}).",
   "confirm.warning.largeAttachment": "The attachment {name} is large ({size}).",
-  "confirm.warning.webDownload":
-    "For recipients outside the organisation, attachments will be converted to a web download: they fetch them from a download page.",
-  "confirm.warning.encryptZip":
-    "For recipients outside the organisation, attachments will be sent as an encrypted ZIP file.",
+  "confirm.plan.pass": "as they are",
+  "confirm.plan.web_download": "converted to a web download (fetched from a download page)",
+  "confirm.plan.encrypt_zip": "sent as an encrypted ZIP (password in a separate mail)",
+  "confirm.plan.unlessTls": " (as they are if the recipient's mail server has TLS)",
+  "confirm.plan.unlessRule": '; {action} if the conditions of rule "{rule}" hold',
   "confirm.warning.distributionList":
     "{name} is a distribution list: its members cannot be checked here, so it counts as external.",
   "outlook.alert.confirm": "Sendguard: this message needs checking before it is sent.",

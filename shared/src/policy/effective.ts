@@ -20,7 +20,7 @@ export interface AttachmentSettings {
   unlessTls: "offered" | "verified" | null;
   zip: { encryption: "aes256" | "zipcrypto" };
   password: { length: number; notify: "recipients" | "sender"; delayMinutes: number };
-  download: { auth: "password" | "code"; expiryDays: number; maxDownloads: number };
+  download: { auth: "password" | "code"; expiryDays: number; maxDownloads: number; notifySender: boolean };
   signedMessages: "pass" | "approval" | "reject";
 }
 
@@ -80,7 +80,7 @@ function base(preset: PresetName): EffectivePolicy {
       // The password goes to the sender, who passes it on another way: never the mail's own channel.
       password: { length: 12, notify: "sender", delayMinutes: 1 },
       // A one-time code mailed at download time: no password travels at all.
-      download: { auth: "code", expiryDays: 7, maxDownloads: 0 },
+      download: { auth: "code", expiryDays: 7, maxDownloads: 0, notifySender: false },
       // Refused rather than passed: a signed mail's attachments would otherwise leave unprotected.
       signedMessages: "reject",
     },

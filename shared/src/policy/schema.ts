@@ -224,6 +224,8 @@ export const policyDocumentSchema = z.strictObject({
           expiryDays: z.number().min(0.01).max(90).optional(),
           /** Per link; 0: no limit. */
           maxDownloads: z.number().int().min(0).max(1000).optional(),
+          /** "[ダウンロード通知]" to the sender at the first download of each recipient's link. */
+          notifySender: z.boolean().optional(),
         })
         .optional(),
       /**

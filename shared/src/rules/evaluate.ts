@@ -10,6 +10,7 @@ import {
 } from "../policy/schema.js";
 import { localClock } from "../time/format.js";
 import { containsNormalized, globMatches, normalizeText } from "./patterns.js";
+import { namesRecipient } from "./recipients.js";
 import { regexMatches } from "./regex.js";
 import type { PiiCounts, PiiKind } from "./pii.js";
 
@@ -69,7 +70,7 @@ export interface Decision {
 }
 
 /** The preset's rules that no rule of the same name replaces, then the documents' rules. */
-function rulesInForce(policy: EffectivePolicy): Rule[] {
+export function rulesInForce(policy: EffectivePolicy): Rule[] {
   if (!policy.presetRules.length) return policy.rules;
   const replaced = new Set(policy.rules.map((r) => r.name));
   return [...policy.presetRules.filter((r) => !replaced.has(r.name)), ...policy.rules];
@@ -121,17 +122,9 @@ export function classifyRecipients(policy: EffectivePolicy, input: RuleInput): C
   });
 }
 
-/**
- * The recipients a rule's recipient conditions name (each one present must hold for the
- * recipient itself); a rule without recipient conditions is about every recipient.
- */
+/** The recipients a rule's recipient conditions name (recipients.ts). */
 function recipientsNamedBy(when: Conditions, recipients: ClassifiedRecipient[]): ClassifiedRecipient[] {
-  return recipients.filter(
-    (r) =>
-      (!when.recipientClass || when.recipientClass.includes(r.class)) &&
-      (!when.recipientDomain || domainMatches(r.domain, when.recipientDomain)) &&
-      (!when.recipientAddress || when.recipientAddress.some((p) => globMatches(p, r.address))),
-  );
+  return recipients.filter((r) => namesRecipient(when, r));
 }
 
 function inWindow(window: NonNullable<Conditions["timeWindow"]>, now: Date, timeZone: string): boolean {

@@ -69,6 +69,8 @@ export interface CopyTools {
     password: string | null;
     expiresAt: number;
     maxDownloads: number;
+    /** "[ダウンロード通知]" to the sender at each link's first download. */
+    notifySender: boolean;
   }): Promise<{
     downloadId: string;
     links: { recipient: string; url: string }[];
@@ -275,6 +277,7 @@ export class CopyMaker {
       password,
       expiresAt,
       maxDownloads: settings.download.maxDownloads,
+      notifySender: settings.download.notifySender,
     });
     made.download = download.record;
     crashPoint("download_prepared");

@@ -24,7 +24,8 @@ export function createCopyTools(options: CopyToolsOptions): CopyTools {
   const { separator, downloads, probe, timeZone, language } = options;
   return {
     async extract(inputPath, outputPath, attachmentsDir) {
-      const result = await separator.separateFile({ inputPath, outputPath, attachmentsDir, language });
+      const task = { inputPath, outputPath, attachmentsDir, language, openTnef: true };
+      const result = await separator.separateFile(task);
       return { files: result.attachments, placeholders: result.placeholderParts };
     },
 
@@ -68,6 +69,7 @@ export function createCopyTools(options: CopyToolsOptions): CopyTools {
         auth: input.password ? { mode: "password", password: input.password } : { mode: "otp" },
         expiresAt: input.expiresAt,
         ...(input.maxDownloads > 0 ? { maxDownloads: input.maxDownloads } : {}),
+        notifyFirst: input.notifySender,
       });
       return { downloadId: prepared.packageId, links: prepared.links, record: prepared.record };
     },

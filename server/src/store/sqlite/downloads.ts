@@ -11,8 +11,10 @@ import type {
   DownloadStopTarget,
   LinkLockout,
   NewDownloadPackage,
+  NewNotice,
 } from "../types.js";
 import { insertAudit } from "./audit.js";
+import { insertNotices } from "./notices.js";
 import { deleteSome, insertStatements, placeholders, runStatements } from "./sql.js";
 
 interface PackageRow {
@@ -52,6 +54,7 @@ interface LinkRow {
   stopped_at: number | null;
   code_hash: string | null;
   code_expires_at: number | null;
+  first_download_at: number | null;
 }
 
 interface LogRow {
@@ -88,10 +91,11 @@ const toLink = (r: LinkRow): DownloadLinkRecord => ({
   stoppedAt: r.stopped_at,
   codeHash: r.code_hash,
   codeExpiresAt: r.code_expires_at,
+  firstDownloadAt: r.first_download_at,
 });
 
 const LINK_COLUMNS =
-  "id, package_id, recipient, failed_attempts, locked_until, download_count, stopped_at, code_hash, code_expires_at";
+  "id, package_id, recipient, failed_attempts, locked_until, download_count, stopped_at, code_hash, code_expires_at, first_download_at";
 
 /** The log INSERTs of `entries` at `now`, inside the transaction open on `db`. */
 function insertLog(db: Db, entries: DownloadLogEntry[], now: number): Promise<void> {
@@ -278,6 +282,7 @@ export class Downloads {
     maxDownloads: number | null,
     now: number,
     log: DownloadLogEntry,
+    firstNotice: NewNotice | null = null,
   ): Promise<{ counted: boolean; first: boolean }> {
     return this.writer.transaction(async () => {
       const { changes } = await this.writer.run(
@@ -288,13 +293,20 @@ export class Downloads {
       const counted = changes > 0;
       let first = false;
       if (counted) {
+        // Decided by this UPDATE inside the one write transaction: of concurrent downloads on a
+        // link exactly one finds first_download_at empty, and queues the notice with its count.
         first =
           (
             await this.writer.run(
-              "UPDATE download_packages SET first_download_at = ? WHERE id = ? AND first_download_at IS NULL",
-              [now, log.packageId],
+              "UPDATE download_links SET first_download_at = ? WHERE id = ? AND first_download_at IS NULL",
+              [now, linkId],
             )
           ).changes > 0;
+        await this.writer.run(
+          "UPDATE download_packages SET first_download_at = ? WHERE id = ? AND first_download_at IS NULL",
+          [now, log.packageId],
+        );
+        if (first && firstNotice) await insertNotices(this.writer, [firstNotice], now);
       }
       await insertLog(this.writer, [counted ? log : { ...log, outcome: "limit_reached" }], now);
       return { counted, first };

@@ -13,6 +13,11 @@ function params(node: MimeNode, header: string): Record<string, string> {
 
 const TNEF = /^application\/(vnd\.)?ms-tnef$/;
 
+/** A TNEF part (Outlook's winmail.dat): by its type, or by its name when sent as octet-stream. */
+export function isTnefPart(contentType: string, filename: string): boolean {
+  return TNEF.test(contentType.toLowerCase()) || filename.toLowerCase() === "winmail.dat";
+}
+
 /** Why this part is S/MIME or PGP/MIME (whose rewriting would break or cannot reach), else null. */
 export function signedOrEncrypted(node: MimeNode): string | null {
   const type = node.contentType || "";

@@ -9,6 +9,7 @@ import { pipeline } from "node:stream/promises";
 import { t, type Language } from "@sendguard/shared";
 import { SeparationError, type SeparationErrorCode } from "./errors.js";
 import { displayName } from "./notice.js";
+import { openTnefFiles } from "./tnef-files.js";
 import {
   rewriteAttachments,
   type SeparatedAttachment,
@@ -29,6 +30,8 @@ export interface SeparateFileTask {
   placeholders?: number[];
   /** Language of the placeholders. */
   language: Language;
+  /** A winmail.dat's files are handed back in its place (tnef-files.ts); for the stored files. */
+  openTnef?: boolean;
   limits?: Partial<SeparationLimits>;
 }
 
@@ -83,8 +86,9 @@ export async function separateFile(task: SeparateFileTask): Promise<SeparateFile
     ...(task.limits ? { limits: task.limits } : {}),
   };
   const result = await rewriteAttachments(options);
+  const attachments = result.attachments.map((a) => ({ ...a, path: paths[a.index] as string }));
   return {
     ...result,
-    attachments: result.attachments.map((a) => ({ ...a, path: paths[a.index] as string })),
+    attachments: task.openTnef ? await openTnefFiles(attachments, task.attachmentsDir) : attachments,
   };
 }
