@@ -34,7 +34,7 @@ const r = spawnSync(
     "--import",
     "tsx",
     "--import",
-    "./test/helpers/one-connection-per-request.ts",
+    "./scripts/test-one-connection-per-request.js",
     "--test",
     "--test-concurrency=2",
     ...files,
