@@ -18,7 +18,9 @@ function find(dir) {
 const only = process.argv.slice(2);
 const files = only.length
   ? only
-  : ["shared/test", "server/test", "addin-thunderbird/test", "addin-outlook/test", "test"].flatMap(find).sort();
+  : ["shared/test", "server/test", "addin-thunderbird/test", "addin-outlook/test", "test"]
+      .flatMap(find)
+      .sort();
 // The gateway's settings from the caller's shell (SENDGUARD_DATA_DIR after following the README…)
 // must not reach the tests; SENDGUARD_SCREENSHOTS is the tests' own (where screenshots go).
 const env = Object.fromEntries(
