@@ -3,7 +3,9 @@
 // admin's send mode, every file they point at is there with its type, and nothing else is served.
 import { DOMParser } from "@xmldom/xmldom";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { request } from "node:https";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -123,6 +125,38 @@ describe("Outlook add-in files over HTTPS", () => {
         `${name}: ${answer.headers["content-type"]}`,
       );
       assert.deepEqual(answer.body, readFileSync(join(DIST, name)), `${name} byte for byte`);
+    }
+  });
+
+  test("the app package for the admin centre opens with Info-ZIP unzip and holds a valid manifest and its files", async () => {
+    const answer = await get("/addin/outlook/sendguard-outlook.zip");
+    assert.equal(answer.status, 200);
+    assert.equal(answer.headers["content-type"], "application/zip");
+    const dir = mkdtempSync(join(tmpdir(), "sendguard-package-"));
+    try {
+      writeFileSync(join(dir, "package.zip"), answer.body);
+      const unzip = spawnSync("unzip", ["-o", "package.zip", "-d", "out"], { cwd: dir, encoding: "utf8" });
+      assert.equal(unzip.status, 0, unzip.stderr);
+      const listed = spawnSync("unzip", ["-Z1", "package.zip"], { cwd: dir, encoding: "utf8" }).stdout;
+      assert.deepEqual(listed.trim().split("\n").sort(), [
+        "icon-color.png",
+        "icon-outline.png",
+        "ja-jp.json",
+        "manifest.json",
+      ]);
+      const manifest = JSON.parse(readFileSync(join(dir, "out", "manifest.json"), "utf8")) as {
+        manifestVersion: string;
+      };
+      assert.deepEqual(schemaErrors(manifest, manifest.manifestVersion, "manifest"), []);
+      assert.match(
+        JSON.stringify(manifest),
+        new RegExp(`https://localhost:${gw.ports.https}/addin/outlook/launchevent.js`),
+      );
+      for (const name of ["icon-color.png", "icon-outline.png", "ja-jp.json"]) {
+        assert.deepEqual(readFileSync(join(dir, "out", name)), readFileSync(join(DIST, name)), name);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -9,6 +9,7 @@ import type { Config } from "../config/schema.js";
 import type { Links } from "../links.js";
 import { ApiError } from "./errors.js";
 import { servedJsonManifest, servedXmlManifest } from "./outlook-manifest.js";
+import { appPackage } from "./outlook-package.js";
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -18,7 +19,10 @@ const TYPES: Record<string, string> = {
   ".xml": "application/xml; charset=utf-8",
   ".png": "image/png",
   ".map": "application/json; charset=utf-8",
+  ".zip": "application/zip",
 };
+/** The unified manifest's app package, made from manifest.json on request (outlook-package.ts). */
+export const APP_PACKAGE = "sendguard-outlook.zip";
 /** No dot first (no hidden files, no ".."), no separator: a name in the directory, nothing else. */
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)+$/;
 /** Files whose URLs (and send mode) are this gateway's own. */
@@ -50,17 +54,20 @@ export function outlookAddinRouter(deps: OutlookAddinDeps, dir = outlookAddinDir
     const name = req.params.file;
     const type = TYPES[extname(name)];
     if (!SAFE_NAME.test(name) || !type) return next(new ApiError(404, "not_found"));
-    if (REWRITTEN.has(name)) {
-      let text: string;
+    if (REWRITTEN.has(name) || name === APP_PACKAGE) {
+      const source = name === APP_PACKAGE ? "manifest.json" : name;
+      let body: string | Buffer;
       try {
-        text = await readFile(join(dir, name), "utf8");
+        const text = await readFile(join(dir, source), "utf8");
+        const served = { publicUrl: deps.links.publicUrl, sendMode: deps.config.outlook.sendMode };
+        body = source.endsWith(".xml") ? servedXmlManifest(text, served) : servedJsonManifest(text, served);
+        if (name === APP_PACKAGE) body = await appPackage(body, dir);
       } catch {
         return next(new ApiError(404, "not_found"));
       }
-      const served = { publicUrl: deps.links.publicUrl, sendMode: deps.config.outlook.sendMode };
       headers(res, type);
       // Express's send answers a matching If-None-Match with 304 from the body's ETag.
-      res.send(name.endsWith(".xml") ? servedXmlManifest(text, served) : servedJsonManifest(text, served));
+      res.send(body);
       return;
     }
     headers(res, type);
