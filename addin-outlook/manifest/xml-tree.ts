@@ -1,5 +1,7 @@
 // A small XML tree and its printer: the manifest is built as data, so every attribute and text is
 // escaped in one place and the printed file is the same bytes on every build.
+import { escapeUTF8 } from "entities";
+
 export interface XmlElement {
   name: string;
   attrs: Record<string, string>;
@@ -15,8 +17,7 @@ export const el = (name: string, attrs: Record<string, string> = {}, ...children
 export const comment = (value: string): XmlNode => ({ comment: value });
 export const text = (value: string): XmlNode => ({ text: value });
 
-const escape = (value: string): string =>
-  value.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] as string);
+const escape = escapeUTF8;
 
 function print(node: XmlNode, indent: string): string {
   if ("comment" in node) {

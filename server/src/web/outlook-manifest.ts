@@ -2,6 +2,7 @@
 // origin, and each gateway writes its own publicUrl (and the admin's send mode) into its copy, so one
 // build serves every installation.
 import { OUTLOOK_PLACEHOLDER_ORIGIN, type OutlookSendMode } from "@sendguard/shared";
+import { esc } from "./html.js";
 
 export interface ServedManifest {
   /** The gateway's public URL (config publicUrl, or the local one it made up). */
@@ -11,11 +12,9 @@ export interface ServedManifest {
 
 const PLACEHOLDER_HOST = new URL(OUTLOOK_PLACEHOLDER_ORIGIN).host;
 const base = (publicUrl: string) => publicUrl.replace(/\/+$/, "");
-const escapeXml = (value: string) =>
-  value.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] as string);
 
 export function servedXmlManifest(xml: string, served: ServedManifest): string {
-  const out = xml.split(OUTLOOK_PLACEHOLDER_ORIGIN).join(escapeXml(base(served.publicUrl)));
+  const out = xml.split(OUTLOOK_PLACEHOLDER_ORIGIN).join(esc(base(served.publicUrl)));
   return served.sendMode === "block" ? out.replace(/ SendMode="SoftBlock"/g, ' SendMode="Block"') : out;
 }
 
