@@ -53,9 +53,17 @@ async function readStdin(): Promise<string> {
 async function start(config: Config, acceptMissingSpool: boolean): Promise<void> {
   const log = createLogger(config.log.level);
   const gateway = await startGateway(config, log, { acceptMissingSpool });
-  const { http, smtp, smtps } = gateway.ports;
+  const { http, https, smtp, smtps } = gateway.ports;
   log.info(
-    { event: "listening", http, smtp, smtps, publicUrl: gateway.publicUrl, relay: gateway.relay.description },
+    {
+      event: "listening",
+      http,
+      https,
+      smtp,
+      smtps,
+      publicUrl: gateway.publicUrl,
+      relay: gateway.relay.description,
+    },
     "listening",
   );
   process.stderr.write(
@@ -63,6 +71,7 @@ async function start(config: Config, acceptMissingSpool: boolean): Promise<void>
       "",
       "Sendguard is running.",
       `  Web and API:      ${gateway.publicUrl}/  (API under /api/v1, health /healthz, metrics /metrics)`,
+      `  HTTPS:            ${https === null ? "off (set http.httpsPort; Outlook loads its add-in only over HTTPS)" : `port ${https}${gateway.tlsSelfSigned ? ", self-signed certificate" : ""}; Outlook add-in at ${gateway.publicUrl}/addin/outlook/manifest.xml`}`,
       `  SMTP submission:  ${config.smtp.hostname}:${smtp} (STARTTLS${gateway.tlsSelfSigned ? ", self-signed certificate" : ""}, AUTH PLAIN/LOGIN)${smtps ? `; implicit TLS on ${smtps}` : ""}`,
       `  Relay:            ${gateway.relay.description}${config.relay.url === "outbox" ? "  — mail is written to files, not sent; set SENDGUARD_RELAY_URL=smtp://host:port to relay" : ""}`,
       `  Data:             ${config.dataDir}`,

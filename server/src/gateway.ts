@@ -1,6 +1,7 @@
 // Wires the parts together: store → intake (SMTP + HTTP) → scheduler → relay, in one process.
 import { mkdir, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import type { SMTPServer } from "smtp-server";
@@ -40,7 +41,7 @@ export interface Gateway {
   store: Store;
   relay: RelayThread;
   publicUrl: string;
-  ports: { http: number; smtp: number; smtps: number | null };
+  ports: { http: number; https: number | null; smtp: number; smtps: number | null };
   tlsSelfSigned: boolean;
   close(): Promise<void>;
 }
@@ -63,7 +64,7 @@ export async function openSpool(config: Config): Promise<Spool> {
   return spool;
 }
 
-function listen(server: SMTPServer | Server, port: number, host: string): Promise<number> {
+function listen(server: SMTPServer | Server | HttpsServer, port: number, host: string): Promise<number> {
   return new Promise((done, fail) => {
     const s = server as Server;
     s.once("error", fail);
@@ -104,7 +105,18 @@ export async function startGateway(
   const httpServer = createServer();
   httpServer.on("clientError", unparsedRequestAnswer(config.organization.language));
   const httpPort = await listen(httpServer, config.http.port, config.http.host);
-  const publicUrl = config.publicUrl ?? `http://localhost:${httpPort}`;
+  const tls = await loadTls(config);
+  // The same app over TLS, with the SMTP certificate: Outlook loads add-in files only over HTTPS.
+  let httpsServer: HttpsServer | null = null;
+  let httpsPort: number | null = null;
+  if (config.http.httpsPort !== null) {
+    httpsServer = createHttpsServer({ key: tls.key, cert: tls.cert });
+    httpsServer.on("clientError", unparsedRequestAnswer(config.organization.language));
+    httpsPort = await listen(httpsServer, config.http.httpsPort, config.http.host);
+  }
+  const publicUrl =
+    config.publicUrl ??
+    (httpsPort === null ? `http://localhost:${httpPort}` : `https://localhost:${httpsPort}`);
   // Released messages and notices leave from one thread of their own, over its connections.
   const relay = new RelayThread(config);
   const dkim = new DkimKeys(store);
@@ -165,8 +177,6 @@ export async function startGateway(
     log,
     onStored: () => scheduler.wake(),
   });
-  const tls = await loadTls(config);
-
   const smtp = createSmtpServer({ config, intake, passwords, store, log, tls }, false);
   smtp.on("error", (err) => log.error({ err }, "smtp server error"));
   const smtpPort = await listen(smtp, config.smtp.port, config.smtp.host);
@@ -194,6 +204,7 @@ export async function startGateway(
     downloadService: downloads,
   });
   httpServer.on("request", app);
+  httpsServer?.on("request", app);
   await scheduler.start();
   const retention = new RetentionJob({ config, store, spool, vault, log });
   retention.start();
@@ -202,26 +213,28 @@ export async function startGateway(
     store,
     relay,
     publicUrl: links.publicUrl,
-    ports: { http: httpPort, smtp: smtpPort, smtps: smtpsPort },
+    ports: { http: httpPort, https: httpsPort, smtp: smtpPort, smtps: smtpsPort },
     tlsSelfSigned: tls.selfSigned,
     async close() {
       // New work stops at once; work under way gets until the deadline (see shutdown.ts).
       const deadline = Date.now() + config.shutdownSeconds * 1000;
-      const [smtpCut, smtpsCut, httpCut, givenUp] = await Promise.all([
+      const [smtpCut, smtpsCut, httpCut, httpsCut, givenUp] = await Promise.all([
         closeSmtp(smtp, deadline),
         smtps ? closeSmtp(smtps, deadline) : 0,
         closeHttp(httpServer, deadline),
+        httpsServer ? closeHttp(httpsServer, deadline) : 0,
         scheduler.stop(deadline),
         retention.stop(),
       ]);
       const sessionsCut = smtpCut + smtpsCut;
-      if (sessionsCut || httpCut || givenUp.deliveries.length || givenUp.notices) {
+      const connectionsCut = httpCut + httpsCut;
+      if (sessionsCut || connectionsCut || givenUp.deliveries.length || givenUp.notices) {
         log.warn(
           {
             event: "shutdown_deadline",
             shutdownSeconds: config.shutdownSeconds,
             smtp_sessions_cut: sessionsCut,
-            http_connections_cut: httpCut,
+            http_connections_cut: connectionsCut,
             deliveries_given_up: givenUp.deliveries.length,
             msg_ids: givenUp.deliveries.slice(0, 100).map((d) => d.messageId),
             notices_given_up: givenUp.notices,

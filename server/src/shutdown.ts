@@ -2,6 +2,7 @@
 // the work under way may finish until the deadline, and whatever is still open then is cut off.
 // A client cut off before its reply has no acknowledgement and sends again: nothing is lost.
 import type { Server } from "node:http";
+import type { Server as HttpsServer } from "node:https";
 import type { SMTPServer } from "smtp-server";
 
 /** Resolves when `work` has, or at `deadline` (ms since the epoch): true if `work` was first. */
@@ -46,7 +47,7 @@ export async function closeSmtp(server: SMTPServer, deadline: number): Promise<n
  * close()), requests under way may finish until the deadline. Returns how many connections were
  * cut off at the deadline.
  */
-export async function closeHttp(server: Server, deadline: number): Promise<number> {
+export async function closeHttp(server: Server | HttpsServer, deadline: number): Promise<number> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   if (await before(deadline, closed)) return 0;
   const open = await new Promise<number>((resolve) =>

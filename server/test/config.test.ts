@@ -29,6 +29,8 @@ describe("parseConfig: defaults", () => {
     ["http.port", 8080],
     ["smtp.port", 2587],
     ["smtp.implicitTlsPort", null],
+    ["http.httpsPort", null],
+    ["outlook.sendMode", "softBlock"],
     ["smtp.requireTlsForAuth", true],
     ["smtp.allowPlainAuthFromLoopback", false],
     ["smtp.maxMessageBytes", 25 * 1024 * 1024],
@@ -104,6 +106,7 @@ describe("parseConfig: environment overrides", () => {
   const cases: [env: Record<string, string>, path: string, value: unknown][] = [
     [{ SENDGUARD_HTTP_PORT: "9090" }, "http.port", 9090],
     [{ SENDGUARD_SMTP_PORT: "587" }, "smtp.port", 587],
+    [{ SENDGUARD_HTTPS_PORT: "8443" }, "http.httpsPort", 8443],
     [{ SENDGUARD_DATA_DIR: "/var/lib/sendguard" }, "dataDir", "/var/lib/sendguard"],
     [{ SENDGUARD_RELAY_URL: "smtp://relay.example:25" }, "relay.url", "smtp://relay.example:25"],
     [{ SENDGUARD_RELAY_URL: "outbox" }, "relay.url", "outbox"],
@@ -132,7 +135,7 @@ describe("parseConfig: environment overrides", () => {
 
   test("an override keeps the other keys of its section", () => {
     const c = parseConfig({ http: { host: "127.0.0.1", port: 1 } }, "test", { SENDGUARD_HTTP_PORT: "8081" });
-    assert.deepEqual(c.http, { host: "127.0.0.1", port: 8081 });
+    assert.deepEqual(c.http, { host: "127.0.0.1", port: 8081, httpsPort: null });
   });
 
   const badPorts = ["abc", "80a", "-1", "8080.5", " 8080", "0x50"];

@@ -7,3 +7,4 @@ export * from "./rules/index.js";
 export * from "./rules/pii.js";
 export * from "./checks/index.js";
 export { htmlToText } from "./text/html.js";
+export * from "./addin/outlook.js";

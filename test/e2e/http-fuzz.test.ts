@@ -518,6 +518,8 @@ describe("HTTP fuzzing of every route", () => {
       { values: { scope: "org" } },
       { values: { scope: encodeURIComponent("user:alice@corp.example") } },
       { values: { scope: encodeURIComponent("group:new") } },
+      { values: { file: "manifest.xml" }, under: "/addin/outlook/" },
+      { values: { file: "icon-16.png" }, under: "/addin/outlook/" },
     );
   });
   after(async () => {
@@ -533,6 +535,7 @@ describe("HTTP fuzzing of every route", () => {
       "POST /approve/:id/:approver/:sig/decide",
       "POST /api/v1/messages",
       "PUT /api/v1/admin/policies/:scope",
+      "GET /addin/outlook/:file",
     ]) {
       assert.ok(listed.has(route), `${route} is listed`);
     }

@@ -27,6 +27,7 @@ export interface GatewayOptions {
 
 export interface Ports {
   http: number;
+  https: number | null;
   smtp: number;
   smtps: number | null;
 }
@@ -34,7 +35,7 @@ export interface Ports {
 export class TestGateway {
   readonly dataDir: string;
   readonly configFile: string;
-  ports: Ports = { http: 0, smtp: 0, smtps: null };
+  ports: Ports = { http: 0, https: null, smtp: 0, smtps: null };
   private child: ChildProcess | null = null;
   readonly logLines: Record<string, unknown>[] = [];
   private readonly keepLog: ((line: string) => boolean) | undefined;
@@ -105,6 +106,7 @@ export class TestGateway {
         if (entry.event === "listening") {
           this.ports = {
             http: entry.http as number,
+            https: (entry.https as number) ?? null,
             smtp: entry.smtp as number,
             smtps: (entry.smtps as number) ?? null,
           };

@@ -10,6 +10,7 @@ export class ConfigError extends Error {}
 const envOverrides: { name: string; path: string[]; number?: boolean }[] = [
   { name: "SENDGUARD_DATA_DIR", path: ["dataDir"] },
   { name: "SENDGUARD_HTTP_PORT", path: ["http", "port"], number: true },
+  { name: "SENDGUARD_HTTPS_PORT", path: ["http", "httpsPort"], number: true },
   { name: "SENDGUARD_SMTP_PORT", path: ["smtp", "port"], number: true },
   { name: "SENDGUARD_RELAY_URL", path: ["relay", "url"] },
   { name: "SENDGUARD_PUBLIC_URL", path: ["publicUrl"] },

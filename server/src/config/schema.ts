@@ -1,6 +1,6 @@
 // The configuration file's schema. Every key has a default, so an empty file (or none) runs.
 import { hostname } from "node:os";
-import { isValidTimeZone } from "@sendguard/shared";
+import { OUTLOOK_SEND_MODES, isValidTimeZone } from "@sendguard/shared";
 import { z } from "zod";
 import { cidrProblem, dnsServerProblem, trustedNetworkProblem } from "./networks.js";
 
@@ -218,8 +218,27 @@ export const configSchema = z.strictObject({
     .nullable()
     .default(null),
   http: z
-    .strictObject({ host: z.string().default("0.0.0.0"), port: port.default(8080) })
-    .default({ host: "0.0.0.0", port: 8080 }),
+    .strictObject({
+      host: z.string().default("0.0.0.0"),
+      port: port.default(8080),
+      httpsPort: port
+        .nullable()
+        .default(null)
+        .describe(
+          "HTTPS listener (the same app) with the smtp.tls certificate; Outlook loads its add-in only over HTTPS. null: off (e.g. behind a reverse proxy that terminates TLS)",
+        ),
+    })
+    .default({ host: "0.0.0.0", port: 8080, httpsPort: null }),
+  outlook: z
+    .strictObject({
+      sendMode: z
+        .enum(OUTLOOK_SEND_MODES)
+        .default("softBlock")
+        .describe(
+          "what Outlook does on Send when the add-in cannot run: softBlock lets the mail go, block stops all mail (docs/outlook.md)",
+        ),
+    })
+    .default({ sendMode: "softBlock" }),
   smtp: smtp.default(smtp.parse({})),
   auth: auth.default(auth.parse({})),
   metrics: metrics.default(metrics.parse({})),

@@ -1,4 +1,4 @@
-// The HTTP side: API, hold pages, health and metrics.
+// The HTTP side: API, hold pages, the Outlook add-in's files, health and metrics.
 import express, { type Express } from "express";
 import type { PasswordChecker } from "../auth/passwords.js";
 import type { Config } from "../config/schema.js";
@@ -22,6 +22,7 @@ import type { DownloadAccess } from "../downloads/access.js";
 import type { DownloadService } from "../downloads/service.js";
 import type { Vault } from "../downloads/vault.js";
 import { metricsAccess } from "./metrics-access.js";
+import { outlookAddinRouter } from "./outlook-addin.js";
 
 export interface WebDeps {
   config: Config;
@@ -63,6 +64,7 @@ export function createApp(deps: WebDeps): Express {
     res.type("text/plain; charset=utf-8").send("Sendguard gateway. API: /api/v1 — 送信保留ゲートウェイ\n");
   });
 
+  app.use(outlookAddinRouter(deps));
   app.use(holdRouter(deps));
   app.use(approveRouter(deps));
   app.use(
