@@ -1,6 +1,7 @@
 export * from "./api/types.js";
 export * from "./classify/address.js";
 export * from "./i18n/index.js";
+export * from "./time/duration.js";
 export * from "./time/format.js";
 export * from "./policy/index.js";
 export * from "./rules/index.js";

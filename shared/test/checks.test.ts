@@ -5,6 +5,7 @@ import {
   FALLBACK_CLIENT_POLICY,
   buildConfirmModel,
   convertExternalToBcc,
+  formatDuration,
   formatSize,
   ownText,
   readyToSend,
@@ -828,7 +829,10 @@ describe("warnings overall", () => {
 
 describe("hold notice", () => {
   test("from the policy's hold, in ja and en; 1 minute is singular; 0 → empty", () => {
-    assert.equal(buildConfirmModel(draft(), policy(), "ja").holdNotice, "送信後 5 分間は取り消せます。");
+    assert.equal(
+      buildConfirmModel(draft(), policy(), "ja").holdNotice,
+      "送信してから 5 分以内なら取り消せます。",
+    );
     assert.equal(
       buildConfirmModel(draft(), policy(), "en").holdNotice,
       "You can undo for 5 minutes after sending.",
@@ -845,7 +849,7 @@ describe("hold notice", () => {
   test("the shortest hold of the recipient classes present: the undo promise must hold for everyone", () => {
     const p = policy({ hold: { internal: 0, semiInternal: 10, external: 60 }, holdMinutes: 60 });
     const ext = buildConfirmModel(draft(), p, "en");
-    assert.equal(ext.holdNotice, "You can undo for 60 minutes after sending.");
+    assert.equal(ext.holdNotice, "You can undo for 1 hour after sending.");
     const mixed = buildConfirmModel(
       draft({ recipients: [to("x@partner.example"), cc("p@group.example")] }),
       p,
@@ -861,7 +865,28 @@ describe("hold notice", () => {
     const half = policy({ hold: { internal: 0.5, semiInternal: 0.5, external: 0.5 }, holdMinutes: 0.5 });
     assert.equal(
       buildConfirmModel(draft(), half, "en").holdNotice,
-      "You can undo for 0.5 minutes after sending.",
+      "You can undo for 30 seconds after sending.",
+    );
+  });
+
+  test("durations as people say them, never fractions of a minute", () => {
+    const cases: [minutes: number, ja: string, en: string][] = [
+      [0.1, "6 秒", "6 seconds"],
+      [1, "1 分", "1 minute"],
+      [5, "5 分", "5 minutes"],
+      [1.5, "1 分 30 秒", "1 minute 30 seconds"],
+      [90, "1 時間 30 分", "1 hour 30 minutes"],
+      [120, "2 時間", "2 hours"],
+      [0.001, "0 秒", "0 seconds"],
+    ];
+    for (const [minutes, ja, en] of cases) {
+      assert.equal(formatDuration(minutes, "ja"), ja);
+      assert.equal(formatDuration(minutes, "en"), en);
+    }
+    const tenth = policy({ hold: { internal: 0.1, semiInternal: 0.1, external: 0.1 }, holdMinutes: 0.1 });
+    assert.equal(
+      buildConfirmModel(draft(), tenth, "ja").holdNotice,
+      "送信してから 6 秒以内なら取り消せます。",
     );
   });
 });

@@ -148,7 +148,10 @@ describe("Thunderbird confirm window in Chromium", () => {
     assert.ok(await page.isDisabled("[data-testid=send]"), "the attachment is not ticked yet");
     await page.getByLabel(/見積書\.pdf/).check();
     assert.ok(await page.isEnabled("[data-testid=send]"));
-    assert.match((await page.textContent("[data-testid=hint]")) ?? "", /送信後 5 分間は取り消せます/);
+    assert.match(
+      (await page.textContent("[data-testid=hint]")) ?? "",
+      /送信してから 5 分以内なら取り消せます/,
+    );
     await page.click("[data-testid=send]");
     // "Many external To/Cc" is a warning of severity confirm: Send asks once more.
     assert.match((await page.textContent("[data-testid=again]")) ?? "", /To \/ Cc に社外の宛先が 2 件/);

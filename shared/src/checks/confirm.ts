@@ -6,6 +6,7 @@ import { classifyAddress, domainMatches, domainOf, type RecipientClass } from ".
 import { t, type MessageKey } from "../i18n/index.js";
 import type { RecipientField } from "../rules/evaluate.js";
 import { normalizeText } from "../rules/patterns.js";
+import { formatDuration } from "../time/duration.js";
 import { attachmentPlan, type AttachmentPlanLine } from "./attachment-plan.js";
 import { formatSize, ownText } from "./text.js";
 
@@ -101,7 +102,7 @@ export interface ConfirmModel {
   suggestBcc: boolean;
   /** Any warning with severity block: Send must stay disabled. */
   blocked: boolean;
-  /** "送信後 5 分間は取り消せます。"; empty when there is no hold to promise. */
+  /** "送信してから 5 分以内なら取り消せます。"; empty when there is no hold to promise. */
   holdNotice: string;
 }
 
@@ -255,9 +256,9 @@ function holdNotice(policy: ClientPolicy, classes: ReadonlySet<RecipientClass>, 
     minutes = Math.min(minutes, typeof m === "number" && Number.isFinite(m) ? m : policy.holdMinutes);
   }
   if (minutes === Infinity) minutes = policy.holdMinutes;
-  const shown = Math.round(minutes * 10) / 10;
-  if (!(shown > 0)) return "";
-  return t(lang, shown === 1 ? "confirm.holdNotice.one" : "confirm.holdNotice", { minutes: shown });
+  // under a second is no time to undo in
+  if (!(Math.round(minutes * 60) > 0)) return "";
+  return t(lang, "confirm.holdNotice", { duration: formatDuration(minutes, lang) });
 }
 
 export function buildConfirmModel(draft: Draft, policy: ClientPolicy, lang: Language): ConfirmModel {
