@@ -2,7 +2,7 @@
 // a one-time code mailed to them), then a short session (a signed cookie for this link's path
 // only), the list of files, each file or all of them as one ZIP, decrypted as they stream out.
 // Unknown tokens get 404; links stopped, expired or used up get 410; a wrong form, its page.
-import { isLanguage, type Language } from "@sendguard/shared";
+import { formatDuration, isLanguage, type Language } from "@sendguard/shared";
 import express, { type Request, type Response, Router } from "express";
 import { pipeline } from "node:stream/promises";
 import type { Config } from "../config/schema.js";
@@ -128,10 +128,8 @@ export function downloadRouter(deps: DownloadPageDeps): Router {
     const e =
       typeof req.query.e === "string" && NOTICES.has(req.query.e) ? (req.query.e as PageNotice) : null;
     const number = (name: string) => Math.min(Math.max(Number(req.query[name]) || 0, 0), 86400);
-    sendSignIn(res, ctx, e, {
-      minutes: e === "locked" ? Math.max(1, Math.ceil(number("seconds") / 60)) : number("minutes"),
-      seconds: number("seconds"),
-    });
+    const minutes = e === "locked" ? Math.max(1, Math.ceil(number("seconds") / 60)) : number("minutes");
+    sendSignIn(res, ctx, e, { duration: formatDuration(minutes, ctx.lang), seconds: number("seconds") });
   });
 
   router.post("/d/:token/password", form, async (req, res) => {
