@@ -24,6 +24,7 @@ export const jsonMessageSchema = z.strictObject({
         filename: z.string().min(1).max(255),
         contentType: z.string().max(255).optional(),
         content: z.string().regex(base64, "expected base64"),
+        cid: z.string().min(1).max(255).optional(),
       }),
     )
     .max(100)
@@ -61,6 +62,7 @@ export function composeJson(message: JsonMessage, from: string): Readable {
       contentType: a.contentType,
       content: a.content,
       encoding: "base64",
+      ...(a.cid ? { cid: a.cid } : {}),
     })),
   });
   return mail.compile().createReadStream();
