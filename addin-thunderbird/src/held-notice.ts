@@ -2,7 +2,7 @@
 // notifications for a hand-off that failed. A click opens the held-messages list, where Undo is.
 import { t, type Language, type MessageStatus } from "@sendguard/shared";
 import type { BrowserApi } from "./browser-api.js";
-import { GatewayError } from "./gateway-client.js";
+import { GatewayError } from "@sendguard/ui";
 
 const PREFIX = "sendguard-";
 /** storage.session key of the held-messages window: the background that opened it may be suspended since. */

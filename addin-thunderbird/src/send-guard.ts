@@ -19,7 +19,7 @@ import {
 } from "@sendguard/shared";
 import type { BeforeSendResult, BrowserApi, ComposeDetailsLike, SendInfo } from "./browser-api.js";
 import { draftFromCompose, draftFromDetails } from "./draft.js";
-import { GatewayClient } from "./gateway-client.js";
+import { GatewayClient } from "@sendguard/ui";
 import { handOff, type HandoffOptions } from "./handoff.js";
 import { HeldNotice } from "./held-notice.js";
 import { uiLanguage } from "./language.js";

@@ -188,7 +188,7 @@ export const ja = {
   "held.ui.empty": "保留中のメールはありません。",
   "held.ui.undo": "取り消す",
   "held.ui.sendNow": "今すぐ送信",
-  "held.ui.sendsIn": "あと {time} で送信",
+  "held.ui.sendsIn": "あと {time}で送信",
   "held.ui.pendingApproval": "承認待ち",
   "held.ui.releasing": "送信中",
   "held.ui.undone": "送信を取り消しました: {subject}",

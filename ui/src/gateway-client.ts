@@ -1,4 +1,4 @@
-// The gateway's HTTP API (/api/v1) as the extension uses it: the client policy, the user's held
+// The gateway's HTTP API (/api/v1) as the add-ins use it: the client policy, the user's held
 // messages, undo / send now, and handing over a message in api mode. Every call carries the
 // user's bearer token and gives up after a timeout; failures become a GatewayError whose message
 // the UI can show.
@@ -10,7 +10,16 @@ import type {
   MessageView,
   SubmitResponse,
 } from "@sendguard/shared";
-import type { Settings } from "./settings.js";
+
+/**
+ * Where the gateway is and the user's token, read at every request: each host keeps them its own
+ * way (Thunderbird in browser.storage, Outlook in roamingSettings) and hands over an object that
+ * answers these two.
+ */
+export interface GatewaySettings {
+  readonly gatewayUrl: string;
+  readonly token: string;
+}
 
 /** Options of GatewayClient; defaults in brackets. */
 export interface GatewayClientOptions {
@@ -36,7 +45,7 @@ export class GatewayClient {
   private readonly fetchImpl: typeof fetch;
 
   constructor(
-    private readonly settings: Settings,
+    private readonly settings: GatewaySettings,
     options: GatewayClientOptions = {},
   ) {
     this.timeoutMs = options.timeoutMs ?? 5000;
@@ -61,7 +70,7 @@ export class GatewayClient {
     return lists.flatMap((l) => l.messages).sort((a, b) => a.releaseAt.localeCompare(b.releaseAt));
   }
 
-  /** The gateway's record of a message Thunderbird sent, or null when it has none (yet). */
+  /** The gateway's record of a message the user sent, or null when it has none (yet). */
   async byMessageId(messageId: string): Promise<MessageView | null> {
     const mid = encodeURIComponent(messageId.replace(/^<|>$/g, ""));
     try {
