@@ -236,9 +236,6 @@ export const ja = {
   "outlook.alert.failed":
     "Sendguard はこのメールを確認できませんでした ({detail})。もう一度 [送信] を押すか、Sendguard の確認画面から送信してください。",
   "outlook.alert.slowHost": "Outlook から {seconds} 秒以内にメールの内容を受け取れませんでした",
-  "outlook.signin.badUrl": "ゲートウェイの URL は https://… の形で入力してください。",
-  "outlook.signin.unreachable": "{url} に接続できません。URL とネットワークを確認してください。",
-  "outlook.signin.refused": "サインインできませんでした: {detail}",
   "outlook.signin.title": "ゲートウェイにサインイン",
   "outlook.signin.intro":
     "保留中のメールの取り消しと最新のポリシーには、ゲートウェイへのサインインが必要です。パスワードは保存しません。",
@@ -257,7 +254,8 @@ export const ja = {
   "outlook.pane.notDiscarded":
     "ゲートウェイが受け付けましたが、この下書きを閉じられませんでした。二重に送信しないよう、[送信] を押さずに下書きを破棄してください。",
   "outlook.pane.refused": "ゲートウェイに渡せませんでした: {detail} メールは送信されていません。",
-  "outlook.pane.notSignedIn": "この組織では確認画面からゲートウェイに送信します。先にサインインしてください。",
+  "outlook.pane.notSignedIn":
+    "この組織では確認画面からゲートウェイに送信します。先にサインインしてください。",
   "outlook.pane.hostFailed": "Outlook が処理できませんでした: {detail}",
   "outlook.pane.cloudAttachment":
     "{name} はクラウド上のファイルへのリンクのため、Sendguard では送信できません。ファイルそのものを添付してください。",
@@ -513,9 +511,6 @@ export const en: Record<MessageKey, string> = {
   "outlook.alert.failed":
     "Sendguard could not check this message ({detail}). Press Send again, or send it from the Sendguard pane.",
   "outlook.alert.slowHost": "Outlook did not hand over the message within {seconds} s",
-  "outlook.signin.badUrl": "Enter the gateway URL as https://…",
-  "outlook.signin.unreachable": "Cannot reach {url}. Check the URL and the network.",
-  "outlook.signin.refused": "Could not sign in: {detail}",
   "outlook.signin.title": "Sign in to the gateway",
   "outlook.signin.intro":
     "Sign in to undo held messages and to check with your organisation's current policy. Your password is not stored.",

@@ -28,7 +28,11 @@ export interface ComposeView {
   handoff: OutlookHandoff;
 }
 
-export async function loadView(item: ComposeItem, policies: PolicyLoader, from: string): Promise<ComposeView> {
+export async function loadView(
+  item: ComposeItem,
+  policies: PolicyLoader,
+  from: string,
+): Promise<ComposeView> {
   const [content, { policy, source }] = await Promise.all([readItem(item), policies.load()]);
   const draft = draftOf(content, from);
   const lang = language(policy.language);
