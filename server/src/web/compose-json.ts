@@ -62,7 +62,8 @@ export function composeJson(message: JsonMessage, from: string): Readable {
       contentType: a.contentType,
       content: a.content,
       encoding: "base64",
-      ...(a.cid ? { cid: a.cid } : {}),
+      // Without a Content-ID it is a file to save, a message/rfc822 one too (MailComposer would show that inline).
+      ...(a.cid ? { cid: a.cid } : { contentDisposition: "attachment" as const }),
     })),
   });
   return mail.compile().createReadStream();
