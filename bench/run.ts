@@ -54,6 +54,11 @@ const BENCHES: Record<string, { about: string; load: () => Promise<{ run: () => 
     about: "Outlook: Send → handler decision, 200 recipients + 10 attachments, vs 1 recipient; bundle size",
     load: () => import("./outlook-send.js"),
   },
+  "outlook-pane": {
+    about:
+      "Outlook: compose pane open → confirm dialog interactive, 200 recipients + 10 attachments, vs 1 recipient",
+    load: () => import("./outlook-pane.js"),
+  },
   "tb-confirm": {
     about: "Thunderbird: Send → confirm dialog, 200 recipients + 10 attachments, vs 1 recipient",
     load: () => import("./tb-confirm.js"),

@@ -15,7 +15,11 @@ import { confirmAndSend } from "./send.js";
 import { buildSubmission } from "./submission.js";
 import { loadView, type ComposeView } from "./view.js";
 
-/** performance.marks: the dialog's first frame, and its last rows (bench/outlook-pane.ts reads them). */
+/**
+ * performance.marks (bench/outlook-pane.ts reads them): the page script starts, the dialog's first
+ * frame, its last rows.
+ */
+export const SCRIPT_MARK = "sendguard:pane-script";
 export const INTERACTIVE_MARK = "sendguard:pane-interactive";
 export const COMPLETE_MARK = "sendguard:pane-complete";
 
