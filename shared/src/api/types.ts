@@ -180,6 +180,8 @@ export interface ClientPolicy {
   attachmentRules?: ClientAttachmentRule[];
   /** A copy to a domain whose mail server offers (or verifiably offers) TLS keeps its files. */
   attachmentUnlessTls?: "offered" | "verified" | null;
+  /** The Outlook add-in's hand-off (config outlook.handoff); absent from gateways before it: relay. */
+  outlook?: { handoff: "relay" | "api" };
   client: {
     confirmExternal: boolean;
     skipWhenInternalOnly: boolean;

@@ -236,6 +236,9 @@ export const ja = {
   "outlook.alert.failed":
     "Sendguard はこのメールを確認できませんでした ({detail})。もう一度 [送信] を押すか、Sendguard の確認画面から送信してください。",
   "outlook.alert.slowHost": "Outlook から {seconds} 秒以内にメールの内容を受け取れませんでした",
+  "outlook.signin.badUrl": "ゲートウェイの URL は https://… の形で入力してください。",
+  "outlook.signin.unreachable": "{url} に接続できません。URL とネットワークを確認してください。",
+  "outlook.signin.refused": "サインインできませんでした: {detail}",
   "separate.title": "【添付ファイル分離のお知らせ】",
   "separate.intro": "このメールの添付ファイルはメールから切り離し、ダウンロードページに保管しました。",
   "separate.url": "ダウンロード: {url}",
@@ -488,6 +491,9 @@ export const en: Record<MessageKey, string> = {
   "outlook.alert.failed":
     "Sendguard could not check this message ({detail}). Press Send again, or send it from the Sendguard pane.",
   "outlook.alert.slowHost": "Outlook did not hand over the message within {seconds} s",
+  "outlook.signin.badUrl": "Enter the gateway URL as https://…",
+  "outlook.signin.unreachable": "Cannot reach {url}. Check the URL and the network.",
+  "outlook.signin.refused": "Could not sign in: {detail}",
   "separate.title": "[Attachments separated]",
   "separate.intro": "The attachments of this message were removed from it and stored on a download page.",
   "separate.url": "Download: {url}",
