@@ -2,6 +2,7 @@
 // (piscina), as the analyzer does: a 100 MB attachment is decoded, hashed and written without
 // holding up SMTP sessions.
 import { Piscina } from "piscina";
+import { STREAMING_THREAD_LIMITS } from "../../../thread-limits.js";
 import { SeparationError } from "./errors.js";
 import type {
   SeparateFileAnswer,
@@ -37,6 +38,7 @@ export class Separator {
       minThreads: 0,
       maxThreads: options.threads ?? 1,
       idleTimeout: 60_000,
+      resourceLimits: STREAMING_THREAD_LIMITS,
       atomics: "disabled",
       recordTiming: false,
     });

@@ -3,6 +3,7 @@
 import { rm } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { Piscina } from "piscina";
+import { STREAMING_THREAD_LIMITS } from "../../../thread-limits.js";
 import { ZipError, type EncryptedZipRequest, type EncryptedZipResult } from "./writer.js";
 import type { ZipTaskResult } from "./zip-worker.js";
 
@@ -37,6 +38,7 @@ export class ZipWorkers {
       minThreads: 0,
       maxThreads: options.threads ?? Math.max(1, Math.floor(availableParallelism() / 2)),
       idleTimeout: options.idleTimeoutMs ?? 30_000,
+      resourceLimits: STREAMING_THREAD_LIMITS,
       recordTiming: false,
     });
   }
