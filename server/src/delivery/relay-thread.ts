@@ -43,7 +43,10 @@ const CLOSE_TIMEOUT_MS = 5000;
  */
 function startThread(config: Config): Worker {
   if (!import.meta.url.endsWith(".ts"))
-    return new Worker(new URL("./relay-worker.js", import.meta.url), { workerData: config, resourceLimits: STREAMING_THREAD_LIMITS });
+    return new Worker(new URL("./relay-worker.js", import.meta.url), {
+      workerData: config,
+      resourceLimits: STREAMING_THREAD_LIMITS,
+    });
   const entry = JSON.stringify(new URL("./relay-worker.ts", import.meta.url).href);
   const boot = `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${entry}); })`;
   return new Worker(boot, { eval: true, workerData: config, resourceLimits: STREAMING_THREAD_LIMITS });
