@@ -23,6 +23,12 @@ export interface GatewayOptions {
   keepLog?: (line: string) => boolean;
   /** The gateway's `sendguard.js` to run: BIN (this checkout's build) unless a benchmark compares another. */
   bin?: string;
+  /**
+   * "node" (default): `node sendguard.js`, this process's node without the launcher's settings;
+   * "launcher": sendguard.js executed itself, as the installed `sendguard` command is, so its
+   * first line's interpreter settings apply (what a benchmark compares).
+   */
+  launch?: "node" | "launcher";
 }
 
 export interface Ports {
@@ -40,9 +46,11 @@ export class TestGateway {
   readonly logLines: Record<string, unknown>[] = [];
   private readonly keepLog: ((line: string) => boolean) | undefined;
   readonly bin: string;
+  private readonly launch: "node" | "launcher";
 
   constructor(options: GatewayOptions = {}) {
     this.bin = options.bin ?? BIN;
+    this.launch = options.launch ?? "node";
     this.dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "sendguard-test-"));
     this.keepLog = options.keepLog;
     this.configFile = join(this.dataDir, "config.json");
@@ -81,7 +89,9 @@ export class TestGateway {
    * stay the same across restarts.
    */
   async start(args: string[] = [], env: Record<string, string> = {}): Promise<this> {
-    const child = spawn(process.execPath, [this.bin, "start", "--config", this.configFile, ...args], {
+    const argv = [this.bin, "start", "--config", this.configFile, ...args];
+    const [command, ...rest] = this.launch === "launcher" ? argv : [process.execPath, ...argv];
+    const child = spawn(command as string, rest, {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...gatewayEnv(), ...env },
     });
