@@ -4,16 +4,21 @@
 // HTTPS server with a certificate from the test CA (tlsProbe.ca, tlsProbe.mtaStsPort); the probe
 // then asks real SMTP servers for STARTTLS. Delivery itself goes to the relay sink as always.
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { simpleParser } from "mailparser";
 import { makeCa, makeLeaf } from "../helpers/certificates.js";
 import { DnsServer } from "../helpers/dns.js";
-import { deliveredCopies, messageWithAttachment, noticeLink, uniqueId } from "../helpers/fixtures.js";
-import { TestGateway, waitFor } from "../helpers/gateway.js";
+import {
+  deliveredCopies,
+  messageWithAttachment,
+  noticeLink,
+  submitHttp,
+  uniqueId,
+} from "../helpers/fixtures.js";
+import { type TestGateway, waitFor } from "../helpers/gateway.js";
 import { MtaStsServer, policyFile } from "../helpers/mta-sts.js";
 import { freePort, SmtpSink } from "../helpers/sink.js";
+import { tlsCheckingGateway } from "../helpers/tls-check.js";
 
 const PW = "correct-horse-1";
 const ALICE = "alice@corp.example";
@@ -119,29 +124,15 @@ describe("MTA-STS through the gateway's TLS check", () => {
       policies.start(),
       dns.start(),
     ]);
-    gw = new TestGateway({ relayPort: sink.port });
-    const caFile = join(gw.dataDir, "test-ca.pem");
-    writeFileSync(caFile, ca.cert);
-    gw.patchConfig({
-      tlsProbe: {
-        dnsServers: [dns.address],
-        port,
-        ca: caFile,
-        allowNonPublic: true,
-        mtaStsPort: policies.port,
-      },
-    });
-    gw.addUser(ALICE, PW);
-    gw.addUser("admin@corp.example", PW, "--role", "admin");
-    await gw.start();
-    token = await gw.token(ALICE, PW);
-    const admin = await gw.token("admin@corp.example", PW);
-    const set = await gw.api(admin, "PUT", "/admin/policies/org", {
-      // Held briefly: the hold notice brings the hold page's link, where the sender reads the checks too.
-      hold: { internal: 0, semiInternal: 0, external: 0.02 },
-      attachments: { action: "web_download", unlessTls: "verified" },
-    });
-    assert.equal(set.status, 200, JSON.stringify(set.body));
+    ({ gw, token } = await tlsCheckingGateway({
+      relayPort: sink.port,
+      dns,
+      port,
+      ca,
+      mtaStsPort: policies.port,
+      sender: ALICE,
+      password: PW,
+    }));
   });
   after(async () => {
     await gw.stop();
@@ -153,14 +144,7 @@ describe("MTA-STS through the gateway's TLS check", () => {
     const to = NAMES.map(recipient);
     // Dated, so that the gateway adds nothing to the copy that goes as it came.
     const raw = `Date: Fri, 04 Dec 2026 10:00:00 +0900\r\n${messageWithAttachment({ from: ALICE, to, messageId, pdf: PDF })}`;
-    const res = await fetch(`${gw.httpUrl}/api/v1/messages`, {
-      method: "POST",
-      headers: { "content-type": "message/rfc822", authorization: `Bearer ${token}` },
-      body: raw,
-    });
-    const submitted = await res.text();
-    assert.equal(res.status, 202, submitted);
-    const { id } = JSON.parse(submitted) as { id: string };
+    const id = await submitHttp(gw, token, raw);
     const plainTo = NAMES.filter((d) => DOMAINS[d].action === "pass").map(recipient);
     const linkTo = NAMES.filter((d) => DOMAINS[d].action === "web_download").map(recipient);
     // One copy as it came for every exempt domain, one with its own link per other recipient.

@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
-import { copyFiles, crashAt, recordedCopyFiles } from "../helpers/copies.js";
-import { messageWithAttachment, uniqueId } from "../helpers/fixtures.js";
+import { acknowledgedOnce, copyFiles, crashAt, recordedCopyFiles } from "../helpers/copies.js";
+import { messageWithAttachment, submitHttp, uniqueId } from "../helpers/fixtures.js";
 import { TestGateway, waitFor } from "../helpers/gateway.js";
 import { SmtpSink, type SunkMessage } from "../helpers/sink.js";
 
@@ -35,16 +35,8 @@ after(async () => {
 });
 
 /** Submits the message with its attachment to TO over HTTP; returns its gateway id. */
-async function send(messageId: string): Promise<string> {
-  const res = await fetch(`${gw.httpUrl}/api/v1/messages`, {
-    method: "POST",
-    headers: { "content-type": "message/rfc822", authorization: `Bearer ${token}` },
-    body: messageWithAttachment({ from: ALICE, to: TO, messageId, pdf: PDF }),
-  });
-  const body = (await res.json()) as { id: string };
-  assert.equal(res.status, 202, JSON.stringify(body));
-  return body.id;
-}
+const send = (messageId: string) =>
+  submitHttp(gw, token, messageWithAttachment({ from: ALICE, to: TO, messageId, pdf: PDF }));
 
 const packages = (id: string) =>
   gw.query<{ id: string }>("SELECT id FROM download_packages WHERE message_id = ?", [id]);
@@ -57,20 +49,8 @@ const crashWith = (point: string, messageId: string) => crashAt(gw, point, () =>
  * folder holds the recorded copies and nothing else.
  */
 async function deliveredOnce(id: string, messageId: string, received = 1): Promise<void> {
-  await waitFor(
-    async () =>
-      (await gw.query<{ status: string }>("SELECT status FROM messages WHERE id = ?", [id]))[0]?.status ===
-      "sent",
-    20_000,
-    "the message sent",
-  );
-  const copies = sink.messages.filter((m) => m.messageId === messageId);
-  for (const address of TO) {
-    const to = copies.filter((m) => m.to.includes(address));
-    assert.equal(to.filter((m) => m.acknowledged).length, 1, `${address}: one copy acknowledged`);
-    assert.ok(to.length <= received, `${address}: ${to.length} copies received`);
-    await assertLinkWorks(to.find((m) => m.acknowledged) as SunkMessage, address);
-  }
+  const copies = await acknowledgedOnce(gw, sink, { id, messageId }, TO, received);
+  for (const [address, copy] of copies) await assertLinkWorks(copy, address);
   assert.equal((await packages(id)).length, 1, "one download package");
   const recorded = await recordedCopyFiles(gw, id);
   assert.equal(recorded.length, TO.length);

@@ -12,8 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { simpleParser } from "mailparser";
-import { copyFiles, crashAt, recordedCopyFiles } from "../helpers/copies.js";
-import { messageWithAttachment, uniqueId } from "../helpers/fixtures.js";
+import { acknowledgedOnce, copyFiles, crashAt, recordedCopyFiles } from "../helpers/copies.js";
+import { messageWithAttachment, submitHttp, uniqueId } from "../helpers/fixtures.js";
 import { TestGateway, waitFor } from "../helpers/gateway.js";
 import { SmtpSink } from "../helpers/sink.js";
 
@@ -32,16 +32,15 @@ const work = mkdtempSync(join(tmpdir(), "sg-crash-zip-"));
 before(async () => {
   await sink.start();
   gw = new TestGateway({ relayPort: sink.port, config: { organization: { holdMinutes: 0 } } });
-  gw.addUser(ALICE, PW);
-  gw.addUser("admin@corp.example", PW, "--role", "admin");
-  await gw.start();
+  await gw.startWithOrgPolicy(
+    {
+      hold: { internal: 0, semiInternal: 0, external: 0 },
+      attachments: { action: "encrypt_zip", password: { notify: "recipients", delayMinutes: 0 } },
+    },
+    [ALICE],
+    PW,
+  );
   token = await gw.token(ALICE, PW);
-  const admin = await gw.token("admin@corp.example", PW);
-  const set = await gw.api(admin, "PUT", "/admin/policies/org", {
-    hold: { internal: 0, semiInternal: 0, external: 0 },
-    attachments: { action: "encrypt_zip", password: { notify: "recipients", delayMinutes: 0 } },
-  });
-  assert.equal(set.status, 200, JSON.stringify(set.body));
   gw.pinPorts();
 });
 after(async () => {
@@ -51,16 +50,8 @@ after(async () => {
 });
 
 /** Submits the message with its attachment to TO over HTTP; returns its gateway id. */
-async function send(messageId: string): Promise<string> {
-  const res = await fetch(`${gw.httpUrl}/api/v1/messages`, {
-    method: "POST",
-    headers: { "content-type": "message/rfc822", authorization: `Bearer ${token}` },
-    body: messageWithAttachment({ from: ALICE, to: TO, messageId, pdf: PDF }),
-  });
-  const body = (await res.json()) as { id: string };
-  assert.equal(res.status, 202, JSON.stringify(body));
-  return body.id;
-}
+const send = (messageId: string) =>
+  submitHttp(gw, token, messageWithAttachment({ from: ALICE, to: TO, messageId, pdf: PDF }));
 
 const crashWith = (point: string, messageId: string) => crashAt(gw, point, () => send(messageId));
 
@@ -81,19 +72,8 @@ async function passwordNotices(address: string, messageId: string): Promise<stri
  * original file; the copies folder holds the one recorded copy and nothing else.
  */
 async function deliveredOnce(id: string, messageId: string, received = 1): Promise<void> {
-  await waitFor(
-    async () =>
-      (await gw.query<{ status: string }>("SELECT status FROM messages WHERE id = ?", [id]))[0]?.status ===
-      "sent",
-    20_000,
-    "the message sent",
-  );
-  const copies = sink.messages.filter((m) => m.messageId === messageId);
-  for (const address of TO) {
-    const to = copies.filter((m) => m.to.includes(address));
-    const acknowledged = to.filter((m) => m.acknowledged);
-    assert.equal(acknowledged.length, 1, `${address}: one copy acknowledged`);
-    assert.ok(to.length <= received, `${address}: ${to.length} copies received`);
+  const copies = await acknowledgedOnce(gw, sink, { id, messageId }, TO, received);
+  for (const [address, copy] of copies) {
     const notices = await waitFor(
       async () => {
         const found = await passwordNotices(address, messageId);
@@ -104,7 +84,7 @@ async function deliveredOnce(id: string, messageId: string, received = 1): Promi
     );
     assert.equal(notices.length, 1, `${address}: one password notice`);
     const password = /パスワード: (\S+)/.exec(notices[0] ?? "")?.[1] ?? assert.fail(notices[0]);
-    await assertZipOpens(acknowledged[0]!.raw, password, `${id}-${address}`);
+    await assertZipOpens(copy.raw, password, `${id}-${address}`);
   }
   const queued = await gw.query<{ recipient: string }>(
     "SELECT recipient FROM notices WHERE message_id = ? AND kind = 'password' ORDER BY recipient",

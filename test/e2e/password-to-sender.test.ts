@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { simpleParser, type ParsedMail } from "mailparser";
-import { deliveredCopies, messageWithAttachment, uniqueId } from "../helpers/fixtures.js";
+import { deliveredCopies, messageWithAttachment, submitHttp, uniqueId } from "../helpers/fixtures.js";
 import { TestGateway, waitFor } from "../helpers/gateway.js";
 import { SmtpSink } from "../helpers/sink.js";
 
@@ -23,18 +23,18 @@ describe("the password to the sender, once per message", () => {
     gw = new TestGateway({ relayPort: sink.port });
     gw.addUser("ja@corp.example", PW, "--language", "ja");
     gw.addUser("en@corp.example", PW, "--language", "en");
-    gw.addUser("admin@corp.example", PW, "--role", "admin");
-    await gw.start();
-    const admin = await gw.token("admin@corp.example", PW);
-    const set = await gw.api(admin, "PUT", "/admin/policies/org", {
-      hold: { internal: 0, semiInternal: 0, external: 0 },
-      attachments: {
-        action: "web_download",
-        download: { auth: "password" },
-        password: { notify: "sender", delayMinutes: 0 },
+    await gw.startWithOrgPolicy(
+      {
+        hold: { internal: 0, semiInternal: 0, external: 0 },
+        attachments: {
+          action: "web_download",
+          download: { auth: "password" },
+          password: { notify: "sender", delayMinutes: 0 },
+        },
       },
-    });
-    assert.equal(set.status, 200, JSON.stringify(set.body));
+      [],
+      PW,
+    );
   });
   after(async () => {
     await gw.stop();
@@ -75,12 +75,7 @@ describe("the password to the sender, once per message", () => {
       const sender = `${lang}@corp.example`;
       const token = await gw.token(sender, PW);
       const messageId = uniqueId(`self-${lang}`);
-      const res = await fetch(`${gw.httpUrl}/api/v1/messages`, {
-        method: "POST",
-        headers: { "content-type": "message/rfc822", authorization: `Bearer ${token}` },
-        body: messageWithAttachment({ from: sender, to: TO, messageId, pdf: PDF }),
-      });
-      assert.equal(res.status, 202, await res.text());
+      await submitHttp(gw, token, messageWithAttachment({ from: sender, to: TO, messageId, pdf: PDF }));
       const copies = await deliveredCopies(sink, messageId, TO.length);
       const links = new Map(
         copies.map((c) => [

@@ -1,8 +1,10 @@
-// What the transform step (server/src/pipeline/transform/copies.ts) leaves on disk and in the
-// database, for the crash tests: the files in a message's copies folder and the ones recorded.
+// For the crash tests of the transform step (server/src/pipeline/transform/copies.ts): what it
+// leaves on disk and in the database, a crash at one of its steps, and what the sink got after.
+import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { join, relative } from "node:path";
-import type { TestGateway } from "./gateway.js";
+import { waitFor, type TestGateway } from "./gateway.js";
+import type { SmtpSink, SunkMessage } from "./sink.js";
 
 /** Every file under the message's copies folder, relative to the spool's copies folder, sorted. */
 export function copyFiles(gw: TestGateway, id: string): string[] {
@@ -38,4 +40,35 @@ export async function crashAt<T>(gw: TestGateway, point: string, send: () => Pro
   if (ended !== "SIGKILL")
     throw new Error(`the gateway did not kill itself at ${point}: it ended with ${ended}`);
   return result;
+}
+
+/**
+ * Once the message is sent: each of `recipients` has exactly one acknowledged copy of it at the
+ * sink, and at most `received` received (a copy killed unanswered is sent again); returns the
+ * acknowledged copy per recipient. The message is `id` at the gateway, `messageId` in its header.
+ */
+export async function acknowledgedOnce(
+  gw: TestGateway,
+  sink: SmtpSink,
+  message: { id: string; messageId: string },
+  recipients: string[],
+  received = 1,
+): Promise<Map<string, SunkMessage>> {
+  await waitFor(
+    async () =>
+      (await gw.query<{ status: string }>("SELECT status FROM messages WHERE id = ?", [message.id]))[0]
+        ?.status === "sent",
+    20_000,
+    "the message sent",
+  );
+  const copies = sink.messages.filter((m) => m.messageId === message.messageId);
+  const acknowledged = new Map<string, SunkMessage>();
+  for (const address of recipients) {
+    const to = copies.filter((m) => m.to.includes(address));
+    const answered = to.filter((m) => m.acknowledged);
+    assert.equal(answered.length, 1, `${address}: one copy acknowledged`);
+    assert.ok(to.length <= received, `${address}: ${to.length} copies received`);
+    acknowledged.set(address, answered[0]!);
+  }
+  return acknowledged;
 }
