@@ -31,6 +31,7 @@ describe("parseConfig: defaults", () => {
     ["smtp.implicitTlsPort", null],
     ["http.httpsPort", null],
     ["outlook.sendMode", "softBlock"],
+    ["outlook.handoff", "relay"],
     ["smtp.requireTlsForAuth", true],
     ["smtp.allowPlainAuthFromLoopback", false],
     ["smtp.maxMessageBytes", 25 * 1024 * 1024],
