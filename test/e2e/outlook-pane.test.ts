@@ -139,6 +139,31 @@ describe("Outlook compose pane in Chromium", () => {
     }
   });
 
+  test("a meeting invitation: attendees checked, no Bcc offered, marker and sendAsync without headers", async () => {
+    const meeting: SeedItem = {
+      itemType: "appointment",
+      requiredAttendees: [{ emailAddress: "a@client1.example" }, { emailAddress: "b@client2.example" }],
+      optionalAttendees: [{ emailAddress: "hanako@corp.example" }],
+      subject: "定例会議",
+      body: "議題は追って。",
+    };
+    const pane = await openOfficePane(browser, url, seeded(meeting));
+    try {
+      await pane.page.getByTestId("group-external").getByText("a@client1.example").waitFor();
+      assert.equal(await pane.page.getByTestId("convert-bcc").count(), 0, "a meeting has no Bcc");
+      assert.equal(await pane.page.getByTestId("warning-many_external").count(), 0, "nor advice to use it");
+      await tickAndSend(pane);
+      await pane.page.getByTestId("outcome").waitFor();
+      assert.deepEqual(
+        (await pane.writes()).map((c) => c.name),
+        ["sessionData.setAsync", "sendAsync"],
+      );
+      assert.deepEqual(await handlerDecision(pane), { allowEvent: true });
+    } finally {
+      await pane.close();
+    }
+  });
+
   test("Cancel: nothing written to Outlook", async () => {
     const pane = await openOfficePane(browser, url, seeded(quote()));
     try {

@@ -43,8 +43,10 @@ export async function loadView(
     draft,
     policy,
     source,
-    // A meeting has no Bcc.
-    model: meeting ? { ...model, suggestBcc: false } : model,
+    // A meeting has no Bcc: neither the button nor the warning that recommends it.
+    model: meeting
+      ? { ...model, suggestBcc: false, warnings: model.warnings.filter((w) => w.code !== "many_external") }
+      : model,
     lang,
     handoff: meeting ? "relay" : handoffOf(policy),
   };
