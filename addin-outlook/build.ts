@@ -1,5 +1,5 @@
 // Builds the Outlook add-in into dist/: the send handler bundle and the HTML page that loads it, and
-// the read-mode task pane.
+// the task panes (React + Fluent UI): compose (the confirm dialog) and read (my held messages).
 import { build } from "esbuild";
 import { copyFile, mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -27,14 +27,15 @@ export async function bundleHandler(dist: string): Promise<void> {
   await copyFile(join(here, "launchevent.html"), join(dist, "launchevent.html"));
 }
 
-/** dist/read.js and dist/read.html: the read-mode task pane (React and Fluent UI, @sendguard/ui). */
-export async function bundleReadPane(dist: string): Promise<void> {
+/** dist/taskpane.* and dist/read.*: browser pages (Office's task panes are web views). */
+export async function bundlePanes(dist: string): Promise<void> {
   await mkdir(dist, { recursive: true });
   await build({
-    entryPoints: { read: join(here, "src/pane/read.tsx") },
+    entryPoints: { taskpane: join(here, "src/pane/compose/main.tsx"), read: join(here, "src/pane/read.tsx") },
     outdir: dist,
     bundle: true,
     format: "iife",
+    // Outlook on the web's browsers, new Outlook and classic Outlook's WebView2 (Edge).
     target: "es2020",
     jsx: "automatic",
     minify: true,
@@ -42,8 +43,8 @@ export async function bundleReadPane(dist: string): Promise<void> {
     define: { "process.env.NODE_ENV": '"production"' },
     logLevel: "warning",
   });
-  await copyFile(join(here, "read.html"), join(dist, "read.html"));
+  for (const page of ["taskpane.html", "read.html"]) await copyFile(join(here, page), join(dist, page));
 }
 
 await bundleHandler(join(here, "dist"));
-await bundleReadPane(join(here, "dist"));
+await bundlePanes(join(here, "dist"));

@@ -2,6 +2,8 @@
 // and as an AES-256 ZIP → the sink, then the recipient's download of the file from the centre;
 // beside the same message relayed unchanged (an internal recipient), in the same run. Each row has
 // a gateway of its own, so its peak RSS (VmHWM of the process, /proc/PID/status) is that case's.
+// Every case runs twice: under `node sendguard.js` and as the launcher executed (server/bin/
+// sendguard.js with the memory settings of its first line), to show what those settings do.
 import { performance } from "node:perf_hooks";
 import { bodyText } from "../test/helpers/fixtures.js";
 import { waitFor } from "../test/helpers/gateway.js";
@@ -44,7 +46,15 @@ const CASES: Case[] = [
   },
 ];
 
+/** How the gateway is started (TestGateway's launch), and how the table names it. */
+const LAUNCHES = [
+  { launch: "node", label: "node sendguard.js" },
+  { launch: "launcher", label: "launcher (MALLOC_ARENA_MAX=2, --max-semi-space-size=1)" },
+] as const;
+type Launch = (typeof LAUNCHES)[number];
+
 interface Row {
+  launch: string;
   what: string;
   idle: number;
   peak: number;
@@ -92,17 +102,18 @@ async function download(link: string, password: string): Promise<{ bytes: number
   return { bytes, seconds: (performance.now() - started) / 1000 };
 }
 
-/** The link in the copy and the password in the sender's notice. */
+/** The link in the copy and the password in the sender's notice (among the arrivals from `since` on). */
 async function linkAndPassword(
   sink: CountingSink,
   copy: Arrival,
+  since: number,
 ): Promise<{ link: string; password: string }> {
   const text = await bodyText(copy.raw ?? Buffer.alloc(0));
   const link = /(http:\/\/\S+\/d\/[A-Za-z0-9_-]+)/.exec(text)?.[1];
   if (!link) throw new Error("no download link in the copy");
   const password = await waitFor(
     async () => {
-      for (const a of sink.to(SENDER)) {
+      for (const a of sink.arrivals.slice(since).filter((a) => a.to.includes(SENDER))) {
         const found = /(?:パスワード|Password): (\S+)/.exec(await bodyText(a.raw ?? Buffer.alloc(0)))?.[1];
         if (found) return found;
       }
@@ -114,8 +125,9 @@ async function linkAndPassword(
   return { link: link.replace("localhost", "127.0.0.1"), password };
 }
 
-async function measure(sink: CountingSink, c: Case): Promise<Row[]> {
+async function measure(sink: CountingSink, c: Case, launch: Launch): Promise<Row[]> {
   const gateway = new BenchGateway({
+    launch: launch.launch,
     relayPort: sink.port,
     holdMinutes: 0,
     config: { smtp: { maxMessageBytes: 120 * MB } },
@@ -128,6 +140,7 @@ async function measure(sink: CountingSink, c: Case): Promise<Row[]> {
     if (set.status !== 200) throw new Error(`policy: ${set.status} ${JSON.stringify(set.body)}`);
     await sleep(2000); // let start-up settle
     const idle = memoryStatus(gateway.pid)?.rss ?? Number.NaN;
+    const since = sink.arrivals.length;
     const sampler = new PeakSampler(() => [gateway.pid]).start();
     const result = await sendBig(
       gateway.smtpPort,
@@ -139,6 +152,7 @@ async function measure(sink: CountingSink, c: Case): Promise<Row[]> {
     sampler.stop();
     const rows: Row[] = [
       {
+        launch: launch.label,
         what: c.what,
         idle,
         peak: sampler.maxSingle,
@@ -147,11 +161,12 @@ async function measure(sink: CountingSink, c: Case): Promise<Row[]> {
       },
     ];
     if (c.download && result.arrival) {
-      const { link, password } = await linkAndPassword(sink, result.arrival);
+      const { link, password } = await linkAndPassword(sink, result.arrival, since);
       const during = new PeakSampler(() => [gateway.pid]).start();
       const got = await download(link, password);
       during.stop();
       rows.push({
+        launch: "",
         what: "  … then its download from the centre (one file)",
         idle: Number.NaN,
         peak: during.maxRss,
@@ -170,13 +185,15 @@ export async function run(): Promise<void> {
   const sink = await new CountingSink({ keepUpTo: KEEP_UP_TO }).start();
   const rows: Row[] = [];
   try {
-    for (const c of CASES) rows.push(...(await measure(sink, c)));
+    // Alternating, so load from other processes falls on both ways alike.
+    for (const c of CASES) for (const launch of LAUNCHES) rows.push(...(await measure(sink, c, launch)));
   } finally {
     await sink.stop();
   }
   printTable(
     `A ${MESSAGE_BYTES / MB} MB attachment through the gateway, by attachment action — target peak RSS < 200 MB`,
     [
+      { title: "started as", align: "left" },
       { title: "case", align: "left" },
       { title: "RSS idle MB", align: "right" },
       { title: "peak RSS MB", align: "right" },
@@ -185,6 +202,7 @@ export async function run(): Promise<void> {
       { title: "at the sink", align: "right" },
     ],
     rows.map((r) => [
+      r.launch,
       r.what,
       fmt(r.idle / MB),
       fmt(r.peak / MB),

@@ -19,7 +19,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Readable, Writable } from "node:stream";
-import { ZipWorkers, writeEncryptedZip } from "../server/src/pipeline/transform/zip/index.js";
+import { Separator } from "../server/src/pipeline/transform/separate/separator.js";
+import { writeEncryptedZip } from "../server/src/pipeline/transform/zip/index.js";
 import { printTable } from "./lib/table.js";
 import { MB, cpuSeconds, fmt, onExit, percentile } from "./lib/util.js";
 
@@ -53,7 +54,7 @@ async function zipJs(input: string, output: string): Promise<void> {
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "sendguard-bench-zip-"));
   const release = onExit(() => rmSync(dir, { recursive: true, force: true }));
-  const workers = new ZipWorkers({ threads: 1 });
+  const workers = new Separator();
   try {
     const input = join(dir, "photos.zip");
     writeFileSync(input, randomBytes(FILE_BYTES));
@@ -65,8 +66,8 @@ export async function run(): Promise<void> {
     });
     const contenders: Contender[] = [
       {
-        what: "Sendguard createEncryptedZip (worker pool, 1 thread)",
-        write: async (_, output) => void (await workers.run(request(output))),
+        what: "Sendguard Separator.zip (the gateway's transform thread)",
+        write: async (_, output) => void (await workers.zip(request(output))),
       },
       {
         what: "Sendguard writeEncryptedZip (this thread)",

@@ -14,6 +14,8 @@ export interface BenchGatewayOptions {
   config?: Record<string, unknown>;
   /** Another build's server/bin/sendguard.js (a before/after comparison); default this checkout's. */
   bin?: string;
+  /** "launcher": sendguard.js executed, with its first line's memory settings (TestGateway). */
+  launch?: "node" | "launcher";
 }
 
 export class BenchGateway {
@@ -31,6 +33,7 @@ export class BenchGateway {
       // Only what problems() reads: pino levels 40 (warn) to 60 (fatal).
       keepLog: (line) => /"level":[456]0\b/.test(line),
       bin: options.bin,
+      launch: options.launch,
     });
     // Deep-merged, so a benchmark can change one key (e.g. smtp.maxMessageBytes) and keep the rest.
     // The relay keeps its defaults (5 connections, 20 concurrent deliveries).

@@ -21,10 +21,9 @@ import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { after, describe, test } from "node:test";
+import { Separator } from "../src/pipeline/transform/separate/separator.js";
 import {
   ZipError,
-  ZipWorkers,
-  createEncryptedZip,
   writeEncryptedZip,
   type EncryptedZipRequest,
   type ZipErrorCode,
@@ -389,18 +388,17 @@ describe("encrypted ZIP writer", () => {
     assert.ok(!existsSync(outputPath));
   });
 
-  test("a 50 MB file through the worker pool; deflated because its start shrinks, stored after all because the whole does not", async () => {
+  test("a 50 MB file through the transform threads; deflated because its start shrinks, stored after all because the whole does not", async () => {
     // 14 KiB of zeros make the 256 KiB probe shrink by over 5 %; the random 48 MiB after them cost
     // deflate more in block headers than the zeros saved.
     const content = randomBytes(48 * MiB + 256 * 1024);
     content.fill(0, 0, 14 * 1024);
     const path = input("export.dat", content);
     const outputPath = fresh("pool.zip");
-    const result = await createEncryptedZip({
-      files: [{ path, name: "export.dat" }],
-      password: PASSWORD,
-      outputPath,
-    });
+    const separator = new Separator();
+    const result = await separator
+      .zip({ files: [{ path, name: "export.dat" }], password: PASSWORD, outputPath })
+      .finally(() => separator.close());
     assert.deepEqual(result.entries, [
       { name: "export.dat", size: content.length, compressedSize: content.length + 28, stored: true },
     ]);
@@ -410,9 +408,10 @@ describe("encrypted ZIP writer", () => {
     assert.ok(readFileSync(join(dir, "export.dat")).equals(content));
   });
 
-  test("the pool hands back refusals as ZipErrors with their code, and removes the file of a thread stopped mid-way", async () => {
+  test("the threads hand back refusals as ZipErrors with their code, and remove the file of a thread stopped mid-way", async () => {
+    const workers = new Separator();
     await rejects(
-      createEncryptedZip({
+      workers.zip({
         files: [{ path: join(root, "missing"), name: "x.txt" }],
         password: PASSWORD,
         outputPath: fresh("x.zip"),
@@ -420,10 +419,9 @@ describe("encrypted ZIP writer", () => {
       "file_unreadable",
       /cannot open "x.txt"/,
     );
-    const workers = new ZipWorkers({ threads: 1 });
     const outputPath = fresh("stopped.zip");
     const big = input("big.jpg", randomBytes(48 * MiB));
-    const running = workers.run({ files: [{ path: big, name: "big.jpg" }], password: PASSWORD, outputPath });
+    const running = workers.zip({ files: [{ path: big, name: "big.jpg" }], password: PASSWORD, outputPath });
     while (!existsSync(outputPath)) await new Promise((resolve) => setTimeout(resolve, 1));
     const outcome = running.then(
       () => "finished",

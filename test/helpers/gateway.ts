@@ -23,6 +23,12 @@ export interface GatewayOptions {
   keepLog?: (line: string) => boolean;
   /** The gateway's `sendguard.js` to run: BIN (this checkout's build) unless a benchmark compares another. */
   bin?: string;
+  /**
+   * "node" (default): `node sendguard.js`, this process's node without the launcher's settings;
+   * "launcher": sendguard.js executed itself, as the installed `sendguard` command is, so its
+   * first line's interpreter settings apply (what a benchmark compares).
+   */
+  launch?: "node" | "launcher";
 }
 
 export interface Ports {
@@ -40,9 +46,11 @@ export class TestGateway {
   readonly logLines: Record<string, unknown>[] = [];
   private readonly keepLog: ((line: string) => boolean) | undefined;
   readonly bin: string;
+  private readonly launch: "node" | "launcher";
 
   constructor(options: GatewayOptions = {}) {
     this.bin = options.bin ?? BIN;
+    this.launch = options.launch ?? "node";
     this.dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "sendguard-test-"));
     this.keepLog = options.keepLog;
     this.configFile = join(this.dataDir, "config.json");
@@ -81,7 +89,9 @@ export class TestGateway {
    * stay the same across restarts.
    */
   async start(args: string[] = [], env: Record<string, string> = {}): Promise<this> {
-    const child = spawn(process.execPath, [this.bin, "start", "--config", this.configFile, ...args], {
+    const argv = [this.bin, "start", "--config", this.configFile, ...args];
+    const [command, ...rest] = this.launch === "launcher" ? argv : [process.execPath, ...argv];
+    const child = spawn(command as string, rest, {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...gatewayEnv(), ...env },
     });
@@ -157,6 +167,19 @@ export class TestGateway {
     child.kill(signal);
     await exited;
     this.child = null;
+  }
+
+  /**
+   * Adds `senders` and an admin (all with `password`), starts the gateway and sets the
+   * organisation's policy to `policy` as that admin would (PUT /admin/policies/org).
+   */
+  async startWithOrgPolicy(policy: unknown, senders: string[], password: string): Promise<void> {
+    const admin = "policy-admin@corp.example";
+    for (const sender of senders) this.addUser(sender, password);
+    this.addUser(admin, password, "--role", "admin");
+    await this.start();
+    const set = await this.api(await this.token(admin, password), "PUT", "/admin/policies/org", policy);
+    if (set.status !== 200) throw new Error(`setting the policy: ${set.status} ${JSON.stringify(set.body)}`);
   }
 
   /** Runs a CLI command against this gateway's config; returns exit code and output. */

@@ -6,6 +6,7 @@ import type {
   ActionResponse,
   ApiError,
   ClientPolicy,
+  JsonMessage,
   MessageSummary,
   MessageView,
   SubmitResponse,
@@ -100,9 +101,18 @@ export class GatewayClient {
 
   /** POST /messages with the raw message (api hand-off). A rejection by a rule is a GatewayError. */
   submit(raw: Blob): Promise<SubmitResponse> {
+    return this.upload(raw, "message/rfc822");
+  }
+
+  /** POST /messages with the message's parts as JSON (Outlook, whose compose mode has no MIME). */
+  submitParts(message: JsonMessage): Promise<SubmitResponse> {
+    return this.upload(new Blob([JSON.stringify(message)]), "application/json");
+  }
+
+  private upload(body: Blob, contentType: string): Promise<SubmitResponse> {
     // ~1 s per 2 MB on a slow link, and never less than the normal timeout.
-    const timeoutMs = Math.max(this.timeoutMs, Math.ceil(raw.size / 2000));
-    return this.request<SubmitResponse>("POST", "/messages", raw, timeoutMs, "message/rfc822");
+    const timeoutMs = Math.max(this.timeoutMs, Math.ceil(body.size / 2000));
+    return this.request<SubmitResponse>("POST", "/messages", body, timeoutMs, contentType);
   }
 
   private async request<T>(

@@ -1,14 +1,8 @@
 // The task panes' settings: which gateway, and the token the sign-in got from it. Both are kept in
 // roamingSettings (the mailbox's own storage, in every Outlook the user signs in to) because the
 // send handler reads them there too, in a runtime that has no page URL and no localStorage.
-import {
-  OUTLOOK_ADDIN_PATH,
-  t,
-  type ClientPolicy,
-  type Language,
-  type OutlookHandoff,
-  type TokenResponse,
-} from "@sendguard/shared";
+import { OUTLOOK_ADDIN_PATH, type ClientPolicy, type Language, type OutlookHandoff } from "@sendguard/shared";
+import { requestToken } from "@sendguard/ui";
 import { ROAMING } from "../handler/commands.js";
 import { hostCall } from "../handler/host.js";
 
@@ -48,57 +42,22 @@ export function handoffOf(policy: ClientPolicy): OutlookHandoff {
 
 export type SignInResult = { ok: true; settings: PaneSettings } | { ok: false; message: string };
 
-export interface SignInInput {
-  gatewayUrl: string;
-  email: string;
-  password: string;
-}
-
-/** "https://gw.example/" → "https://gw.example", or null when it is no http(s) URL. */
-function gatewayBase(input: string): string | null {
-  try {
-    const url = new URL(input.trim());
-    return url.protocol === "https:" || url.protocol === "http:" ? url.toString().replace(/\/+$/, "") : null;
-  } catch {
-    return null;
-  }
-}
-
 /**
- * Exchanges e-mail and password for an API token (POST /api/v1/tokens) and keeps the token and
- * the gateway in roamingSettings; the password is never stored.
+ * Exchanges e-mail and password for an API token and keeps the token and the gateway in
+ * roamingSettings; the password is never stored.
  */
 export async function signIn(
   roaming: Office.RoamingSettings,
-  input: SignInInput,
+  input: { gatewayUrl: string; email: string; password: string },
   lang: Language,
   fetchImpl: typeof fetch = fetch,
 ): Promise<SignInResult> {
-  const base = gatewayBase(input.gatewayUrl);
-  if (!base) return { ok: false, message: t(lang, "outlook.signin.badUrl") };
-  let res: Response;
-  try {
-    res = await fetchImpl(`${base}/api/v1/tokens`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "accept-language": lang },
-      body: JSON.stringify({ email: input.email.trim(), password: input.password }),
-      signal: AbortSignal.timeout(10_000),
-    });
-  } catch {
-    return { ok: false, message: t(lang, "outlook.signin.unreachable", { url: base }) };
-  }
-  const body = (await res.json().catch(() => ({}))) as Partial<TokenResponse> & {
-    error?: { message?: string };
-  };
-  if (!res.ok || !body.token)
-    return {
-      ok: false,
-      message: t(lang, "outlook.signin.refused", { detail: body.error?.message ?? `HTTP ${res.status}` }),
-    };
-  roaming.set(ROAMING.gatewayUrl, base);
-  roaming.set(ROAMING.token, body.token);
+  const result = await requestToken(input, lang, fetchImpl);
+  if (!result.ok) return result;
+  roaming.set(ROAMING.gatewayUrl, result.gatewayUrl);
+  roaming.set(ROAMING.token, result.token);
   await hostCall<void>((done) => roaming.saveAsync(done));
-  return { ok: true, settings: { gatewayUrl: base, token: body.token } };
+  return { ok: true, settings: { gatewayUrl: result.gatewayUrl, token: result.token } };
 }
 
 /** Forgets the token (and the gateway it was for); the cached policy stays, for fail-closed checks. */

@@ -106,6 +106,10 @@ const tlsProbe = z.strictObject({
     .boolean()
     .default(false)
     .describe("for tests and labs only: probe mail servers on loopback and private addresses too"),
+  mtaStsPort: port
+    .min(1)
+    .default(443)
+    .describe("HTTPS port of the recipients' MTA-STS policy hosts (mta-sts.DOMAIN); 443 outside tests"),
 });
 
 const auth = z.strictObject({

@@ -11,6 +11,7 @@
 import { once } from "node:events";
 import { Worker } from "node:worker_threads";
 import type { Config } from "../config/schema.js";
+import { STREAMING_THREAD_LIMITS } from "../thread-limits.js";
 import type { RecipientResult } from "../store/types.js";
 import type { OutgoingMessage } from "./outgoing.js";
 import { describeRelay, type Envelope, type SendOptions } from "./relay.js";
@@ -42,10 +43,13 @@ const CLOSE_TIMEOUT_MS = 5000;
  */
 function startThread(config: Config): Worker {
   if (!import.meta.url.endsWith(".ts"))
-    return new Worker(new URL("./relay-worker.js", import.meta.url), { workerData: config });
+    return new Worker(new URL("./relay-worker.js", import.meta.url), {
+      workerData: config,
+      resourceLimits: STREAMING_THREAD_LIMITS,
+    });
   const entry = JSON.stringify(new URL("./relay-worker.ts", import.meta.url).href);
   const boot = `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${entry}); })`;
-  return new Worker(boot, { eval: true, workerData: config });
+  return new Worker(boot, { eval: true, workerData: config, resourceLimits: STREAMING_THREAD_LIMITS });
 }
 
 export class RelayThread implements BufferRelay, MessageRelay {

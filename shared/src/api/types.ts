@@ -146,7 +146,8 @@ export interface JsonMessage {
   html?: string;
   inReplyTo?: string;
   references?: string | string[];
-  attachments?: { filename: string; contentType?: string; content: string }[];
+  /** `cid`: an inline image the HTML body shows as <img src="cid:…">. */
+  attachments?: { filename: string; contentType?: string; content: string; cid?: string }[];
 }
 
 /** A rule's attachment action and the recipients it is about (GET /policy). */

@@ -6,7 +6,6 @@ import type { DownloadService } from "../../downloads/service.js";
 import { generatePassword } from "../../downloads/password.js";
 import { separationNotice } from "./separate/notice.js";
 import type { Separator } from "./separate/separator.js";
-import { createEncryptedZip } from "./zip/index.js";
 import type { CopyTools } from "./copies.js";
 import type { Language } from "@sendguard/shared";
 
@@ -52,7 +51,7 @@ export function createCopyTools(options: CopyToolsOptions): CopyTools {
     },
 
     async zip(files, password, encryption, outputPath) {
-      await createEncryptedZip({
+      await separator.zip({
         files: files.map((f) => ({ path: f.path, name: f.filename })),
         password,
         encryption,

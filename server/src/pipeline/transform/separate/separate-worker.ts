@@ -1,7 +1,7 @@
 // A thread of the separation pool (separator.ts, piscina): separates one stored message file into
-// a rewritten message file and one file per attachment, or (replaceWithZip) writes the copy whose
-// attachments are one encrypted ZIP, so base64 decoding, encoding, hashing and copying of a large
-// attachment never run on the event loop. Attachment files are named by their index,
+// a rewritten message file and one file per attachment, writes the encrypted ZIP of those files
+// (zip), or (replaceWithZip) writes the copy whose attachments are that ZIP, so base64 decoding,
+// encoding, hashing, encrypting and copying of a large attachment never run on the event loop. Attachment files are named by their index,
 // never by the sender's file name (no path from the message reaches the file system).
 import { createReadStream, createWriteStream } from "node:fs";
 import { join } from "node:path";
@@ -17,6 +17,9 @@ import {
   type SeparationResult,
 } from "./rewrite.js";
 import { replaceWithZip as writeZipCopy, type ReplaceWithZipTask } from "./zip-part.js";
+
+/** The pool's task "zip": the encrypted ZIP on the thread that separated its files. */
+export { zipTask as zip } from "../zip/task.js";
 
 export interface SeparateFileTask {
   /** The message as stored (spool file). */

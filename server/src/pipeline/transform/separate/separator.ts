@@ -1,7 +1,11 @@
-// Runs separations and encrypted-ZIP rewrites (separate-worker.ts) in a pool of worker threads
-// (piscina), as the analyzer does: a 100 MB attachment is decoded, hashed and written without
-// holding up SMTP sessions.
+// Runs separations, encrypted ZIPs and encrypted-ZIP rewrites (separate-worker.ts) in a pool of
+// worker threads (piscina), as the analyzer does: a 100 MB attachment is decoded, hashed, zipped
+// and written without holding up SMTP sessions. One pool for all three, not a ZIP pool beside it:
+// each thread costs the process 30–40 MB of RSS (its isolate, its malloc arena, the chunks its
+// garbage collector has not yet freed), and a ZIP copy needs the three steps one after the other.
+import { rm } from "node:fs/promises";
 import { Piscina } from "piscina";
+import { STREAMING_THREAD_LIMITS } from "../../../thread-limits.js";
 import { SeparationError } from "./errors.js";
 import type {
   SeparateFileAnswer,
@@ -10,9 +14,11 @@ import type {
   SeparationRefusal,
 } from "./separate-worker.js";
 import type { ReplaceWithZipTask } from "./zip-part.js";
+import { ZipError, type EncryptedZipRequest, type EncryptedZipResult } from "../zip/index.js";
+import type { ZipTaskResult } from "../zip/task.js";
 
-type Task = SeparateFileTask | ReplaceWithZipTask;
-type Answer = SeparateFileAnswer | { ok: null } | SeparationRefusal;
+type Task = SeparateFileTask | ReplaceWithZipTask | EncryptedZipRequest;
+type Answer = SeparateFileAnswer | { ok: null } | SeparationRefusal | ZipTaskResult;
 
 /** The answer's value, or its refusal as the SeparationError it was in the thread. */
 function unwrap<T>(answer: { ok: T } | SeparationRefusal): T {
@@ -37,6 +43,7 @@ export class Separator {
       minThreads: 0,
       maxThreads: options.threads ?? 1,
       idleTimeout: 60_000,
+      resourceLimits: STREAMING_THREAD_LIMITS,
       atomics: "disabled",
       recordTiming: false,
     });
@@ -55,6 +62,22 @@ export class Separator {
     unwrap((await this.pool.run(task, { name: "replaceWithZip" })) as { ok: null } | SeparationRefusal);
   }
 
+  /** Writes the archive on a thread; rejects with a ZipError naming what was wrong, leaving no file. */
+  async zip(request: EncryptedZipRequest): Promise<EncryptedZipResult> {
+    let result: ZipTaskResult;
+    try {
+      result = (await this.pool.run(request, { name: "zip" })) as ZipTaskResult;
+    } catch (err) {
+      // Not a ZipError, so the thread had created the output (writer.ts: openOutput) and then died
+      // or was stopped (close()) before it could remove it.
+      await rm(request.outputPath, { force: true });
+      throw err;
+    }
+    if ("error" in result) throw new ZipError(result.error.code, result.error.message);
+    return result.ok;
+  }
+
+  /** Stops the threads; the work under way fails (a ZIP being written leaves no file). */
   async close(): Promise<void> {
     await this.pool.destroy();
   }

@@ -3,9 +3,12 @@
 // 2-byte password verifier; the data is AES-CTR encrypted with a little-endian block counter
 // starting at 1, and an HMAC-SHA1 of the ciphertext, cut to 10 bytes, follows it.
 //
-// node:crypto's aes-256-ctr counts big-endian, so the keystream is made here: counter blocks are
-// written in batches and encrypted with aes-256-ecb in one call per batch, then XORed into the
-// data a 32-bit word at a time.
+// node:crypto's aes-256-ctr counts big-endian (the last byte of the block moves first; here the
+// first does), and no IV makes one sequence the other, so the keystream is made here: counter
+// blocks are written for as much data as an update() brings (up to 1 MiB) and encrypted with
+// aes-256-ecb in one call, then XORed into the data 64 bits at a time. Measured on 50 MB (2 cores,
+// loaded): 64 KiB batches cost 1.3–1.5× the ECB time of 1 MiB ones (the calls, not the AES), and
+// XOR through BigUint64Array runs at about twice the rate of Uint32Array.
 import { createCipheriv, createHmac, pbkdf2Sync, randomBytes, type Cipher, type Hmac } from "node:crypto";
 import { endianness } from "node:os";
 
@@ -18,8 +21,8 @@ export const AES_AUTH_CODE_BYTES = 10;
 export const AES_OVERHEAD = AES_SALT_BYTES + AES_VERIFIER_BYTES + AES_AUTH_CODE_BYTES;
 const PBKDF2_ROUNDS = 1000;
 
-/** Keystream made per batch: 4,096 blocks (64 KiB), one ECB call. */
-const BATCH_BLOCKS = 4096;
+/** Keystream made per ECB call at most: 65,536 blocks (1 MiB, the ZIP writer's read chunk). */
+const MAX_BATCH_BLOCKS = 65_536;
 const BLOCK = 16;
 
 // The counter words are written through a Uint32Array, whose byte order is the machine's.
@@ -28,16 +31,23 @@ if (endianness() !== "LE") throw new Error("winzip-aes: a little-endian machine 
 /** XORs `n` bytes of `key` (from `keyAt`) into `data` (from `dataAt`), in place. */
 function xorInto(data: Buffer, dataAt: number, key: Buffer, keyAt: number, n: number): void {
   let i = 0;
-  // Words only when both sides reach a 4-byte boundary together; otherwise byte by byte.
-  if ((data.byteOffset + dataAt - key.byteOffset - keyAt) % 4 === 0) {
-    for (; i < n && (data.byteOffset + dataAt + i) % 4 !== 0; i++) data[dataAt + i]! ^= key[keyAt + i]!;
-    const words = (n - i) >>> 2;
-    if (words > 0) {
-      const d = new Uint32Array(data.buffer, data.byteOffset + dataAt + i, words);
-      const k = new Uint32Array(key.buffer, key.byteOffset + keyAt + i, words);
+  const d0 = data.byteOffset + dataAt;
+  const k0 = key.byteOffset + keyAt;
+  // Words only when both sides reach a word boundary together; otherwise byte by byte.
+  const word = (d0 - k0) % 8 === 0 ? 8 : (d0 - k0) % 4 === 0 ? 4 : 0;
+  if (word) {
+    for (; i < n && (d0 + i) % word !== 0; i++) data[dataAt + i]! ^= key[keyAt + i]!;
+    const words = Math.floor((n - i) / word);
+    if (word === 8 && words > 0) {
+      const d = new BigUint64Array(data.buffer, d0 + i, words);
+      const k = new BigUint64Array(key.buffer, k0 + i, words);
       for (let w = 0; w < words; w++) d[w]! ^= k[w]!;
-      i += words * 4;
+    } else if (words > 0) {
+      const d = new Uint32Array(data.buffer, d0 + i, words);
+      const k = new Uint32Array(key.buffer, k0 + i, words);
+      for (let w = 0; w < words; w++) d[w]! ^= k[w]!;
     }
+    i += words * word;
   }
   for (; i < n; i++) data[dataAt + i]! ^= key[keyAt + i]!;
 }
@@ -47,8 +57,9 @@ export class WinZipAesEncryptor {
   readonly header: Buffer;
   private readonly ecb: Cipher;
   private readonly hmac: Hmac;
-  private readonly counters = new Uint32Array(BATCH_BLOCKS * 4);
-  /** The next counter value (blocks are numbered from 1); 2^53 blocks are beyond any ZIP. */
+  /** Counter blocks, grown to the largest batch made (at most MAX_BATCH_BLOCKS). */
+  private counters = new Uint32Array(0);
+  /** The next counter value (blocks are numbered from 1). */
   private counter = 1;
   private keystream: Buffer = Buffer.alloc(0);
   private used = 0;
@@ -64,7 +75,7 @@ export class WinZipAesEncryptor {
   /** Encrypts `data` in place and returns it (the caller hands over a buffer it owns). */
   update(data: Buffer): Buffer {
     for (let at = 0; at < data.length;) {
-      if (this.used === this.keystream.length) this.refill();
+      if (this.used === this.keystream.length) this.refill(data.length - at);
       const n = Math.min(data.length - at, this.keystream.length - this.used);
       xorInto(data, at, this.keystream, this.used, n);
       this.used += n;
@@ -79,18 +90,19 @@ export class WinZipAesEncryptor {
     return this.hmac.digest().subarray(0, AES_AUTH_CODE_BYTES);
   }
 
-  private refill(): void {
+  /** Makes the keystream for the next `bytes` (rounded up to whole blocks, at most a batch). */
+  private refill(bytes: number): void {
+    const blocks = Math.min(MAX_BATCH_BLOCKS, Math.ceil(bytes / BLOCK));
+    if (this.counters.length < blocks * 4) this.counters = new Uint32Array(blocks * 4);
     const c = this.counters;
     const first = this.counter;
-    // A Uint32Array keeps a number modulo 2^32, truncated: low word, then high word. Locals only in
-    // the loop: it ran at a seventh of the writer's time when it updated this.counter per block.
-    for (let b = 0, i = 0; b < BATCH_BLOCKS; b++, i += 4) {
-      const n = first + b;
-      c[i] = n;
-      c[i + 1] = n / 0x1_0000_0000;
-    }
-    this.counter = first + BATCH_BLOCKS;
-    this.keystream = this.ecb.update(new Uint8Array(c.buffer, 0, BATCH_BLOCKS * BLOCK));
+    // The low word only: an entry is under 4 GiB (no ZIP64, files.ts), 2^28 blocks, so the other
+    // three words of every block stay 0. Writing the high word too (a float division and its
+    // conversion per block) took a quarter of the writer's time. Locals only in the loop: it ran at
+    // a seventh of the writer's time when it updated this.counter per block.
+    for (let b = 0, i = 0; b < blocks; b++, i += 4) c[i] = first + b;
+    this.counter = first + blocks;
+    this.keystream = this.ecb.update(new Uint8Array(c.buffer, 0, blocks * BLOCK));
     this.used = 0;
   }
 }

@@ -1,5 +1,5 @@
-// A thread of the ZIP pool (index.ts, piscina). A ZipError comes back as a value: an error crossing
-// threads keeps its message but loses its code.
+// The ZIP writer as a task of the transform threads (separate-worker.ts runs it as "zip"). A
+// ZipError comes back as a value: an error crossing threads keeps its message but loses its code.
 import {
   ZipError,
   writeEncryptedZip,
@@ -10,7 +10,7 @@ import {
 
 export type ZipTaskResult = { ok: EncryptedZipResult } | { error: { code: ZipErrorCode; message: string } };
 
-export default async function zipTask(request: EncryptedZipRequest): Promise<ZipTaskResult> {
+export async function zipTask(request: EncryptedZipRequest): Promise<ZipTaskResult> {
   try {
     return { ok: await writeEncryptedZip(request) };
   } catch (err) {
