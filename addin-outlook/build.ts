@@ -1,5 +1,5 @@
 // Builds the Outlook add-in into dist/: the send handler bundle and the HTML page that loads it, and
-// the compose task pane (React + Fluent UI) with its page.
+// the task panes (React + Fluent UI): compose (the confirm dialog) and read (my held messages).
 import { build } from "esbuild";
 import { copyFile, mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -27,11 +27,11 @@ export async function bundleHandler(dist: string): Promise<void> {
   await copyFile(join(here, "launchevent.html"), join(dist, "launchevent.html"));
 }
 
-/** dist/taskpane.js and dist/taskpane.html: a browser page (Office's task panes are web views). */
+/** dist/taskpane.* and dist/read.*: browser pages (Office's task panes are web views). */
 export async function bundlePanes(dist: string): Promise<void> {
   await mkdir(dist, { recursive: true });
   await build({
-    entryPoints: { taskpane: join(here, "src/pane/compose/main.tsx") },
+    entryPoints: { taskpane: join(here, "src/pane/compose/main.tsx"), read: join(here, "src/pane/read.tsx") },
     outdir: dist,
     bundle: true,
     format: "iife",
@@ -43,7 +43,7 @@ export async function bundlePanes(dist: string): Promise<void> {
     define: { "process.env.NODE_ENV": '"production"' },
     logLevel: "warning",
   });
-  await copyFile(join(here, "taskpane.html"), join(dist, "taskpane.html"));
+  for (const page of ["taskpane.html", "read.html"]) await copyFile(join(here, page), join(dist, page));
 }
 
 await bundleHandler(join(here, "dist"));

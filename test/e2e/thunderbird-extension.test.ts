@@ -391,7 +391,7 @@ describe("Sendguard extension in Thunderbird → gateway → relay", { skip }, (
         "the held message in the toolbar popup",
       );
       assert.match(text, new RegExp(subject));
-      assert.match(text, /Sends in (9 minutes( \d+ seconds?)?|10 minutes)/);
+      assert.match(text, /Sends in (9 minutes( \d+ seconds?)?|10 minutes)\n/);
       writeFileSync(join(SHOTS, "thunderbird-toolbar-popup.png"), await tb.screenshotPage(HELD));
 
       await tb.clickInPage(HELD, `${row} [data-testid=undo]`);

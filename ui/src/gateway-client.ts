@@ -72,10 +72,19 @@ export class GatewayClient {
   }
 
   /** The gateway's record of a message the user sent, or null when it has none (yet). */
-  async byMessageId(messageId: string): Promise<MessageView | null> {
+  byMessageId(messageId: string): Promise<MessageView | null> {
     const mid = encodeURIComponent(messageId.replace(/^<|>$/g, ""));
+    return this.found(`/messages/by-message-id/${mid}`);
+  }
+
+  /** One of the user's messages by the gateway's id, or null when it is not theirs or not there. */
+  message(id: string): Promise<MessageView | null> {
+    return this.found(`/messages/${encodeURIComponent(id)}`);
+  }
+
+  private async found(path: string): Promise<MessageView | null> {
     try {
-      return await this.request<MessageView>("GET", `/messages/by-message-id/${mid}`);
+      return await this.request<MessageView>("GET", path);
     } catch (err) {
       if (err instanceof GatewayError && err.status === 404) return null;
       throw err;

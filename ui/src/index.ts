@@ -9,5 +9,6 @@ export {
 export { mountPage } from "./page.js";
 export { requestToken, type TokenResult } from "./signin.js";
 export { ConfirmDialog, type ConfirmDialogProps } from "./confirm/ConfirmDialog.js";
-export { HeldList, type HeldListProps, type Notice } from "./held/HeldList.js";
+export { HeldList, type FocusedMessage, type HeldListProps, type Notice } from "./held/HeldList.js";
 export { HeldMessages, type HeldMessagesProps } from "./held/HeldMessages.js";
+export { SignInForm, type SignInFormProps, type SignInOutcome } from "./settings/SignInForm.js";

@@ -1,5 +1,6 @@
-// The held-messages popup (React + Fluent UI v9). Pure: the list, the clock and the outcome of the
-// last action come in through props, so it renders the same in a test as behind the toolbar button.
+// The held-messages list (React + Fluent UI v9). Pure: the list, the clock and the outcome of the
+// last action come in through props, so it renders the same in a test as in Thunderbird's popup or
+// Outlook's read pane.
 import {
   Body1,
   Button,
@@ -42,10 +43,21 @@ export interface Notice {
   text: string;
 }
 
+/**
+ * The one message a page is about (Outlook's read pane on a hold notice): shown first, apart from
+ * the list. `message` is null when the gateway has no such message of the user's.
+ */
+export interface FocusedMessage {
+  id: string;
+  message: MessageSummary | null;
+}
+
 export interface HeldListProps {
   lang: Language;
   /** null until the gateway has answered once. */
   messages: readonly MessageSummary[] | null;
+  /** undefined when the page is about no one message; null until the gateway has answered. */
+  focused?: FocusedMessage | null;
   /** Date.now() of the last clock tick. */
   now: number;
   /** Ids with an undo / send-now request in flight. */
@@ -60,8 +72,10 @@ export interface HeldListProps {
   onOpenSettings: () => void;
 }
 
+const undoable = (m: MessageSummary) => m.status === "held" || m.status === "pending_approval";
+
 export function HeldList(props: HeldListProps) {
-  const { lang, messages, now, busy, notice, error } = props;
+  const { lang, messages, focused, notice, error } = props;
   const styles = useStyles();
 
   if (props.notSignedIn) {
@@ -76,9 +90,36 @@ export function HeldList(props: HeldListProps) {
     );
   }
 
+  // The focused message is not listed a second time.
+  const others = focused ? messages?.filter((m) => m.id !== focused.id) : messages;
   return (
     <div className={styles.root}>
-      <Subtitle2>{t(lang, "held.ui.title")}</Subtitle2>
+      {focused && (
+        <section data-testid="focused" data-id={focused.id}>
+          <Subtitle2>{t(lang, "held.ui.notice.title")}</Subtitle2>
+          {!focused.message ? (
+            <Body1 as="p" data-testid="focused-unknown">
+              {t(lang, "held.ui.notice.unknown")}
+            </Body1>
+          ) : undoable(focused.message) ? (
+            <ul className={styles.list}>
+              <HeldRow {...props} message={focused.message} />
+            </ul>
+          ) : (
+            <>
+              <Body1 as="p" className={styles.subject} title={focused.message.subject}>
+                {focused.message.subject || "—"}
+              </Body1>
+              <Caption1 data-testid="focused-status">
+                {t(lang, "held.ui.notice.status", {
+                  status: t(lang, `status.${focused.message.status}`),
+                })}
+              </Caption1>
+            </>
+          )}
+        </section>
+      )}
+      <Subtitle2>{t(lang, focused ? "held.ui.others" : "held.ui.title")}</Subtitle2>
       {notice && (
         <MessageBar intent={notice.intent} data-testid="notice">
           <MessageBarBody>{notice.text}</MessageBarBody>
@@ -89,58 +130,56 @@ export function HeldList(props: HeldListProps) {
           <MessageBarBody>{error}</MessageBarBody>
         </MessageBar>
       )}
-      {messages?.length === 0 && (
+      {others?.length === 0 && (
         <Caption1 className={styles.muted} data-testid="empty">
           {t(lang, "held.ui.empty")}
         </Caption1>
       )}
-      {messages && messages.length > 0 && (
+      {others && others.length > 0 && (
         <ul className={styles.list}>
-          {messages.map((m) => (
-            <li key={m.id} className={styles.row} data-testid="held-row" data-id={m.id}>
-              <Body1 className={styles.subject} title={m.subject}>
-                {m.subject || "—"}
-              </Body1>
-              <div className={styles.line}>
-                <Caption1 className={styles.status} data-testid="status-text">
-                  {statusText(lang, m, now)}
-                </Caption1>
-                <div className={styles.actions}>
-                  <Button
-                    size="small"
-                    disabled={busy.has(m.id)}
-                    onClick={() => props.onUndo(m)}
-                    data-testid="undo"
-                  >
-                    {t(lang, "held.ui.undo")}
-                  </Button>
-                  {/* The approver decides when it goes; the sender can only withdraw it. */}
-                  {m.status === "held" && (
-                    <Button
-                      size="small"
-                      appearance="primary"
-                      disabled={busy.has(m.id)}
-                      onClick={() => props.onSendNow(m)}
-                      data-testid="send-now"
-                    >
-                      {t(lang, "held.ui.sendNow")}
-                    </Button>
-                  )}
-                </div>
-              </div>
-              {m.status === "held" && (
-                <ProgressBar
-                  value={holdElapsed(m, now)}
-                  thickness="medium"
-                  aria-hidden
-                  data-testid="hold-progress"
-                />
-              )}
-            </li>
+          {others.map((m) => (
+            <HeldRow key={m.id} {...props} message={m} />
           ))}
         </ul>
       )}
     </div>
+  );
+}
+
+function HeldRow(props: HeldListProps & { message: MessageSummary }) {
+  const { lang, message: m, now, busy } = props;
+  const styles = useStyles();
+  return (
+    <li className={styles.row} data-testid="held-row" data-id={m.id}>
+      <Body1 className={styles.subject} title={m.subject}>
+        {m.subject || "—"}
+      </Body1>
+      <div className={styles.line}>
+        <Caption1 className={styles.status} data-testid="status-text">
+          {statusText(lang, m, now)}
+        </Caption1>
+        <div className={styles.actions}>
+          <Button size="small" disabled={busy.has(m.id)} onClick={() => props.onUndo(m)} data-testid="undo">
+            {t(lang, "held.ui.undo")}
+          </Button>
+          {/* The approver decides when it goes; the sender can only withdraw it. */}
+          {m.status === "held" && (
+            <Button
+              size="small"
+              appearance="primary"
+              disabled={busy.has(m.id)}
+              onClick={() => props.onSendNow(m)}
+              data-testid="send-now"
+            >
+              {t(lang, "held.ui.sendNow")}
+            </Button>
+          )}
+        </div>
+      </div>
+      {m.status === "held" && (
+        <ProgressBar value={holdElapsed(m, now)} thickness="medium" aria-hidden data-testid="hold-progress" />
+      )}
+    </li>
   );
 }
 

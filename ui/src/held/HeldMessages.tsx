@@ -1,9 +1,10 @@
 // The held-messages list with its behaviour: polls the gateway, ticks the countdowns, undoes and
-// sends now. The host only says where the settings come from and how to open its settings page.
+// sends now. The host only says where the settings come from, how to open its settings page and,
+// when the page is about one message (a hold notice open in Outlook), which.
 import { t, type Language, type MessageSummary } from "@sendguard/shared";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { GatewayClient, GatewayError, type GatewaySettings } from "../gateway-client.js";
-import { HeldList, type Notice } from "./HeldList.js";
+import { HeldList, type FocusedMessage, type Notice } from "./HeldList.js";
 
 const POLL_MS = 5000;
 
@@ -22,11 +23,14 @@ export interface HeldMessagesProps {
   /** The host's gateway settings, asked when the list opens (pass a stable function). */
   loadSettings: () => Promise<GatewaySettings>;
   onOpenSettings: () => void;
+  /** The gateway's id of the message this page is about, shown first with its own Undo / Send now. */
+  focusId?: string;
 }
 
-export function HeldMessages({ lang, loadSettings, onOpenSettings }: HeldMessagesProps) {
+export function HeldMessages({ lang, loadSettings, onOpenSettings, focusId }: HeldMessagesProps) {
   const [client, setClient] = useState<GatewayClient | null>(null);
   const [messages, setMessages] = useState<MessageSummary[] | null>(null);
+  const [focused, setFocused] = useState<FocusedMessage | null>(null);
   const [now, setNow] = useState(Date.now());
   const [busy, setBusy] = useState<ReadonlySet<string>>(new Set());
   const [notSignedIn, setNotSignedIn] = useState(false);
@@ -40,9 +44,10 @@ export function HeldMessages({ lang, loadSettings, onOpenSettings }: HeldMessage
     async (c: GatewayClient) => {
       const mine = ++generation.current;
       try {
-        const list = await c.held();
+        const [list, one] = await Promise.all([c.held(), focusId ? c.message(focusId) : null]);
         if (mine !== generation.current) return;
         setMessages(list);
+        if (focusId) setFocused({ id: focusId, message: one });
         setError("");
       } catch (err) {
         if (mine !== generation.current) return;
@@ -50,7 +55,7 @@ export function HeldMessages({ lang, loadSettings, onOpenSettings }: HeldMessage
         else setError(errorText(lang, err));
       }
     },
-    [lang],
+    [lang, focusId],
   );
 
   useEffect(() => {
@@ -107,6 +112,7 @@ export function HeldMessages({ lang, loadSettings, onOpenSettings }: HeldMessage
     <HeldList
       lang={lang}
       messages={messages}
+      focused={focusId === undefined ? undefined : focused}
       now={now}
       busy={busy}
       notSignedIn={notSignedIn}
