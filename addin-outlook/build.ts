@@ -1,4 +1,5 @@
-// Builds the Outlook add-in into dist/: the send handler bundle and the HTML page that loads it.
+// Builds the Outlook add-in into dist/: the send handler bundle and the HTML page that loads it, and
+// the compose task pane (React + Fluent UI) with its page.
 import { build } from "esbuild";
 import { copyFile, mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -26,4 +27,24 @@ export async function bundleHandler(dist: string): Promise<void> {
   await copyFile(join(here, "launchevent.html"), join(dist, "launchevent.html"));
 }
 
+/** dist/taskpane.js and dist/taskpane.html: a browser page (Office's task panes are web views). */
+export async function bundlePanes(dist: string): Promise<void> {
+  await mkdir(dist, { recursive: true });
+  await build({
+    entryPoints: { taskpane: join(here, "src/pane/compose/main.tsx") },
+    outdir: dist,
+    bundle: true,
+    format: "iife",
+    // Outlook on the web's browsers, new Outlook and classic Outlook's WebView2 (Edge).
+    target: "es2020",
+    jsx: "automatic",
+    minify: true,
+    legalComments: "none",
+    define: { "process.env.NODE_ENV": '"production"' },
+    logLevel: "warning",
+  });
+  await copyFile(join(here, "taskpane.html"), join(dist, "taskpane.html"));
+}
+
 await bundleHandler(join(here, "dist"));
+await bundlePanes(join(here, "dist"));

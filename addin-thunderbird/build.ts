@@ -1,11 +1,13 @@
 // Builds the extension: bundles the background script, the pages (confirm window, options, held-messages
 // popup) and the confirm dialog's UI module with esbuild, then packs dist/ into dist/sendguard.xpi (a ZIP
-// with manifest.json at its root).
+// with manifest.json at its root). The notifications' icon is a PNG drawn from icon.svg: Thunderbird's
+// alert window cannot show an SVG one (held-notice.ts).
 import { BlobWriter, TextReader, Uint8ArrayReader, ZipWriter } from "@zip.js/zip.js";
 import { build } from "esbuild";
 import { copyFile, mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { drawIcons } from "../scripts/draw-icons.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, "dist");
@@ -38,6 +40,7 @@ await build({
 await build({ ...common, entryPoints: { "confirm-ui": join(here, "src/confirm/ui.tsx") }, format: "esm" });
 for (const name of ["manifest.json", "confirm.html", "options.html", "held.html", "icon.svg"])
   await copyFile(join(here, name), join(files, name));
+await drawIcons(join(here, "icon.svg"), [{ file: "icon-96.png", size: 96 }], files);
 
 const zip = new ZipWriter(new BlobWriter("application/x-xpinstall"));
 for (const name of (await readdir(files)).sort()) {

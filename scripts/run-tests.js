@@ -1,4 +1,4 @@
-// Runs every *.test.ts under shared/test, server/test, addin-thunderbird/test, addin-outlook/test and test/ with Node's test runner (via tsx).
+// Runs every *.test.ts under shared/test, server/test, ui/test, addin-thunderbird/test, addin-outlook/test and test/ with Node's test runner (via tsx).
 // Node 20 does not expand globs itself.
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
@@ -18,7 +18,7 @@ function find(dir) {
 const only = process.argv.slice(2);
 const files = only.length
   ? only
-  : ["shared/test", "server/test", "addin-thunderbird/test", "addin-outlook/test", "test"]
+  : ["shared/test", "server/test", "ui/test", "addin-thunderbird/test", "addin-outlook/test", "test"]
       .flatMap(find)
       .sort();
 // The gateway's settings from the caller's shell (SENDGUARD_DATA_DIR after following the README…)

@@ -5,7 +5,7 @@
 // take it, the compose window stays open and the draft is deleted: nothing is half-sent.
 import type { SubmitResponse } from "@sendguard/shared";
 import type { BrowserApi, ComposeDetailsLike } from "./browser-api.js";
-import type { GatewayClient } from "./gateway-client.js";
+import type { GatewayClient } from "@sendguard/ui";
 import { submissionFromDraft } from "./mime-draft.js";
 
 /** Options of handOff; defaults in brackets. */

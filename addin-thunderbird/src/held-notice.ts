@@ -2,9 +2,14 @@
 // notifications for a hand-off that failed. A click opens the held-messages list, where Undo is.
 import { t, type Language, type MessageStatus } from "@sendguard/shared";
 import type { BrowserApi } from "./browser-api.js";
-import { GatewayError } from "./gateway-client.js";
+import { GatewayError } from "@sendguard/ui";
 
 const PREFIX = "sendguard-";
+/**
+ * A PNG (build.ts draws it from icon.svg): Thunderbird's alert window re-encodes the icon as PNG,
+ * which fails for an SVG ("NS_ERROR_FAILURE [imgITools.encodeImage]") and leaves it without one.
+ */
+const ICON = "icon-96.png";
 /** storage.session key of the held-messages window: the background that opened it may be suspended since. */
 const WINDOW_KEY = "heldWindowId";
 
@@ -49,7 +54,7 @@ export class HeldNotice {
 
   private async show(id: string, title: string, message: string): Promise<void> {
     await this.api.notifications
-      .create(id, { type: "basic", title, message, iconUrl: this.api.runtime.getURL("icon.svg") })
+      .create(id, { type: "basic", title, message, iconUrl: this.api.runtime.getURL(ICON) })
       .catch(() => undefined); // a notification is a courtesy: never let it break a send
   }
 

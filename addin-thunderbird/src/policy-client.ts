@@ -8,7 +8,7 @@ import {
   type PolicyStore,
 } from "@sendguard/shared";
 import type { BrowserApi } from "./browser-api.js";
-import type { GatewayClient } from "./gateway-client.js";
+import type { GatewayClient } from "@sendguard/ui";
 
 /** Send waits for the policy at most this long before using the cached one. */
 const TIMEOUT_MS = 3000;

@@ -6,6 +6,9 @@
 // message is held and can be undone.
 import {
   buildConfirmModel,
+  CONFIRMED_HEADER,
+  confirmedHeaderValue,
+  type ConfirmedHow,
   convertExternalToBcc,
   FALLBACK_CLIENT_POLICY,
   type ClientPolicy,
@@ -16,7 +19,7 @@ import {
 } from "@sendguard/shared";
 import type { BeforeSendResult, BrowserApi, ComposeDetailsLike, SendInfo } from "./browser-api.js";
 import { draftFromCompose, draftFromDetails } from "./draft.js";
-import { GatewayClient } from "./gateway-client.js";
+import { GatewayClient } from "@sendguard/ui";
 import { handOff, type HandoffOptions } from "./handoff.js";
 import { HeldNotice } from "./held-notice.js";
 import { uiLanguage } from "./language.js";
@@ -55,7 +58,7 @@ interface Pending {
   resolve: (answer: Answer) => void;
 }
 
-export const CONFIRMED_HEADER = "X-Sendguard-Confirmed";
+export { CONFIRMED_HEADER };
 
 function joined(draft: Draft, field: "to" | "cc" | "bcc"): string[] {
   return draft.recipients
@@ -253,12 +256,12 @@ export class SendGuard {
     details: ComposeDetailsLike,
     draft: Draft,
     converted: boolean,
-    how: string,
+    how: ConfirmedHow,
   ): ComposeDetailsLike {
     const headers = (details.customHeaders ?? []).filter(
       (h) => h.name.toLowerCase() !== CONFIRMED_HEADER.toLowerCase(),
     );
-    headers.push({ name: CONFIRMED_HEADER, value: `${how}; ${new Date().toISOString()}` });
+    headers.push({ name: CONFIRMED_HEADER, value: confirmedHeaderValue(how) });
     return {
       customHeaders: headers,
       ...(converted ? { to: joined(draft, "to"), cc: joined(draft, "cc"), bcc: joined(draft, "bcc") } : {}),

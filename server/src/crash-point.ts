@@ -7,6 +7,8 @@ const crashAt = process.env.SENDGUARD_TEST_CRASH_AT;
 
 /** The steps a crash test can stop the gateway at. */
 export type CrashPoint =
+  /** copies.ts: the encrypted ZIP written, the message copy that carries it not yet */
+  | "zip_written"
   /** copies.ts: the copies' files written and fsynced, their rows (and download package) not yet committed */
   | "copies_written"
   /** copies.ts: the attachments stored in the download vault and the links made, the notices not yet written */

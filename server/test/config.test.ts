@@ -31,6 +31,7 @@ describe("parseConfig: defaults", () => {
     ["smtp.implicitTlsPort", null],
     ["http.httpsPort", null],
     ["outlook.sendMode", "softBlock"],
+    ["outlook.handoff", "relay"],
     ["smtp.requireTlsForAuth", true],
     ["smtp.allowPlainAuthFromLoopback", false],
     ["smtp.maxMessageBytes", 25 * 1024 * 1024],
@@ -335,8 +336,14 @@ describe("parseConfig: trusted networks", () => {
 describe("parseConfig: the recipient TLS probe", () => {
   const probe = (tlsProbe: unknown) => parseConfig({ tlsProbe }, "t").tlsProbe;
 
-  test("defaults: the system's resolvers, port 25, bundled CAs, public addresses only", () => {
-    assert.deepEqual(probe({}), { dnsServers: null, port: 25, ca: null, allowNonPublic: false });
+  test("defaults: the system's resolvers, port 25, bundled CAs, public addresses only, MTA-STS policies on 443", () => {
+    assert.deepEqual(probe({}), {
+      dnsServers: null,
+      port: 25,
+      ca: null,
+      allowNonPublic: false,
+      mtaStsPort: 443,
+    });
   });
 
   const servers = ["192.0.2.53", "127.0.0.1:5353", "2001:db8::53", "[2001:db8::53]:5353", "[::1]"];

@@ -9,3 +9,4 @@ export * from "./rules/pii.js";
 export * from "./checks/index.js";
 export { htmlToText } from "./text/html.js";
 export * from "./addin/outlook.js";
+export * from "./addin/confirmed.js";

@@ -156,8 +156,18 @@ describe("tlsSummary", () => {
         subject: "CN=mx.partner.example",
         mtaSts: { mode: "enforce", mxMatches: false },
       },
-      /; mx\.partner\.example は MTA-STS ポリシー \(enforce\) に含まれていません$/,
-      /; mx\.partner\.example is not listed in the MTA-STS policy \(enforce\)$/,
+      /^partner\.example: TLS 対応 \(証明書は有効、CN=mx\.partner\.example\)、ただし検証済みとはみなしません; mx\.partner\.example は MTA-STS ポリシー \(enforce\) に含まれていません$/,
+      /^partner\.example: STARTTLS with a valid certificate \(CN=mx\.partner\.example\), not counted as verified; mx\.partner\.example is not listed in the MTA-STS policy \(enforce\)$/,
+    ],
+    [
+      {
+        ...base,
+        tls: "verified",
+        subject: "CN=mx.partner.example",
+        mtaSts: { mode: "none", mxMatches: false },
+      },
+      /証明書を検証済み、CN=mx\.partner\.example\); MTA-STS: none$/,
+      /verified certificate \(CN=mx\.partner\.example\); MTA-STS: none$/,
     ],
     [
       { ...base, tls: "none", mtaSts: { mode: "none", mxMatches: false, error: "timeout" } },

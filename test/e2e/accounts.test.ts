@@ -223,6 +223,7 @@ describe("accounts", () => {
     const current = (await signIn(email, PW)).body as { token: string };
     const other = (await signIn(email, PW)).body as { token: string };
     const browser = await login(email);
+    const open = await smtpSession(email);
 
     const wrong = await call({ token: current.token }, "POST", "/me/password", {
       currentPassword: "not-it-at-all",
@@ -255,6 +256,18 @@ describe("accounts", () => {
       235,
       "SMTP AUTH takes the new password at once",
     );
+    try {
+      assert.match(
+        await open.command(`MAIL FROM:<${email}>`),
+        /^530 5\.7\.0 The password of grace@corp\.example was changed .*sign in again/,
+        "an SMTP session opened with the old password submits no more",
+      );
+      assert.match(await open.command(authPlain(email, PW)), /^535/);
+      assert.match(await open.command(authPlain(email, "a-new-password-1")), /^235/);
+      assert.match(await open.command(`MAIL FROM:<${email}>`), /^250/, "signed in again, it goes on");
+    } finally {
+      open.close();
+    }
     const [entry] = await audit("password_changed", email);
     assert.equal(entry?.actor, email);
     assert.equal(entry?.detail.tokensRevoked, 2);

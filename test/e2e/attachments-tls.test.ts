@@ -3,15 +3,14 @@
 // probes real SMTP servers — one offering STARTTLS with a certificate from a test CA
 // (tlsProbe.ca), one without STARTTLS. Delivery itself goes to the relay sink as always.
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { simpleParser } from "mailparser";
 import { makeCa, makeLeaf } from "../helpers/certificates.js";
 import { DnsServer } from "../helpers/dns.js";
-import { deliveredCopies, noticeLink, uniqueId } from "../helpers/fixtures.js";
-import { TestGateway, waitFor } from "../helpers/gateway.js";
+import { deliveredCopies, noticeLink, submitHttp, uniqueId } from "../helpers/fixtures.js";
+import { type TestGateway, waitFor } from "../helpers/gateway.js";
 import { freePort, SmtpSink } from "../helpers/sink.js";
+import { tlsCheckingGateway } from "../helpers/tls-check.js";
 
 const PW = "correct-horse-1";
 const ALICE = "alice@corp.example";
@@ -82,23 +81,14 @@ describe("attachments.unlessTls through the gateway", () => {
       plain.start(port, "127.0.0.2"),
       dns.start(),
     ]);
-    gw = new TestGateway({ relayPort: sink.port });
-    const caFile = join(gw.dataDir, "test-ca.pem");
-    writeFileSync(caFile, ca.cert);
-    gw.patchConfig({
-      tlsProbe: { dnsServers: [dns.address], port, ca: caFile, allowNonPublic: true },
-    });
-    gw.addUser(ALICE, PW);
-    gw.addUser("admin@corp.example", PW, "--role", "admin");
-    await gw.start();
-    token = await gw.token(ALICE, PW);
-    const admin = await gw.token("admin@corp.example", PW);
-    const set = await gw.api(admin, "PUT", "/admin/policies/org", {
-      // Held briefly: the hold notice brings the hold page's link, where the sender reads the checks too.
-      hold: { internal: 0, semiInternal: 0, external: 0.02 },
-      attachments: { action: "web_download", unlessTls: "verified" },
-    });
-    assert.equal(set.status, 200, JSON.stringify(set.body));
+    ({ gw, token } = await tlsCheckingGateway({
+      relayPort: sink.port,
+      dns,
+      port,
+      ca,
+      sender: ALICE,
+      password: PW,
+    }));
   });
   after(async () => {
     await gw.stop();
@@ -108,14 +98,7 @@ describe("attachments.unlessTls through the gateway", () => {
   test("the domain whose MX verifies gets the file as it came, the other a download link; the sender sees why", async () => {
     const messageId = uniqueId("tls");
     const raw = withAttachment(messageId, ["sato@tls.example", "ito@plain.example"]);
-    const res = await fetch(`${gw.httpUrl}/api/v1/messages`, {
-      method: "POST",
-      headers: { "content-type": "message/rfc822", authorization: `Bearer ${token}` },
-      body: raw,
-    });
-    const submitted = await res.text();
-    assert.equal(res.status, 202, submitted);
-    const { id } = JSON.parse(submitted) as { id: string };
+    const id = await submitHttp(gw, token, raw);
     const copies = await deliveredCopies(sink, messageId, 2);
 
     const toTls =

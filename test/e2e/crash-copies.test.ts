@@ -5,10 +5,9 @@
 // during relay is timed by a sink that holds its reply, as crash.test.ts does for plain messages.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { readdirSync } from "node:fs";
-import { join, relative } from "node:path";
 import { after, before, test } from "node:test";
-import { messageWithAttachment, uniqueId } from "../helpers/fixtures.js";
+import { acknowledgedOnce, copyFiles, crashAt, recordedCopyFiles } from "../helpers/copies.js";
+import { messageWithAttachment, submitHttp, uniqueId } from "../helpers/fixtures.js";
 import { TestGateway, waitFor } from "../helpers/gateway.js";
 import { SmtpSink, type SunkMessage } from "../helpers/sink.js";
 
@@ -36,49 +35,13 @@ after(async () => {
 });
 
 /** Submits the message with its attachment to TO over HTTP; returns its gateway id. */
-async function send(messageId: string): Promise<string> {
-  const res = await fetch(`${gw.httpUrl}/api/v1/messages`, {
-    method: "POST",
-    headers: { "content-type": "message/rfc822", authorization: `Bearer ${token}` },
-    body: messageWithAttachment({ from: ALICE, to: TO, messageId, pdf: PDF }),
-  });
-  const body = (await res.json()) as { id: string };
-  assert.equal(res.status, 202, JSON.stringify(body));
-  return body.id;
-}
-
-/** Every file under the message's copies folder, relative to the spool's copies folder. */
-function copyFiles(id: string): string[] {
-  const root = join(gw.dataDir, "spool", "copies");
-  try {
-    return readdirSync(join(root, id), { recursive: true, withFileTypes: true })
-      .filter((e) => e.isFile())
-      .map((e) => relative(root, join(e.parentPath, e.name)))
-      .sort();
-  } catch {
-    return [];
-  }
-}
-
-const recordedCopyFiles = async (id: string) =>
-  (
-    await gw.query<{ file: string }>(
-      "SELECT c.file FROM copies c JOIN batches b ON b.id = c.batch_id WHERE b.message_id = ? AND c.file IS NOT NULL ORDER BY c.file",
-      [id],
-    )
-  ).map((r) => r.file);
+const send = (messageId: string) =>
+  submitHttp(gw, token, messageWithAttachment({ from: ALICE, to: TO, messageId, pdf: PDF }));
 
 const packages = (id: string) =>
   gw.query<{ id: string }>("SELECT id FROM download_packages WHERE message_id = ?", [id]);
 
-/** Starts the gateway so that it kills itself at `point`; resolves once it has. */
-async function crashAt(point: string, messageId: string): Promise<string> {
-  await gw.stop();
-  await gw.start([], { SENDGUARD_TEST_CRASH_AT: point });
-  const id = await send(messageId);
-  assert.equal(await gw.exited(20_000), "SIGKILL", `the gateway killed itself at ${point}`);
-  return id;
-}
+const crashWith = (point: string, messageId: string) => crashAt(gw, point, () => send(messageId));
 
 /**
  * After the restart: each recipient has exactly one acknowledged copy, at most `received` received
@@ -86,24 +49,12 @@ async function crashAt(point: string, messageId: string): Promise<string> {
  * folder holds the recorded copies and nothing else.
  */
 async function deliveredOnce(id: string, messageId: string, received = 1): Promise<void> {
-  await waitFor(
-    async () =>
-      (await gw.query<{ status: string }>("SELECT status FROM messages WHERE id = ?", [id]))[0]?.status ===
-      "sent",
-    20_000,
-    "the message sent",
-  );
-  const copies = sink.messages.filter((m) => m.messageId === messageId);
-  for (const address of TO) {
-    const to = copies.filter((m) => m.to.includes(address));
-    assert.equal(to.filter((m) => m.acknowledged).length, 1, `${address}: one copy acknowledged`);
-    assert.ok(to.length <= received, `${address}: ${to.length} copies received`);
-    await assertLinkWorks(to.find((m) => m.acknowledged) as SunkMessage, address);
-  }
+  const copies = await acknowledgedOnce(gw, sink, { id, messageId }, TO, received);
+  for (const [address, copy] of copies) await assertLinkWorks(copy, address);
   assert.equal((await packages(id)).length, 1, "one download package");
-  const recorded = await recordedCopyFiles(id);
+  const recorded = await recordedCopyFiles(gw, id);
   assert.equal(recorded.length, TO.length);
-  assert.deepEqual(copyFiles(id), recorded, "only the recorded copies are in the copies folder");
+  assert.deepEqual(copyFiles(gw, id), recorded, "only the recorded copies are in the copies folder");
 }
 
 async function assertLinkWorks(copy: SunkMessage, address: string): Promise<void> {
@@ -115,9 +66,9 @@ async function assertLinkWorks(copy: SunkMessage, address: string): Promise<void
 
 test("killed after the copies' files are written, before they are recorded: made again after the restart, each recipient gets one", async () => {
   const messageId = uniqueId("written");
-  const id = await crashAt("copies_written", messageId);
-  assert.ok(copyFiles(id).length > TO.length, "the crash left the copies and the plain files");
-  assert.deepEqual(await recordedCopyFiles(id), [], "nothing recorded");
+  const id = await crashWith("copies_written", messageId);
+  assert.ok(copyFiles(gw, id).length > TO.length, "the crash left the copies and the plain files");
+  assert.deepEqual(await recordedCopyFiles(gw, id), [], "nothing recorded");
   assert.deepEqual(await packages(id), [], "no download package: it is committed with the copies");
   assert.equal(sink.messages.filter((m) => m.messageId === messageId).length, 0);
 
@@ -131,7 +82,7 @@ test("killed after the copies' files are written, before they are recorded: made
 
 test("killed between storing the download's files and committing the copies: one package after the restart, its links valid", async () => {
   const messageId = uniqueId("prepared");
-  const id = await crashAt("download_prepared", messageId);
+  const id = await crashWith("download_prepared", messageId);
   assert.deepEqual(await packages(id), []);
   await gw.start();
   await deliveredOnce(id, messageId);
@@ -139,9 +90,9 @@ test("killed between storing the download's files and committing the copies: one
 
 test("killed right after the copies are recorded: the plain attachment files left are removed at start", async () => {
   const messageId = uniqueId("committed");
-  const id = await crashAt("copies_committed", messageId);
+  const id = await crashWith("copies_committed", messageId);
   assert.ok(
-    copyFiles(id).some((f) => f.split("/")[2] === "files"),
+    copyFiles(gw, id).some((f) => f.split("/")[2] === "files"),
     "the separated plain files are still there",
   );
   await gw.start();

@@ -245,7 +245,11 @@ describe("Sendguard extension in Thunderbird → gateway → relay", { skip }, (
     assert.equal(held.status, "held");
     // "Held until 10:05 — Undo": the notification, and a click on it opens the held-messages list.
     const notice = await tb.waitForAlert(subject, { click: true });
-    assert.match(notice, /Held before sending.*will be sent at \d\d:\d\d\. Click to undo\./);
+    assert.match(notice.text, /Held before sending.*will be sent at \d\d:\d\d\. Click to undo\./);
+    // With the icon: Thunderbird's alert window re-encodes it as PNG, which an SVG cannot be
+    // ("NS_ERROR_FAILURE [imgITools.encodeImage]" in alert.js, and no icon).
+    assert.match(notice.icon, /^data:image\/png;base64,./, "the notification shows its icon");
+    assert.doesNotMatch(tb.output, /imgITools\.encodeImage/);
     await waitFor(
       () => tb.execInPage(HELD, "return true").catch(() => false),
       10_000,

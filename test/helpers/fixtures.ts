@@ -102,6 +102,18 @@ export async function noticeLink(raw: Buffer, kind: "hold" | "approve"): Promise
   return url.replace("localhost", "127.0.0.1");
 }
 
+/** Submits `raw` over HTTP (POST /api/v1/messages) with the sender's token; returns the gateway's message id. */
+export async function submitHttp(gw: TestGateway, token: string, raw: string): Promise<string> {
+  const res = await fetch(`${gw.httpUrl}/api/v1/messages`, {
+    method: "POST",
+    headers: { "content-type": "message/rfc822", authorization: `Bearer ${token}` },
+    body: raw,
+  });
+  const text = await res.text();
+  if (res.status !== 202) throw new Error(`submitting: ${res.status} ${text}`);
+  return (JSON.parse(text) as { id: string }).id;
+}
+
 /**
  * Submits `raw` over SMTP with nodemailer (STARTTLS, AUTH PLAIN as `user`) for the envelope
  * recipients `to`; returns the gateway's message id from its "Queued as" reply.

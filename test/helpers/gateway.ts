@@ -169,6 +169,19 @@ export class TestGateway {
     this.child = null;
   }
 
+  /**
+   * Adds `senders` and an admin (all with `password`), starts the gateway and sets the
+   * organisation's policy to `policy` as that admin would (PUT /admin/policies/org).
+   */
+  async startWithOrgPolicy(policy: unknown, senders: string[], password: string): Promise<void> {
+    const admin = "policy-admin@corp.example";
+    for (const sender of senders) this.addUser(sender, password);
+    this.addUser(admin, password, "--role", "admin");
+    await this.start();
+    const set = await this.api(await this.token(admin, password), "PUT", "/admin/policies/org", policy);
+    if (set.status !== 200) throw new Error(`setting the policy: ${set.status} ${JSON.stringify(set.body)}`);
+  }
+
   /** Runs a CLI command against this gateway's config; returns exit code and output. */
   cli(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
     const r = spawnSync(process.execPath, [this.bin, ...args, "--config", this.configFile], {

@@ -667,17 +667,18 @@ export class Thunderbird {
 
   /**
    * Waits for a desktop notification (an extension's notifications.create) whose text contains
-   * `textPart` and returns its text. Needs the pref `alerts.useSystemBackend: false`, which makes
-   * Thunderbird show notifications in its own alert window (the system backend shows nothing headless).
+   * `textPart`; returns its text and its icon as the alert window shows it (a data: URL, "" when it
+   * shows none). Needs the pref `alerts.useSystemBackend: false`, which makes Thunderbird show
+   * notifications in its own alert window (the system backend shows nothing headless).
    * With `click`, clicks it as a user would.
    */
   async waitForAlert(
     textPart: string,
     options: { click?: boolean; timeoutMs?: number } = {},
-  ): Promise<string> {
+  ): Promise<{ text: string; icon: string }> {
     const until = Date.now() + (options.timeoutMs ?? 15_000);
     for (;;) {
-      const text = await this.exec<string | null>(
+      const alert = await this.exec<{ text: string; icon: string } | null>(
         `
         const [part, click] = arguments;
         for (const win of Services.wm.getEnumerator("alert:alert")) {
@@ -685,15 +686,16 @@ export class Thunderbird {
             .map((id) => { const l = win.document.getElementById(id); return l ? l.value || l.textContent : ""; })
             .join(": ");
           if (!text.includes(part)) continue;
+          const icon = win.document.getElementById("alertImage")?.getAttribute("src") ?? "";
           if (click) win.document.getElementById("alertBox").click();
-          return text.replace(/\\s+/g, " ").trim();
+          return { text: text.replace(/\\s+/g, " ").trim(), icon };
         }
         return null;
         `,
         textPart,
         options.click === true,
       );
-      if (text !== null) return text;
+      if (alert !== null) return alert;
       if (Date.now() > until) throw new Error(`no notification showing "${textPart}"`);
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -1,12 +1,13 @@
 // The event handlers: Send (OnMessageSend, OnAppointmentSend) decides whether the item may go;
 // a recipients or attachments change fetches the policy ahead of Send. Every path calls
 // event.completed: an add-in that never does leaves Send hanging, SoftBlock or not.
-import { buildConfirmModel, pickLanguage, t, type Language } from "@sendguard/shared";
+import { buildConfirmModel, t } from "@sendguard/shared";
 import { PANE_COMMAND } from "./commands.js";
 import { withDeadline } from "./deadline.js";
 import { ALLOW, confirmDecision, failedDecision, type Completion } from "./decision.js";
 import { draftOf } from "./draft.js";
 import { readItem, readMarker, type ComposeItem } from "./host.js";
+import { language } from "./language.js";
 import { confirmationDigest } from "./marker.js";
 import { PolicyLoader } from "./policy.js";
 
@@ -22,15 +23,6 @@ export interface HandlerOptions {
 
 interface MailboxEvent {
   completed(options?: Completion): void;
-}
-
-/** Office's display language when it is one we speak ("ja-JP" → ja), else the organisation's. */
-function language(fallback: Language): Language {
-  try {
-    return pickLanguage(Office.context.displayLanguage, fallback);
-  } catch {
-    return fallback;
-  }
 }
 
 /** The item being sent, if the host can say (the failure path must not throw in turn). */

@@ -3,7 +3,7 @@
 // window and not the global one.
 import { useEffect, useState } from "react";
 import type { ConfirmMessage, ConfirmView } from "../send-guard.js";
-import { ConfirmDialog } from "./ConfirmDialog.js";
+import { ConfirmDialog } from "@sendguard/ui";
 
 /** performance.marks of the dialog's first frame and of its last rows (bench/tb-confirm.ts reads them). */
 export const SHOWN_MARK = "sendguard:confirm-shown";

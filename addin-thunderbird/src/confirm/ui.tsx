@@ -1,7 +1,7 @@
 // The confirm dialog's UI as a module (built to confirm-ui.js). The background imports it once
 // (background.ts) and renders every confirm window from there: the window itself then loads a
 // few hundred bytes instead of React and Fluent UI, which was most of Send → dialog.
-import { mountPage } from "../page.js";
+import { mountPage } from "@sendguard/ui";
 import { ConfirmApp, type ConfirmChannel } from "./ConfirmApp.js";
 
 export type { ConfirmChannel };

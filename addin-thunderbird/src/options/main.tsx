@@ -17,7 +17,7 @@ import type { BrowserApi } from "../browser-api.js";
 import { uiLanguage } from "../language.js";
 import { loadSettings } from "../settings.js";
 import { managedKeys, signIn } from "./signin.js";
-import { mountPage } from "../page.js";
+import { mountPage } from "@sendguard/ui";
 
 const api = browser as unknown as BrowserApi;
 const lang: Language = uiLanguage(api, "en");

@@ -1,6 +1,7 @@
-// Signing in from the options page: exchanges e-mail and password for an API token
-// (POST /api/v1/tokens). The password is never stored; the token is.
+// Signing in from the options page: the token from the gateway (@sendguard/ui's requestToken)
+// goes into storage.local; the password is never stored.
 import type { Language } from "@sendguard/shared";
+import { requestToken } from "@sendguard/ui";
 import type { BrowserApi } from "../browser-api.js";
 import { loadSettings, managedSettings, type Settings } from "../settings.js";
 
@@ -17,42 +18,11 @@ export async function signIn(
   lang: Language,
   fetchImpl: typeof fetch = fetch,
 ): Promise<SignInResult> {
-  let url: URL;
-  try {
-    url = new URL(input.gatewayUrl.trim());
-    if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error("protocol");
-  } catch {
-    return {
-      ok: false,
-      message:
-        lang === "ja"
-          ? "ゲートウェイの URL は https://… の形で入力してください。"
-          : "Enter the gateway URL as https://…",
-    };
-  }
-  const base = url.toString().replace(/\/$/, "");
-  let res: Response;
-  try {
-    res = await fetchImpl(`${base}/api/v1/tokens`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "accept-language": lang },
-      body: JSON.stringify({ email: input.email.trim(), password: input.password }),
-      signal: AbortSignal.timeout(10_000),
-    });
-  } catch {
-    return {
-      ok: false,
-      message:
-        lang === "ja"
-          ? `${base} に接続できません。URL とネットワークを確認してください。`
-          : `Cannot reach ${base}. Check the URL and the network.`,
-    };
-  }
-  const body = (await res.json().catch(() => ({}))) as { token?: string; error?: { message?: string } };
-  if (!res.ok || !body.token) return { ok: false, message: body.error?.message ?? `HTTP ${res.status}` };
+  const result = await requestToken(input, lang, fetchImpl);
+  if (!result.ok) return result;
   const current = (await api.storage.local.get("settings").catch(() => ({}))) as { settings?: object };
   await api.storage.local.set({
-    settings: { ...(current.settings ?? {}), gatewayUrl: base, token: body.token },
+    settings: { ...(current.settings ?? {}), gatewayUrl: result.gatewayUrl, token: result.token },
   });
   return { ok: true, settings: await loadSettings(api) };
 }

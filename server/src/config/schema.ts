@@ -1,6 +1,6 @@
 // The configuration file's schema. Every key has a default, so an empty file (or none) runs.
 import { hostname } from "node:os";
-import { OUTLOOK_SEND_MODES, isValidTimeZone } from "@sendguard/shared";
+import { OUTLOOK_HANDOFFS, OUTLOOK_SEND_MODES, isValidTimeZone } from "@sendguard/shared";
 import { z } from "zod";
 import { cidrProblem, dnsServerProblem, trustedNetworkProblem } from "./networks.js";
 
@@ -106,6 +106,10 @@ const tlsProbe = z.strictObject({
     .boolean()
     .default(false)
     .describe("for tests and labs only: probe mail servers on loopback and private addresses too"),
+  mtaStsPort: port
+    .min(1)
+    .default(443)
+    .describe("HTTPS port of the recipients' MTA-STS policy hosts (mta-sts.DOMAIN); 443 outside tests"),
 });
 
 const auth = z.strictObject({
@@ -237,8 +241,14 @@ export const configSchema = z.strictObject({
         .describe(
           "what Outlook does on Send when the add-in cannot run: softBlock lets the mail go, block stops all mail (docs/outlook.md)",
         ),
+      handoff: z
+        .enum(OUTLOOK_HANDOFFS)
+        .default("relay")
+        .describe(
+          "how the Outlook task pane hands a confirmed message over: relay sends it from Outlook (Exchange routes outbound mail through the gateway), api posts it to /api/v1/messages (docs/outlook-send.md)",
+        ),
     })
-    .default({ sendMode: "softBlock" }),
+    .default({ sendMode: "softBlock", handoff: "relay" }),
   smtp: smtp.default(smtp.parse({})),
   auth: auth.default(auth.parse({})),
   metrics: metrics.default(metrics.parse({})),

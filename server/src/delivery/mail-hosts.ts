@@ -6,11 +6,12 @@ import ipaddr from "ipaddr.js";
 import { ProbeFailure } from "./tls-probe-result.js";
 import { within } from "./within.js";
 
-/** The three lookups the probe makes; node:dns/promises fits, and tests pass their own. */
+/** The lookups the probe makes (TXT for MTA-STS); node:dns/promises fits, and tests pass their own. */
 export interface ProbeResolver {
   resolveMx(hostname: string): Promise<{ exchange: string; priority: number }[]>;
   resolve4(hostname: string): Promise<string[]>;
   resolve6(hostname: string): Promise<string[]>;
+  resolveTxt(hostname: string): Promise<string[][]>;
 }
 
 export type MailRoute = { kind: "mx" | "implicit"; hosts: string[] } | { kind: "null-mx" };

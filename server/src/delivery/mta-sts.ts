@@ -1,6 +1,6 @@
-// MTA-STS (RFC 8461) for the TLS probe: fetch the domain's policy, and judge the host that
-// answered against it. Fetching, parsing and MX matching are mailauth's.
-import { getPolicy, validateMx } from "mailauth/lib/mta-sts.js";
+// MTA-STS (RFC 8461) for the TLS probe: the domain's policy (mta-sts-fetch.ts gets it), and the
+// host that answered judged against it. MX matching is mailauth's.
+import { validateMx } from "mailauth/lib/mta-sts.js";
 import type { MtaStsReport } from "./tls-probe-result.js";
 import { within } from "./within.js";
 
@@ -12,26 +12,6 @@ export interface MtaStsPolicy {
 
 /** The domain's policy, or null when it publishes none; throws when a published one cannot be had. */
 export type MtaStsFetch = (domain: string) => Promise<MtaStsPolicy | null>;
-
-/** A TXT lookup as node:dns gives it: each record's strings. */
-export type TxtLookup = (name: string) => Promise<string[][]>;
-
-/**
- * mailauth's getPolicy: the _mta-sts TXT record (through `resolveTxt`, by default the system's
- * DNS), then https://mta-sts.DOMAIN/.well-known/mta-sts.txt with a verified certificate.
- */
-export const mtaStsFetcher =
-  (resolveTxt?: TxtLookup): MtaStsFetch =>
-  async (domain) => {
-    const opts = resolveTxt ? { resolver: (name: string) => resolveTxt(name) } : {};
-    const { policy, status } = await getPolicy(domain, undefined, opts);
-    if (status === "not_found") return null;
-    if (status === "errored")
-      throw policy.error instanceof Error ? policy.error : new Error("policy fetch failed");
-    return policy;
-  };
-
-export const fetchMtaStsPolicy: MtaStsFetch = mtaStsFetcher();
 
 export type MtaStsOutcome = { policy: MtaStsPolicy | null } | { error: string };
 

@@ -24,6 +24,12 @@ import { decideApproval } from "../approval.js";
 import { nextRetryAt } from "./backoff.js";
 import type { DkimKeys } from "./dkim.js";
 import { outgoingMessage } from "./outgoing.js";
+import {
+  noNotices,
+  recipientPasswordNotices,
+  senderPasswordNotice,
+  type PasswordNotices,
+} from "./password-notices.js";
 import type { MessageRelay } from "./relay-thread.js";
 import { isSigned, type CopyMaker } from "../pipeline/transform/copies.js";
 
@@ -208,13 +214,16 @@ export class Scheduler {
     const now = Date.now();
     const made = pending.length ? await this.copiesOf(message, batch, pending) : { copies: [], results: [] };
     let results = made.results;
-    const passwords: { notices: NewNotice[]; noticed: string[] } = { notices: [], noticed: [] };
+    const passwords = noNotices();
+    const notify = made.copies.some((c) => c?.password)
+      ? (await this.deps.copies.settingsFor(message)).password
+      : null;
     for (const copy of made.copies) {
       const to = copy ? pending.filter((a) => copy.recipients.includes(a)) : pending;
       if (!to.length) continue;
       const relayed = await this.relayed(message, batch, to, copy);
       results.push(...relayed);
-      const noticed = await this.passwordNotices(message, [copy], relayed);
+      const noticed = notify ? recipientPasswordNotices(message, notify, copy, relayed) : noNotices();
       // With more copies to go, what this one reached is recorded now: a crash while a later copy
       // is relayed would otherwise send this one again, to recipients it had reached.
       const recorded =
@@ -225,6 +234,11 @@ export class Scheduler {
       }
     }
     if (this.abandoned) return;
+    if (notify) {
+      const toSender = senderPasswordNotice(message, batch, notify, made.copies, results);
+      passwords.notices.push(...toSender.notices);
+      passwords.noticed.push(...toSender.noticed);
+    }
     const retryAt = nextRetryAt(config.relay, batch.attempts, batch.firstAttemptAt ?? now, Date.now());
     if (retryAt === null) {
       results = results.map((r) =>
@@ -296,37 +310,6 @@ export class Scheduler {
   }
 
   /**
-   * The password notices due once a copy has reached its recipients: one per recipient reached,
-   * or one to the sender ("自分宛") when the first of them is reached. They go a few minutes after
-   * the copy, never in it.
-   */
-  private async passwordNotices(
-    message: MessageRecord,
-    copies: (NewCopy | CopyRecord | null)[],
-    results: RecipientResult[],
-  ): Promise<{ notices: NewNotice[]; noticed: string[] }> {
-    const withPassword = copies.filter((c): c is NewCopy | CopyRecord => Boolean(c?.password));
-    if (!withPassword.length) return { notices: [], noticed: [] };
-    const settings = await this.deps.copies.settingsFor(message);
-    const dueAt = Date.now() + settings.password.delayMinutes * 60_000;
-    const sent = new Set(results.filter((r) => r.outcome === "sent").map((r) => r.address));
-    const notices: NewNotice[] = [];
-    const noticed: string[] = [];
-    const base = { kind: "password" as const, messageId: message.id, language: message.language, dueAt };
-    for (const copy of withPassword) {
-      const reached = copy.recipients.filter((a) => sent.has(a));
-      if (!reached.length) continue;
-      if (settings.password.notify === "recipients") {
-        for (const recipient of reached) notices.push({ ...base, recipient, data: { copyId: copy.id } });
-      } else if (!("passwordNoticedAt" in copy && copy.passwordNoticedAt)) {
-        notices.push({ ...base, recipient: message.sender, data: { copyId: copy.id, toSender: true } });
-        noticed.push(copy.id);
-      }
-    }
-    return { notices, noticed };
-  }
-
-  /**
    * Records the recipients one copy reached (and the password notices it queues) while the batch
    * stays leased; false when that was not done (stopping, or the database refused: then the
    * attempt's record carries them, and a crash before it sends the copy again, at least once).
@@ -335,7 +318,7 @@ export class Scheduler {
     message: MessageRecord,
     batch: BatchRecord,
     relayed: RecipientResult[],
-    passwords: { notices: NewNotice[]; noticed: string[] },
+    passwords: PasswordNotices,
   ): Promise<boolean> {
     const sent = relayed.filter((r) => r.outcome === "sent");
     if (!sent.length || this.abandoned) return false;

@@ -1,15 +1,14 @@
 // The recipient TLS probe as the configuration sets it (tlsProbe.*): which DNS servers it asks,
-// the port it probes, extra CAs. The same DNS servers answer the MTA-STS TXT lookup, so a
-// probe never mixes two views of DNS.
+// the port it probes, extra CAs, the MTA-STS policy hosts' port. The same DNS servers answer the
+// MTA-STS lookups and the same CAs verify the policy hosts, so a probe never mixes two views.
 import { readFile } from "node:fs/promises";
 import { Resolver } from "node:dns/promises";
 import { ConfigError } from "../config/load.js";
 import type { Config } from "../config/schema.js";
-import { mtaStsFetcher } from "./mta-sts.js";
 import { createTlsProbe, type TlsProbe } from "./tls-probe.js";
 
 export async function tlsProbeFromConfig(config: Config): Promise<TlsProbe> {
-  const { dnsServers, port, ca, allowNonPublic } = config.tlsProbe;
+  const { dnsServers, port, ca, allowNonPublic, mtaStsPort } = config.tlsProbe;
   let resolver: Resolver | undefined;
   if (dnsServers) {
     resolver = new Resolver();
@@ -19,7 +18,8 @@ export async function tlsProbeFromConfig(config: Config): Promise<TlsProbe> {
   return createTlsProbe({
     port,
     allowNonPublic,
-    ...(resolver ? { resolver, mtaSts: { fetch: mtaStsFetcher((name) => resolver.resolveTxt(name)) } } : {}),
+    mtaSts: { port: mtaStsPort },
+    ...(resolver ? { resolver } : {}),
     ...(caPem === undefined ? {} : { ca: caPem }),
   });
 }

@@ -160,6 +160,18 @@ export function createSmtpServer(deps: SmtpDeps, secure: boolean): SMTPServer {
                 ),
               );
             }
+            if (user.passwordHash !== authenticated.passwordHash) {
+              // A password change or reset ends what the old password opened, here as for tokens.
+              // Forgetting the user lets the client AUTH again on this connection.
+              session.user = undefined;
+              return callback(
+                smtpError(
+                  530,
+                  "5.7.0",
+                  `The password of ${authenticated.email} was changed after this session signed in; sign in again with AUTH`,
+                ),
+              );
+            }
             session.user = user; // an admin's change of aliases applies from the next message on
             const allowed = [user.email, ...user.aliases].some((a) => a.toLowerCase() === from.toLowerCase());
             if (allowed) return callback();

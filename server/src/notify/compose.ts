@@ -200,27 +200,40 @@ export function composeNotice(
 }
 
 /**
- * The password of a copy's encrypted ZIP or download, in a mail of its own sent after the copy:
- * to each recipient, or to the sender alone ("自分宛"), who passes it on another way.
+ * The passwords of copies' encrypted ZIPs or downloads, in a mail of their own sent after the
+ * copies: to each recipient (one copy), or to the sender alone ("自分宛"), who passes them on
+ * another way — one notice for all the copies a delivery reached, each password with the
+ * recipients it is for (a web download's links, made together, share one).
  */
 export function passwordNotice(
   message: MessageRecord,
-  copy: CopyRecord,
+  copies: CopyRecord[],
   lang: Language,
   toSender: boolean,
 ): NoticeContent | null {
-  if (!copy.password) return null;
-  const what = copy.detail.zip
-    ? t(lang, "password.zip", { name: copy.detail.zip.name })
-    : t(lang, "password.download");
+  const groups = new Map<string, { what: string; password: string; recipients: string[] }>();
+  for (const copy of copies) {
+    if (!copy.password) continue;
+    const what = copy.detail.zip
+      ? t(lang, "password.zip", { name: copy.detail.zip.name })
+      : t(lang, "password.download");
+    const key = JSON.stringify([what, copy.password]);
+    const group = groups.get(key) ?? { what, password: copy.password, recipients: [] };
+    group.recipients.push(...copy.recipients);
+    groups.set(key, group);
+  }
+  if (!groups.size) return null;
+  // The sender needs every name to pass the password on; a recipient only sees their own copy's.
+  const listed = (recipients: string[]) => (toSender ? recipients.join(", ") : recipientsLine(recipients));
   return notice(lang, toSender ? "passwordSelf" : "password", message.subject, {
     intro: toSender ? t(lang, "passwordSelf.intro") : t(lang, "password.intro", { sender: message.sender }),
-    facts: [
-      t(lang, "hold.recipients", { recipients: recipientsLine(copy.recipients) }),
-      what,
+    facts: [...groups.values()].flatMap((group, index) => [
+      ...(index ? [""] : []),
+      t(lang, "hold.recipients", { recipients: listed(group.recipients) }),
+      group.what,
       "",
-      t(lang, "password.value", { password: copy.password }),
-    ],
+      t(lang, "password.value", { password: group.password }),
+    ]),
     footer: "password.footer",
   });
 }

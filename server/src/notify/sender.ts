@@ -100,8 +100,10 @@ export class NoticeSender {
           messageId,
         };
       case "password": {
-        const copy = message.batches.flatMap((b) => b.copies).find((c) => c.id === notice.data.copyId);
-        const content = copy && passwordNotice(message, copy, lang, notice.data.toSender === true);
+        // copyId: one copy's notice, as queued by earlier versions too; copyIds: the sender's for several.
+        const ids = new Set((notice.data.copyIds ?? [notice.data.copyId]) as string[]);
+        const copies = message.batches.flatMap((b) => b.copies).filter((c) => ids.has(c.id));
+        const content = passwordNotice(message, copies, lang, notice.data.toSender === true);
         return content ? { ...content, messageId } : null;
       }
     }

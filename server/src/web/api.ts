@@ -157,6 +157,7 @@ export function apiRouter(deps: ApiDeps): Router {
       attachmentRules: clientAttachmentRules(policy, user.email, user.groups),
       attachmentUnlessTls: policy.attachments.unlessTls,
       client: policy.client,
+      outlook: { handoff: config.outlook.handoff },
     };
     res.json(body);
   });

@@ -24,6 +24,7 @@ export const jsonMessageSchema = z.strictObject({
         filename: z.string().min(1).max(255),
         contentType: z.string().max(255).optional(),
         content: z.string().regex(base64, "expected base64"),
+        cid: z.string().min(1).max(255).optional(),
       }),
     )
     .max(100)
@@ -61,6 +62,8 @@ export function composeJson(message: JsonMessage, from: string): Readable {
       contentType: a.contentType,
       content: a.content,
       encoding: "base64",
+      // Without a Content-ID it is a file to save, a message/rfc822 one too (MailComposer would show that inline).
+      ...(a.cid ? { cid: a.cid } : { contentDisposition: "attachment" as const }),
     })),
   });
   return mail.compile().createReadStream();

@@ -146,7 +146,8 @@ export interface JsonMessage {
   html?: string;
   inReplyTo?: string;
   references?: string | string[];
-  attachments?: { filename: string; contentType?: string; content: string }[];
+  /** `cid`: an inline image the HTML body shows as <img src="cid:…">. */
+  attachments?: { filename: string; contentType?: string; content: string; cid?: string }[];
 }
 
 /** A rule's attachment action and the recipients it is about (GET /policy). */
@@ -180,6 +181,8 @@ export interface ClientPolicy {
   attachmentRules?: ClientAttachmentRule[];
   /** A copy to a domain whose mail server offers (or verifiably offers) TLS keeps its files. */
   attachmentUnlessTls?: "offered" | "verified" | null;
+  /** The Outlook add-in's hand-off (config outlook.handoff); absent from gateways before it: relay. */
+  outlook?: { handoff: "relay" | "api" };
   client: {
     confirmExternal: boolean;
     skipWhenInternalOnly: boolean;

@@ -5,21 +5,28 @@ import { t } from "./index.js";
 export function tlsSummary(lang: Language, check: TlsCheck): string {
   const { domain } = check;
   const certificate = check.subject ?? check.host ?? domain;
-  const main =
-    check.tls === "verified"
+  const mtaSts = check.mtaSts;
+  // Offered with no certificate error: the certificate verified, but an enforced policy does not list the host.
+  const unlisted =
+    check.tls === "offered" &&
+    check.verifyError === undefined &&
+    mtaSts?.mode === "enforce" &&
+    !mtaSts.mxMatches;
+  const main = unlisted
+    ? t(lang, "tls.unlisted", { domain, subject: certificate })
+    : check.tls === "verified"
       ? t(lang, "tls.verified", { domain, subject: certificate })
       : check.tls === "offered"
         ? t(lang, "tls.offered", { domain, subject: certificate, reason: check.verifyError ?? "?" })
         : check.error !== undefined || check.host === undefined
           ? t(lang, "tls.failed", { domain, error: check.error ?? "?" })
           : t(lang, "tls.none", { domain, host: check.host });
-  const mtaSts = check.mtaSts;
   if (!mtaSts) return main;
   const vars = { mode: mtaSts.mode, host: check.host ?? domain };
   const extra =
     mtaSts.error !== undefined
       ? t(lang, "tls.mtaSts.error")
-      : mtaSts.mxMatches
+      : mtaSts.mxMatches || mtaSts.mode === "none"
         ? t(lang, "tls.mtaSts", vars)
         : t(lang, "tls.mtaSts.unlisted", vars);
   return `${main}; ${extra}`;

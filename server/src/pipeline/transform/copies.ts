@@ -246,6 +246,7 @@ export class CopyMaker {
       const password = tools.password(settings.password.length);
       const zipPath = join(dir, ZIP_NAME);
       await tools.zip(files, password, settings.zip.encryption, zipPath);
+      crashPoint("zip_written");
       const name = "zip.eml";
       await durably(join(dir, name), () =>
         tools.replaceWithZip(original, join(dir, name), zipPath, ZIP_NAME),

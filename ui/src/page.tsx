@@ -1,4 +1,5 @@
-// Every extension page (confirm window, held-messages list, options) mounts the same way.
+// Every add-in page (Thunderbird's confirm window, held-messages list and options; Outlook's task panes) mounts
+// the same way.
 import {
   createDOMRenderer,
   FluentProvider,

@@ -1,4 +1,4 @@
-// The gateway's HTTP API (/api/v1) as the extension uses it: the client policy, the user's held
+// The gateway's HTTP API (/api/v1) as the add-ins use it: the client policy, the user's held
 // messages, undo / send now, and handing over a message in api mode. Every call carries the
 // user's bearer token and gives up after a timeout; failures become a GatewayError whose message
 // the UI can show.
@@ -6,11 +6,21 @@ import type {
   ActionResponse,
   ApiError,
   ClientPolicy,
+  JsonMessage,
   MessageSummary,
   MessageView,
   SubmitResponse,
 } from "@sendguard/shared";
-import type { Settings } from "./settings.js";
+
+/**
+ * Where the gateway is and the user's token, read at every request: each host keeps them its own
+ * way (Thunderbird in browser.storage, Outlook in roamingSettings) and hands over an object that
+ * answers these two.
+ */
+export interface GatewaySettings {
+  readonly gatewayUrl: string;
+  readonly token: string;
+}
 
 /** Options of GatewayClient; defaults in brackets. */
 export interface GatewayClientOptions {
@@ -36,7 +46,7 @@ export class GatewayClient {
   private readonly fetchImpl: typeof fetch;
 
   constructor(
-    private readonly settings: Settings,
+    private readonly settings: GatewaySettings,
     options: GatewayClientOptions = {},
   ) {
     this.timeoutMs = options.timeoutMs ?? 5000;
@@ -61,7 +71,7 @@ export class GatewayClient {
     return lists.flatMap((l) => l.messages).sort((a, b) => a.releaseAt.localeCompare(b.releaseAt));
   }
 
-  /** The gateway's record of a message Thunderbird sent, or null when it has none (yet). */
+  /** The gateway's record of a message the user sent, or null when it has none (yet). */
   async byMessageId(messageId: string): Promise<MessageView | null> {
     const mid = encodeURIComponent(messageId.replace(/^<|>$/g, ""));
     try {
@@ -82,9 +92,18 @@ export class GatewayClient {
 
   /** POST /messages with the raw message (api hand-off). A rejection by a rule is a GatewayError. */
   submit(raw: Blob): Promise<SubmitResponse> {
+    return this.upload(raw, "message/rfc822");
+  }
+
+  /** POST /messages with the message's parts as JSON (Outlook, whose compose mode has no MIME). */
+  submitParts(message: JsonMessage): Promise<SubmitResponse> {
+    return this.upload(new Blob([JSON.stringify(message)]), "application/json");
+  }
+
+  private upload(body: Blob, contentType: string): Promise<SubmitResponse> {
     // ~1 s per 2 MB on a slow link, and never less than the normal timeout.
-    const timeoutMs = Math.max(this.timeoutMs, Math.ceil(raw.size / 2000));
-    return this.request<SubmitResponse>("POST", "/messages", raw, timeoutMs, "message/rfc822");
+    const timeoutMs = Math.max(this.timeoutMs, Math.ceil(body.size / 2000));
+    return this.request<SubmitResponse>("POST", "/messages", body, timeoutMs, contentType);
   }
 
   private async request<T>(

@@ -11,7 +11,7 @@ import {
   makeStyles,
   tokens,
 } from "@fluentui/react-components";
-import { formatCountdown, t, type Language, type MessageSummary } from "@sendguard/shared";
+import { formatDuration, t, type Language, type MessageSummary } from "@sendguard/shared";
 
 const useStyles = makeStyles({
   root: {
@@ -156,5 +156,7 @@ function statusText(lang: Language, m: MessageSummary, now: number) {
   const left = Date.parse(m.releaseAt) - now;
   // Past its time it stays listed until the gateway has picked it up: it is being sent, not late.
   if (!(left > 0)) return t(lang, "held.ui.releasing");
-  return <span data-testid="countdown">{t(lang, "held.ui.sendsIn", { time: formatCountdown(left) })}</span>;
+  // Said as people say it ("あと 4 分 32 秒で送信"), whole seconds rounded up so it never reads 0 early.
+  const time = formatDuration(Math.ceil(left / 1000) / 60, lang);
+  return <span data-testid="countdown">{t(lang, "held.ui.sendsIn", { time })}</span>;
 }
