@@ -65,20 +65,32 @@ class ByteQueue {
     this.length += chunk.length;
   }
 
-  /** The first `n` bytes (n ≤ length), removed. */
+  /** The first `n` bytes (n ≤ length), removed: a view of the first chunk when it holds them all. */
   take(n: number): Buffer {
-    const out = Buffer.allocUnsafe(n);
-    let filled = 0;
-    while (filled < n) {
+    const first = this.chunks[0];
+    // The vault reads 64 KiB chunks, a segment each: no copy, and no garbage for the collector.
+    if (first && first.length >= n) {
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+      this.length -= n;
+      return first.subarray(0, n);
+    }
+    return Buffer.concat(this.takeParts(n), n);
+  }
+
+  /** The first `n` bytes (n ≤ length), removed, as views of the chunks that hold them. */
+  takeParts(n: number): Buffer[] {
+    const parts: Buffer[] = [];
+    for (let left = n; left > 0;) {
       const head = this.chunks[0] as Buffer;
-      const used = Math.min(head.length, n - filled);
-      head.copy(out, filled, 0, used);
-      filled += used;
+      const used = Math.min(head.length, left);
+      parts.push(head.subarray(0, used));
       if (used === head.length) this.chunks.shift();
       else this.chunks[0] = head.subarray(used);
+      left -= used;
     }
     this.length -= n;
-    return out;
+    return parts;
   }
 }
 
@@ -121,7 +133,10 @@ export class SegmentEncryptor extends Transform {
     if (this.counter >= MAX_SEGMENTS) throw new RangeError("file too large for one download key");
     const cipher = createCipheriv("aes-256-gcm", this.key, nonce(this.prefix, this.counter++));
     cipher.setAAD(aad(this.header, last));
-    this.push(Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]));
+    // Pushed apart, not concatenated: a copy of every segment less (GCM's final() adds no bytes).
+    this.push(cipher.update(plain));
+    cipher.final();
+    this.push(cipher.getAuthTag());
   }
 }
 
@@ -144,7 +159,7 @@ export class SegmentDecryptor extends Transform {
     try {
       if (!this.header && this.pending.length >= HEADER_BYTES) this.readHeader();
       const sealed = SEGMENT_BYTES + TAG_BYTES;
-      while (this.header && this.pending.length > sealed) this.open(this.pending.take(sealed), false);
+      while (this.header && this.pending.length > sealed) this.open(this.pending.takeParts(sealed), false);
       done();
     } catch (err) {
       done(err as Error);
@@ -155,7 +170,7 @@ export class SegmentDecryptor extends Transform {
     try {
       if (!this.header) throw new TamperedFile("shorter than its header");
       if (this.pending.length < TAG_BYTES) throw new TamperedFile("cut short");
-      this.open(this.pending.take(this.pending.length), true);
+      this.open(this.pending.takeParts(this.pending.length), true);
       done();
     } catch (err) {
       done(err as Error);
@@ -163,25 +178,38 @@ export class SegmentDecryptor extends Transform {
   }
 
   private readHeader(): void {
-    const header = this.pending.take(HEADER_BYTES);
+    // A copy: it is kept to the end, and a view would keep the whole first chunk with it.
+    const header = Buffer.from(this.pending.take(HEADER_BYTES));
     if (!header.subarray(0, 4).equals(MAGIC)) throw new TamperedFile("not a stored download file");
     if (header[4] !== VERSION || header[5] !== SEGMENT_LOG2 || header[6] !== 0 || header[7] !== 0)
       throw new TamperedFile(`unknown format ${header[4]}/${header[5]}`);
     this.header = header;
   }
 
-  private open(sealed: Buffer, last: boolean): void {
+  /**
+   * Decrypts one sealed segment given as the views of the read chunks it spans (the file's 16-byte
+   * header puts every segment across two 64 KiB reads): no copy of it is made first.
+   */
+  private open(sealed: Buffer[], last: boolean): void {
     const header = this.header as Buffer;
     const decipher = createDecipheriv("aes-256-gcm", this.key, nonce(header.subarray(8), this.counter));
     decipher.setAAD(aad(header, last));
-    decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
-    const plain = decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES));
+    const tag = new ByteQueue();
+    const plain: Buffer[] = [];
+    let data = sealed.reduce((sum, part) => sum + part.length, 0) - TAG_BYTES;
+    for (const part of sealed) {
+      const used = Math.max(0, Math.min(part.length, data));
+      if (used > 0) plain.push(decipher.update(part.subarray(0, used)));
+      if (used < part.length) tag.push(part.subarray(used));
+      data -= used;
+    }
+    decipher.setAuthTag(tag.take(tag.length));
     try {
       decipher.final();
     } catch {
       throw new TamperedFile(`segment ${this.counter} does not verify`);
     }
     this.counter++;
-    this.push(plain);
+    for (const p of plain) this.push(p);
   }
 }
