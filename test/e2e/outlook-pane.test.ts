@@ -243,7 +243,7 @@ describe("Outlook compose pane in Chromium", () => {
       );
       await page.getByTestId("group-external").getByText("hanako@corp.example").waitFor();
       assert.equal(await page.getByTestId("send").isDisabled(), true);
-      await page.getByTestId("signin").waitFor();
+      await page.getByTestId("sign-in").waitFor();
       assert.equal(await page.getByText("Check before sending").first().isVisible(), true);
     } finally {
       await pane.close();

@@ -248,15 +248,6 @@ export const ja = {
   "outlook.alert.failed":
     "Sendguard はこのメールを確認できませんでした ({detail})。もう一度 [送信] を押すか、Sendguard の確認画面から送信してください。",
   "outlook.alert.slowHost": "Outlook から {seconds} 秒以内にメールの内容を受け取れませんでした",
-  "outlook.signin.title": "ゲートウェイにサインイン",
-  "outlook.signin.intro":
-    "保留中のメールの取り消しと最新のポリシーには、ゲートウェイへのサインインが必要です。パスワードは保存しません。",
-  "outlook.signin.url": "ゲートウェイの URL",
-  "outlook.signin.email": "メールアドレス",
-  "outlook.signin.password": "パスワード",
-  "outlook.signin.submit": "サインイン",
-  "outlook.signin.signedIn": "{url} にサインインしています。",
-  "outlook.signin.signOut": "サインアウト",
   "outlook.pane.loading": "メールの内容を確認しています…",
   "outlook.pane.sending": "送信しています…",
   "outlook.pane.pressSend": "確認しました。Outlook の [送信] をもう一度押すと送信されます。",
@@ -535,15 +526,6 @@ export const en: Record<MessageKey, string> = {
   "outlook.alert.failed":
     "Sendguard could not check this message ({detail}). Press Send again, or send it from the Sendguard pane.",
   "outlook.alert.slowHost": "Outlook did not hand over the message within {seconds} s",
-  "outlook.signin.title": "Sign in to the gateway",
-  "outlook.signin.intro":
-    "Sign in to undo held messages and to check with your organisation's current policy. Your password is not stored.",
-  "outlook.signin.url": "Gateway URL",
-  "outlook.signin.email": "E-mail address",
-  "outlook.signin.password": "Password",
-  "outlook.signin.submit": "Sign in",
-  "outlook.signin.signedIn": "Signed in to {url}.",
-  "outlook.signin.signOut": "Sign out",
   "outlook.pane.loading": "Checking the message…",
   "outlook.pane.sending": "Sending…",
   "outlook.pane.pressSend": "Confirmed. Press Send in Outlook once more to send it.",

@@ -19,6 +19,8 @@ export interface SignInFormProps {
   lang: Language;
   /** The gateway URL to start from (the stored one, or the one that served the page). */
   gatewayUrl: string;
+  /** The address to start from, e.g. the mailbox's own [""]. */
+  email?: string;
   /** The gateway a token is already kept for; "" when none. */
   connected: string;
   onSignIn: (input: { gatewayUrl: string; email: string; password: string }) => Promise<SignInOutcome>;
@@ -37,7 +39,7 @@ export function SignInForm(props: SignInFormProps) {
   const { lang, locked = false } = props;
   const styles = useStyles();
   const [gatewayUrl, setGatewayUrl] = useState(props.gatewayUrl);
-  const [email, setEmail] = useState("");
+  const [email, setEmail] = useState(props.email ?? "");
   const [password, setPassword] = useState("");
   const [connected, setConnected] = useState(props.connected);
   const [error, setError] = useState("");

@@ -4,12 +4,11 @@
 // setAsync on To, Cc and Bcc, then the dialog again from what Outlook now holds.
 import { Button, MessageBar, MessageBarBody, Spinner, makeStyles } from "@fluentui/react-components";
 import { t, type Language } from "@sendguard/shared";
-import { ConfirmDialog, GatewayClient } from "@sendguard/ui";
+import { ConfirmDialog, GatewayClient, SignInForm } from "@sendguard/ui";
 import { useCallback, useEffect, useState } from "react";
 import type { ComposeItem } from "../../handler/host.js";
 import type { PolicyLoader } from "../../handler/policy.js";
-import { SignInForm } from "../SignInForm.js";
-import { readSettings } from "../settings.js";
+import { readSettings, signIn as signInTo } from "../settings.js";
 import { moveExternalToBcc } from "./bcc.js";
 import { confirmAndSend } from "./send.js";
 import { buildSubmission } from "./submission.js";
@@ -134,12 +133,17 @@ export function ComposePane({ item, policies, roaming, pageUrl, lang: initialLan
   const signIn = settings.token ? null : (
     <SignInForm
       lang={lang}
-      roaming={roaming}
       gatewayUrl={settings.gatewayUrl}
-      onSignedIn={(signedIn) => {
-        setSettings(signedIn);
-        setPhase({ name: "loading" });
-        void load();
+      email={Office.context.mailbox.userProfile?.emailAddress ?? ""}
+      connected=""
+      onSignIn={async (input) => {
+        const result = await signInTo(roaming, input, lang);
+        if (result.ok) {
+          setSettings(result.settings);
+          setPhase({ name: "loading" });
+          void load();
+        }
+        return result;
       }}
     />
   );
