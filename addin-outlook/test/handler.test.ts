@@ -222,6 +222,13 @@ describe("Send: recipients and attachments as Outlook gives them", () => {
     assert.equal(decision.allowEvent, false);
     assert.equal(decision.commandId, "SendguardAppointmentPane");
     assert.match(decision.errorMessage ?? "", /client\.example/);
+    const many = Array.from({ length: 12 }, (_, i) => ({
+      ...client,
+      emailAddress: `guest${i}@client.example`,
+    }));
+    const crowded = await send({ item: meeting(many) });
+    assert.equal(crowded.decision.allowEvent, false);
+    assert.doesNotMatch(crowded.decision.errorMessage ?? "", /Bcc/, "a meeting has no Bcc to advise");
   });
 });
 

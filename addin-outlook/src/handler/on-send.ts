@@ -1,9 +1,10 @@
 // The event handlers: Send (OnMessageSend, OnAppointmentSend) decides whether the item may go;
 // a recipients or attachments change fetches the policy ahead of Send. Every path calls
 // event.completed: an add-in that never does leaves Send hanging, SoftBlock or not.
-import { buildConfirmModel, t } from "@sendguard/shared";
+import { t } from "@sendguard/shared";
 import { PANE_COMMAND } from "./commands.js";
 import { withDeadline } from "./deadline.js";
+import { itemConfirmModel } from "./model.js";
 import { ALLOW, confirmDecision, failedDecision, type Completion } from "./decision.js";
 import { draftOf } from "./draft.js";
 import { readItem, readMarker, type ComposeItem } from "./host.js";
@@ -54,7 +55,7 @@ async function decide(policies: PolicyLoader): Promise<Completion> {
   ]);
   const draft = draftOf(content, mailbox.userProfile?.emailAddress ?? "");
   const lang = language(policy.language);
-  const model = buildConfirmModel(draft, policy, lang);
+  const model = itemConfirmModel(content.kind, draft, policy, lang);
   // The pane confirmed exactly this item (recipients, attachments, subject): it may go, unless the
   // policy now blocks it outright.
   const confirmed = marker !== null && marker === confirmationDigest(draft);

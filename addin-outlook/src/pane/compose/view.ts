@@ -3,7 +3,6 @@
 // computes on Send, checked by the shared checks against the policy (cached, or the fail-closed
 // one when the gateway has never answered).
 import {
-  buildConfirmModel,
   type ClientPolicy,
   type ConfirmModel,
   type Draft,
@@ -12,6 +11,7 @@ import {
   type PolicySource,
 } from "@sendguard/shared";
 import { draftOf } from "../../handler/draft.js";
+import { itemConfirmModel } from "../../handler/model.js";
 import { readItem, type ComposeItem } from "../../handler/host.js";
 import { language } from "../../handler/language.js";
 import type { PolicyLoader } from "../../handler/policy.js";
@@ -36,17 +36,14 @@ export async function loadView(
   const [content, { policy, source }] = await Promise.all([readItem(item), policies.load()]);
   const draft = draftOf(content, from);
   const lang = language(policy.language);
-  const model = buildConfirmModel(draft, policy, lang);
+  const model = itemConfirmModel(content.kind, draft, policy, lang);
   const meeting = content.kind === "appointment";
   return {
     kind: content.kind,
     draft,
     policy,
     source,
-    // A meeting has no Bcc: neither the button nor the warning that recommends it.
-    model: meeting
-      ? { ...model, suggestBcc: false, warnings: model.warnings.filter((w) => w.code !== "many_external") }
-      : model,
+    model,
     lang,
     handoff: meeting ? "relay" : handoffOf(policy),
   };
