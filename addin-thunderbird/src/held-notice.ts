@@ -2,7 +2,7 @@
 // notifications for a hand-off that failed. A click opens the held-messages list, where Undo is.
 import { t, type Language, type MessageStatus } from "@sendguard/shared";
 import type { BrowserApi } from "./browser-api.js";
-import { GatewayError } from "@sendguard/ui";
+import { GatewayError, clockTime } from "@sendguard/ui";
 
 const PREFIX = "sendguard-";
 /**
@@ -20,20 +20,13 @@ export interface HeldMessage {
   releaseAt: string;
 }
 
-function clock(iso: string, lang: Language): string {
-  return new Date(iso).toLocaleTimeString(lang === "ja" ? "ja-JP" : "en-GB", {
-    hour: "2-digit",
-    minute: "2-digit",
-  });
-}
-
 export class HeldNotice {
   constructor(private readonly api: BrowserApi) {}
 
   /** Only messages the user can still undo are worth a notification. */
   async held(message: HeldMessage, lang: Language): Promise<void> {
     if (message.status !== "held" && message.status !== "pending_approval") return;
-    const vars = { subject: message.subject, time: clock(message.releaseAt, lang) };
+    const vars = { subject: message.subject, time: clockTime(message.releaseAt, lang) };
     await this.show(
       `${PREFIX}held-${message.id}`,
       t(lang, "held.notify.title"),

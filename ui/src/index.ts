@@ -6,6 +6,7 @@ export {
   type GatewayClientOptions,
   type GatewaySettings,
 } from "./gateway-client.js";
+export { clockTime } from "./clock.js";
 export { mountPage } from "./page.js";
 export { requestToken, type TokenResult } from "./signin.js";
 export { ConfirmDialog, type ConfirmDialogProps } from "./confirm/ConfirmDialog.js";

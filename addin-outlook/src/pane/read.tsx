@@ -1,9 +1,10 @@
 // The read-mode task pane: the user's held messages with countdowns, Undo and Send now; on a hold
 // notice, that notice's message first, so it can be undone from the notice itself. Not signed in,
 // the pane shows the sign-in instead.
-import { pickLanguage, type Language } from "@sendguard/shared";
+import type { Language } from "@sendguard/shared";
 import { HeldMessages, SignInForm, mountPage } from "@sendguard/ui";
 import { useCallback, useEffect, useState } from "react";
+import { language } from "../handler/language.js";
 import { openNoticeMessageId } from "./read-notice.js";
 import { readSettings, signIn, type PaneSettings } from "./settings.js";
 
@@ -60,6 +61,6 @@ function ReadPane({ lang }: { lang: Language }) {
 }
 
 void Office.onReady(() => {
-  const lang = pickLanguage(Office.context.displayLanguage, "en");
+  const lang = language("en");
   mountPage(lang, <ReadPane lang={lang} />);
 });

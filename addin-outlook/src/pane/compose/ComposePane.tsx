@@ -4,9 +4,9 @@
 // setAsync on To, Cc and Bcc, then the dialog again from what Outlook now holds.
 import { Button, MessageBar, MessageBarBody, Spinner, makeStyles } from "@fluentui/react-components";
 import { t, type Language } from "@sendguard/shared";
-import { ConfirmDialog, GatewayClient, SignInForm } from "@sendguard/ui";
+import { ConfirmDialog, GatewayClient, SignInForm, clockTime } from "@sendguard/ui";
 import { useCallback, useEffect, useState } from "react";
-import type { ComposeItem } from "../../handler/host.js";
+import { hostCall, type ComposeItem } from "../../handler/host.js";
 import type { PolicyLoader } from "../../handler/policy.js";
 import { readSettings, signIn as signInTo } from "../settings.js";
 import { moveExternalToBcc } from "./bcc.js";
@@ -95,15 +95,10 @@ export function ComposePane({ item, policies, roaming, pageUrl, lang: initialLan
       }
       const message = await buildSubmission(item as Office.MessageCompose, view.draft, v);
       const accepted = await client.submitParts(message);
-      const time = new Date(accepted.releaseAt).toLocaleTimeString(v === "ja" ? "ja-JP" : "en-GB", {
-        hour: "2-digit",
-        minute: "2-digit",
-      });
+      const time = clockTime(accepted.releaseAt, v);
       try {
-        await new Promise<void>((resolve, reject) =>
-          (item as Office.MessageCompose).closeAsync({ discardItem: true }, (r) =>
-            r.status === Office.AsyncResultStatus.Failed ? reject(new Error(r.error.message)) : resolve(),
-          ),
+        await hostCall<void>((done) =>
+          (item as Office.MessageCompose).closeAsync({ discardItem: true }, done),
         );
         setPhase({
           name: "done",
